@@ -1,0 +1,5 @@
+import sys
+
+from taskgym.cli import main
+
+sys.exit(main())

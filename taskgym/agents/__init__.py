@@ -1,0 +1,67 @@
+"""Agents that play taskgym envs through the public API: the baselines every task is
+validated with. An agent is told when an episode starts, then asked for one action a turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+from taskgym.envs.env import TaskEnv
+from taskgym.errors import UnknownNameError
+
+__all__ = ["Agent", "NullAgent", "OracleAgent", "agent_names", "make_agent"]
+
+
+class Agent(Protocol):
+    name: str
+
+    def start(self, env: TaskEnv, observation: str, info: dict[str, Any]) -> None:
+        """A new episode of ``env`` began with ``observation``."""
+
+    def act(self, observation: str, info: dict[str, Any]) -> str:
+        """The next action."""
+
+
+class OracleAgent:
+    """Plays the problem's reference solution, action by action (then empty actions).
+
+    It reads ``env.problem``, which no learning agent should: it exists to prove that
+    every task can be solved through the env and earns the top reward.
+    """
+
+    name = "oracle"
+
+    def __init__(self) -> None:
+        self._plan: Iterator[str] = iter(())
+
+    def start(self, env: TaskEnv, observation: str, info: dict[str, Any]) -> None:
+        self._plan = iter(env.problem.solution)
+
+    def act(self, observation: str, info: dict[str, Any]) -> str:
+        return next(self._plan, "")
+
+
+class NullAgent:
+    """Answers every turn with an empty string: the floor every task must not reward."""
+
+    name = "null"
+
+    def start(self, env: TaskEnv, observation: str, info: dict[str, Any]) -> None:
+        pass
+
+    def act(self, observation: str, info: dict[str, Any]) -> str:
+        return ""
+
+
+_AGENTS: dict[str, Callable[[], Agent]] = {"oracle": OracleAgent, "null": NullAgent}
+
+
+def agent_names() -> list[str]:
+    return sorted(_AGENTS)
+
+
+def make_agent(name: str) -> Agent:
+    if name not in _AGENTS:
+        raise UnknownNameError("agent", name, _AGENTS)
+    return _AGENTS[name]()

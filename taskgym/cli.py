@@ -1,0 +1,215 @@
+"""The ``taskgym`` command: list, run and validate the registered envs.
+
+The library never prints; this module is where output to a terminal lives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from taskgym.agents import agent_names, make_agent
+from taskgym.errors import TaskgymError
+from taskgym.registry import env_info, registered_ids
+from taskgym.runner import EnvSummary, EpisodeRecord, full_env_id, run_episodes, summarize
+from taskgym.sandboxes import sandbox_names
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import taskgym  # noqa: F401, PLC0415 - registers every env
+
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.command(args)
+    except TaskgymError as e:
+        print(f"taskgym: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("taskgym: interrupted", file=sys.stderr)
+        return 130
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="taskgym", description="Gymnasium envs with machine-checked rewards."
+    )
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list the registered envs")
+    p.add_argument("--family", help="only envs of this family (math, code, shell, ...)")
+    p.set_defaults(command=_cmd_list)
+
+    p = sub.add_parser("run", help="play episodes and write one JSON line per episode")
+    _add_env_selection(p)
+    p.add_argument("--agent", default="oracle", choices=agent_names())
+    p.add_argument("--episodes", type=_positive, default=10, help="episodes per env (10)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the first episode (0)")
+    p.add_argument("--out", type=Path, help="write the episodes to this JSONL file")
+    p.add_argument("--reward", type=_reward_spec, help="reward name or JSON spec")
+    p.set_defaults(command=_cmd_run)
+
+    p = sub.add_parser(
+        "validate", help="check that the oracle earns the top reward and the null agent none"
+    )
+    _add_env_selection(p)
+    p.add_argument("--seeds", type=_positive, default=5, help="episodes per env and agent (5)")
+    p.set_defaults(command=_cmd_validate)
+    return parser
+
+
+def _add_env_selection(p: argparse.ArgumentParser) -> None:
+    p.add_argument("env_ids", nargs="*", metavar="ENV_ID", help="default: every registered env")
+    p.add_argument(
+        "--sandbox", choices=sandbox_names(), help="sandbox backend (default: each env's own)"
+    )
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _reward_spec(text: str) -> Any:
+    return json.loads(text) if text.lstrip().startswith(("{", "[", '"')) else text
+
+
+def _selected(args: argparse.Namespace) -> list[str]:
+    return [full_env_id(e) for e in args.env_ids] or registered_ids()
+
+
+def _make_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    if args.sandbox:
+        kwargs["sandbox"] = args.sandbox
+    if getattr(args, "reward", None) is not None:
+        kwargs["reward"] = args.reward
+    return kwargs
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    rows = [
+        (env_id, env_info(env_id).family, env_info(env_id).description)
+        for env_id in registered_ids(args.family)
+    ]
+    _print_table(("env id", "family", "description"), rows)
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    env_ids = _selected(args)
+    records: list[EpisodeRecord] = []
+    out: TextIO | None = None
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        out = args.out.open("w", encoding="utf-8")
+    progress = _Progress(total=len(env_ids) * args.episodes)
+    try:
+        for env_id in env_ids:
+            for record in run_episodes(
+                env_id,
+                make_agent(args.agent),
+                episodes=args.episodes,
+                seed=args.seed,
+                make_kwargs=_make_kwargs(args),
+            ):
+                records.append(record)
+                if out is not None:
+                    # One line as each episode ends, so an interrupted run keeps its work.
+                    out.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+                    out.flush()
+                progress.advance(env_id)
+    finally:
+        progress.finish()
+        if out is not None:
+            out.close()
+    _print_summary(summarize(records))
+    if args.out is not None:
+        print(f"\n{len(records)} episodes written to {args.out}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    rows, failures = [], 0
+    for env_id in _selected(args):
+        kwargs = _make_kwargs(args)
+        oracle = list(
+            run_episodes(env_id, make_agent("oracle"), episodes=args.seeds, make_kwargs=kwargs)
+        )
+        null = list(
+            run_episodes(env_id, make_agent("null"), episodes=args.seeds, make_kwargs=kwargs)
+        )
+        oracle_ok = all(r.reward == 1.0 and r.verdict.get("solved") for r in oracle)
+        null_ok = all(r.reward <= 0.0 and not r.verdict.get("solved") for r in null)
+        failures += not (oracle_ok and null_ok)
+        rows.append(
+            (
+                env_id,
+                f"{_mean(r.reward for r in oracle):.3f}",
+                f"{_mean(r.reward for r in null):.3f}",
+                "ok" if oracle_ok and null_ok else "FAIL",
+            )
+        )
+    _print_table(("env id", "oracle reward", "null reward", "result"), rows)
+    if failures:
+        print(f"\n{failures} env(s) failed: the oracle must earn 1.0 and the null agent 0.0")
+        return 1
+    return 0
+
+
+def _mean(values: Any) -> float:
+    items = list(values)
+    return sum(items) / len(items) if items else 0.0
+
+
+def _print_summary(summaries: list[EnvSummary]) -> None:
+    rows = [
+        (
+            s.env_id,
+            str(s.episodes),
+            f"{s.mean_reward:.3f}",
+            f"{s.solved:.0%}",
+            f"{s.mean_turns:.1f}",
+        )
+        for s in summaries
+    ]
+    _print_table(("env id", "episodes", "mean reward", "solved", "mean turns"), rows)
+
+
+def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
+    for line in (header, ["-" * w for w in widths], *rows):
+        print("  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+
+
+class _Progress:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
+        self.total, self.done, self.stream = total, 0, stream
+        self.enabled = stream.isatty() and os.environ.get("TERM") != "dumb"
+
+    def advance(self, label: str) -> None:
+        self.done += 1
+        if self.enabled:
+            filled = int(30 * self.done / self.total)
+            bar = "#" * filled + "." * (30 - filled)
+            self.stream.write(f"\r[{bar}] {self.done}/{self.total} {label[:40]:<40}")
+            self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""The episode contract: the values that flow through an episode, and the abstract task.
+
+Data goes one way::
+
+    Task.problem(seed) -> Problem            what the agent is asked, and what checks need
+    TaskEnv.reset      -> task.setup(problem, sandbox); observation = problem.prompt
+    TaskEnv.step       -> task.interact(...) -> Reply         (multi-turn tasks only)
+    episode ends       -> task.check(problem, transcript, sandbox) -> Verdict
+                       -> reward(Outcome(problem, transcript, verdict)) -> float
+
+Every value here is frozen and holds no timings, so that episodes replay exactly and
+gymnasium's determinism checks pass.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from taskgym.errors import UnknownTaskIdError
+
+if TYPE_CHECKING:
+    from taskgym.sandboxes.base import Sandbox
+
+__all__ = ["Outcome", "Problem", "Reply", "Task", "Turn", "Verdict"]
+
+
+def _require_json(value: Mapping[str, Any], what: str) -> None:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise ValueError(
+            f"{what} must be JSON-serialisable (str, numbers, lists, dicts): {e}"
+        ) from e
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a task: what the agent is shown and what the checks need.
+
+    Example:
+        >>> p = Problem(id="add-1", prompt="2+2?", solution=("4",), data={"answer": 4})
+        >>> p.solution
+        ('4',)
+    """
+
+    id: str
+    """Stable and unique within its task: ``reset(options={"task_id": id})`` replays it."""
+    prompt: str
+    """The first observation of the episode."""
+    solution: tuple[str, ...]
+    """Reference actions that solve the problem, played in order by the oracle agent."""
+    data: Mapping[str, Any] = field(default_factory=dict)
+    """What the checks need (expected answer, tests, ...). JSON values only; never shown
+    to the agent. Treat as read-only."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id:
+            raise ValueError(f"Problem.id must be a non-empty str, got {self.id!r}")
+        if not isinstance(self.prompt, str):
+            raise ValueError(f"Problem.prompt must be a str, got {type(self.prompt).__name__}")
+        if not isinstance(self.solution, tuple) or not all(
+            isinstance(a, str) for a in self.solution
+        ):
+            raise ValueError("Problem.solution must be a tuple of str actions")
+        _require_json(self.data, "Problem.data")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the checks measured at the end of an episode. Agent mistakes live here.
+
+    ``parsed`` is False when the answer could not be read at all (wrong format, empty,
+    too long); ``passed`` of ``total`` checks succeeded. A verdict is deterministic: no
+    timings, no paths that change between runs.
+
+    Example:
+        >>> Verdict(parsed=True, passed=3, total=4).fraction
+        0.75
+    """
+
+    parsed: bool
+    passed: int
+    total: int
+    details: Mapping[str, Any] = field(default_factory=dict)
+    """Why: what was parsed, which checks failed. JSON values only."""
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.passed <= self.total):
+            raise ValueError(
+                f"Verdict needs 0 <= passed <= total, got passed={self.passed}, total={self.total}"
+            )
+        if not self.parsed and self.passed:
+            raise ValueError("an unparsed Verdict cannot have passed checks")
+        _require_json(self.details, "Verdict.details")
+
+    @classmethod
+    def unparsed(cls, reason: str, total: int = 1, **details: Any) -> Verdict:
+        """A verdict for an answer that could not be read; ``reason`` says why."""
+        return cls(parsed=False, passed=0, total=total, details={"reason": reason, **details})
+
+    @property
+    def solved(self) -> bool:
+        """Every check passed (and there was at least one)."""
+        return self.parsed and self.total > 0 and self.passed == self.total
+
+    @property
+    def fraction(self) -> float:
+        """The fraction of checks that passed; 0.0 when there were none."""
+        return self.passed / self.total if self.total else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A fresh plain-dict copy, as put in ``info["verdict"]`` and in run files."""
+        return {
+            "parsed": self.parsed,
+            "passed": self.passed,
+            "total": self.total,
+            "solved": self.solved,
+            "details": json.loads(json.dumps(self.details)),
+        }
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange: the agent's action and the observation that answered it."""
+
+    action: str
+    observation: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A multi-turn task's answer to one action."""
+
+    observation: str
+    done: bool = False
+    """The episode is over (the agent submitted, or the task has nothing left to ask)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Everything a reward may look at: the problem, what happened, what was measured."""
+
+    problem: Problem
+    transcript: tuple[Turn, ...]
+    verdict: Verdict
+    truncated: bool = False
+    """The env's turn limit ended the episode before the agent or the task did."""
+
+    @property
+    def turns(self) -> int:
+        return len(self.transcript)
+
+
+class Task(abc.ABC):
+    """A source of problems and the checks that grade them.
+
+    Subclasses are usually frozen dataclasses whose fields are the task's options, so
+    that ``gymnasium.make(env_id, difficulty="hard")`` reaches them and an unknown option
+    raises ``TypeError``. Implement :meth:`problem` and :meth:`check`; multi-turn tasks
+    also set :attr:`multi_turn` and implement :meth:`interact`; tasks that run programs set
+    ``needs_sandbox = True`` and receive a live sandbox in :meth:`setup`,
+    :meth:`interact` and :meth:`check`.
+
+    ``problem(seed)`` must be a pure function of ``seed``, and ``get(problem(s).id)`` must
+    give the same problem back.
+    """
+
+    family: ClassVar[str] = "generic"
+    """The family the task belongs to (math, code, shell, ...), shown in ``info``."""
+    needs_sandbox: ClassVar[bool] = False
+    """Whether the task runs anything; tasks that do not are never given a sandbox."""
+
+    @property
+    def multi_turn(self) -> bool:
+        """Whether an episode goes on after the first action (see :meth:`interact`)."""
+        return False
+
+    @property
+    def default_max_turns(self) -> int:
+        """The turn limit when the registration and ``make`` do not set one."""
+        return 1 if not self.multi_turn else 20
+
+    @abc.abstractmethod
+    def problem(self, seed: int) -> Problem:
+        """The problem for ``seed``: the same seed always gives the same problem."""
+
+    def get(self, task_id: str) -> Problem:
+        """The problem whose id is ``task_id``; raise UnknownTaskIdError if none is."""
+        raise UnknownTaskIdError(
+            f"{type(self).__name__} cannot look problems up by id (asked for {task_id!r}); "
+            "reset with a seed instead"
+        )
+
+    def setup(self, problem: Problem, sandbox: Sandbox) -> None:  # noqa: B027 - optional hook
+        """Prepare the sandbox for ``problem`` before the first observation."""
+
+    def interact(
+        self, problem: Problem, transcript: Sequence[Turn], action: str, sandbox: Sandbox
+    ) -> Reply:
+        """Answer one action of a multi-turn episode; ``transcript`` holds earlier turns."""
+        raise NotImplementedError(
+            f"{type(self).__name__} is multi-turn but does not implement interact()"
+        )
+
+    @abc.abstractmethod
+    def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
+        """Measure the finished episode. Agent mistakes go in the Verdict; raise only for
+        failures of the task or the framework (they become :class:`CheckerError`)."""

@@ -1,0 +1,352 @@
+"""TaskEnv: the one gymnasium env that runs any :class:`~taskgym.core.Task`.
+
+Every registered id is ``TaskEnv`` with different keyword arguments, so an env's whole
+configuration is JSON in its ``EnvSpec``. The env owns the episode's bookkeeping (turns,
+turn limit, oversized actions, the sandbox's life, the error boundary); the task owns
+what is asked and how it is checked; the reward owns what is paid.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, SupportsFloat, TypeVar
+
+import gymnasium as gym
+
+from taskgym.core import Outcome, Problem, Reply, Task, Turn, Verdict
+from taskgym.errors import (
+    ActionTypeError,
+    CheckerError,
+    ConfigError,
+    EpisodeStateError,
+    SandboxError,
+    TaskgymError,
+    UnknownTaskIdError,
+)
+from taskgym.rewards import RewardSpec, make_reward
+from taskgym.sandboxes import ExecResult, Limits, Sandbox, make_sandbox, resolve_sandbox_name
+from taskgym.spaces import UnicodeText
+
+__all__ = ["TaskEnv", "load_task"]
+
+DEFAULT_MAX_ACTION_CHARS = 1 << 20
+DEFAULT_MAX_OBSERVATION_CHARS = 1 << 20
+_CLIP_MARK = "\n[... {} characters cut ...]\n"
+_T = TypeVar("_T")
+
+
+class TaskEnv(gym.Env[str, str]):
+    """A text-in, text-out episode on one problem of a task.
+
+    Args:
+        task: a :class:`Task`, or a ``"module:Class"`` string built with ``task_options``.
+        reward: a reward spec (a name such as ``"binary"``, a JSON mapping, or a callable).
+        sandbox: the sandbox backend for tasks that run programs (``"auto"``, ``"local"``...).
+        sandbox_options: keyword options for the backend (JSON).
+        max_turns: the turn limit; past it the episode is truncated and then checked.
+            Defaults to the task's own limit (1 for single-turn tasks).
+        max_action_chars: longer actions end the episode with a zero, unparsed verdict.
+        max_observation_chars: longer observations are cut in the middle, with a mark.
+        render_mode: ``None`` or ``"ansi"`` (``render()`` returns the transcript).
+        **task_options: the task's own options (for example ``difficulty="hard"``).
+
+    Example:
+        >>> import gymnasium, taskgym
+        >>> env = gymnasium.make("taskgym/ArithmeticEasy-v0")
+        >>> obs, info = env.reset(seed=0)
+        >>> info["family"]
+        'math'
+    """
+
+    # render_fps means nothing for text, but gymnasium's checker warns without it.
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}  # noqa: RUF012 - gymnasium's API
+
+    def __init__(
+        self,
+        task: Task | str,
+        *,
+        reward: RewardSpec = "binary",
+        sandbox: str = "auto",
+        sandbox_options: Mapping[str, Any] | None = None,
+        max_turns: int | None = None,
+        max_action_chars: int = DEFAULT_MAX_ACTION_CHARS,
+        max_observation_chars: int = DEFAULT_MAX_OBSERVATION_CHARS,
+        render_mode: str | None = None,
+        **task_options: Any,
+    ) -> None:
+        self.task = task if isinstance(task, Task) else load_task(task, task_options)
+        if isinstance(task, Task) and task_options:
+            raise TypeError(
+                f"task options {sorted(task_options)} were given with a ready Task instance; "
+                "pass the options to the task's constructor instead"
+            )
+        self.reward_fn = make_reward(reward)
+        self.sandbox_backend = resolve_sandbox_name(sandbox)
+        self.sandbox_options = _sandbox_options(sandbox_options)
+        self.max_turns = _positive_int(
+            "max_turns", max_turns if max_turns is not None else self.task.default_max_turns
+        )
+        self.max_action_chars = _positive_int("max_action_chars", max_action_chars)
+        self.max_observation_chars = _positive_int("max_observation_chars", max_observation_chars)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ConfigError(f"render_mode must be None or 'ansi', got {render_mode!r}")
+        self.render_mode = render_mode
+        self.action_space = UnicodeText(max_length=self.max_action_chars)
+        self.observation_space = UnicodeText(max_length=self.max_observation_chars)
+        self._problem: Problem | None = None
+        self._transcript: list[Turn] = []
+        self._sandbox: Sandbox | None = None
+        self._outcome: Outcome | None = None
+        self._episode_over = True
+
+    # -- what the env holds now --------------------------------------------------------
+
+    @property
+    def problem(self) -> Problem:
+        """The problem of the current (or last) episode."""
+        if self._problem is None:
+            raise EpisodeStateError("no problem yet: call reset() first")
+        return self._problem
+
+    @property
+    def transcript(self) -> tuple[Turn, ...]:
+        return tuple(self._transcript)
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """The outcome of the last finished episode (``None`` while one is running)."""
+        return self._outcome
+
+    @property
+    def sandbox(self) -> Sandbox | None:
+        """The sandbox of the current episode, if the task uses one."""
+        return self._sandbox
+
+    # -- the gymnasium API -------------------------------------------------------------
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """Start an episode on a problem drawn with the env's seeded generator, or on
+        ``options["task_id"]`` when given."""
+        super().reset(seed=seed)
+        problem = self._pick_problem(options)
+        self._close_sandbox()
+        self._problem, self._transcript, self._outcome = problem, [], None
+        if self.task.needs_sandbox:
+            self._sandbox = make_sandbox(self.sandbox_backend, **self.sandbox_options)
+            self._guard("setup", lambda: self.task.setup(problem, self._live_sandbox()))
+        self._episode_over = False
+        return self._clip(problem.prompt), self._info()
+
+    def step(self, action: str) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
+        if self._episode_over:
+            raise EpisodeStateError(
+                "the episode is over (or never started); call reset() before step()"
+            )
+        if not isinstance(action, str):
+            raise ActionTypeError(
+                f"TaskEnv actions are str, got {type(action).__name__}; "
+                "decode the model's output to text before step()"
+            )
+        problem, turn = self.problem, len(self._transcript) + 1
+        if len(action) > self.max_action_chars:
+            self._transcript.append(Turn(action, ""))
+            verdict = Verdict.unparsed(
+                f"action of {len(action)} characters is longer than "
+                f"max_action_chars={self.max_action_chars}"
+            )
+            return self._finish("", verdict, truncated=False)
+        if not self.task.multi_turn:
+            self._transcript.append(Turn(action, ""))
+            return self._finish("", self._check(), truncated=False)
+        history = tuple(self._transcript)
+        reply = self._guard(
+            "interact",
+            lambda: self.task.interact(problem, history, action, self._live_sandbox()),
+        )
+        if not isinstance(reply, Reply):
+            raise CheckerError(f"{type(self.task).__name__}.interact must return a Reply")
+        observation = self._clip(reply.observation)
+        self._transcript.append(Turn(action, observation))
+        if reply.done:
+            return self._finish(observation, self._check(), truncated=False)
+        if turn >= self.max_turns:
+            return self._finish(observation, self._check(), truncated=True)
+        return observation, 0.0, False, False, self._info()
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi" or self._problem is None:
+            return None
+        parts = [self._problem.prompt]
+        for turn in self._transcript:
+            parts.append(f"> {turn.action}")
+            if turn.observation:
+                parts.append(turn.observation)
+        return "\n".join(parts) + "\n"
+
+    def close(self) -> None:
+        """Close the sandbox, if any. Idempotent; ``reset()`` may start again."""
+        self._close_sandbox()
+        self._episode_over = True
+
+    # -- inside an episode -------------------------------------------------------------
+
+    def _pick_problem(self, options: dict[str, Any] | None) -> Problem:
+        options = dict(options or {})
+        task_id = options.pop("task_id", None)
+        if options:
+            raise ConfigError(f"unknown reset options {sorted(options)}; reset takes 'task_id'")
+        if task_id is None:
+            seed = int(self.np_random.integers(0, 2**31 - 1))
+            return self._guard("problem", lambda: self.task.problem(seed))
+        if not isinstance(task_id, str):
+            raise UnknownTaskIdError(f"task_id must be a str, got {type(task_id).__name__}")
+        problem = self._guard("get", lambda: self.task.get(task_id))
+        if problem.id != task_id:
+            raise CheckerError(f"{type(self.task).__name__}.get({task_id!r}) gave {problem.id!r}")
+        return problem
+
+    def _check(self) -> Verdict:
+        problem, transcript = self.problem, tuple(self._transcript)
+        verdict = self._guard(
+            "check", lambda: self.task.check(problem, transcript, self._live_sandbox())
+        )
+        if not isinstance(verdict, Verdict):
+            raise CheckerError(f"{type(self.task).__name__}.check must return a Verdict")
+        return verdict
+
+    def _finish(
+        self, observation: str, verdict: Verdict, *, truncated: bool
+    ) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        self._episode_over = True
+        outcome = Outcome(self.problem, tuple(self._transcript), verdict, truncated)
+        self._outcome = outcome
+        reward = self._guard("reward", lambda: self.reward_fn(outcome))
+        if isinstance(reward, bool) or not isinstance(reward, (int, float)):
+            raise CheckerError(f"the reward returned {reward!r}, not a float")
+        if not math.isfinite(reward):
+            raise CheckerError(f"the reward returned {reward!r}; rewards must be finite")
+        info = self._info()
+        info["verdict"] = verdict.to_dict()
+        return observation, float(reward), not truncated, truncated, info
+
+    def _info(self) -> dict[str, Any]:
+        return {
+            "task_id": self.problem.id,
+            "family": self.task.family,
+            "turn": len(self._transcript),
+        }
+
+    def _guard(self, stage: str, call: Callable[[], _T]) -> _T:
+        """The error boundary: a crash in task or reward code is a CheckerError, so that
+        a broken grader never passes for a wrong answer."""
+        try:
+            return call()
+        except TaskgymError:
+            raise
+        except Exception as e:
+            where = f"problem {self._problem.id!r}" if self._problem else "no problem yet"
+            raise CheckerError(
+                f"{type(self.task).__name__} failed in {stage} ({where}): {e!r}. "
+                "This is a bug in the task or reward, not a mistake of the agent."
+            ) from e
+
+    def _live_sandbox(self) -> Sandbox:
+        return self._sandbox if self._sandbox is not None else _NO_SANDBOX
+
+    def _clip(self, text: str) -> str:
+        limit = self.max_observation_chars
+        if len(text) <= limit:
+            return text
+        mark = _CLIP_MARK.format(len(text) - limit)
+        keep = max(limit - len(mark), 0)
+        head = keep // 2
+        clipped = text[:head] + mark + text[len(text) - (keep - head) :]
+        return clipped[:limit]
+
+    def _close_sandbox(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.close()
+
+
+def load_task(entry_point: str, options: Mapping[str, Any]) -> Task:
+    """Build the task ``"module:Class"`` with ``options``; unknown options raise TypeError
+    naming the ones the task accepts."""
+    module_name, _, attr = entry_point.partition(":")
+    if not module_name or not attr:
+        raise ConfigError(f"a task entry point is 'module:Class', got {entry_point!r}")
+    try:
+        cls = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as e:
+        raise ConfigError(f"cannot load task {entry_point!r}: {e}") from e
+    if not (isinstance(cls, type) and issubclass(cls, Task)):
+        raise ConfigError(f"{entry_point!r} is not a taskgym Task subclass")
+    known = _init_fields(cls)
+    if known is not None:
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise TypeError(
+                f"unknown option(s) {unknown} for task {attr}; it accepts {sorted(known)} "
+                "besides the env's reward, sandbox, sandbox_options, max_turns, "
+                "max_action_chars, max_observation_chars and render_mode"
+            )
+    try:
+        return cls(**options)
+    except (ValueError, TypeError) as e:
+        raise ConfigError(f"bad options for task {attr}: {e}") from e
+
+
+def _init_fields(cls: type) -> set[str] | None:
+    try:
+        return {f.name for f in dataclasses.fields(cls) if f.init}
+    except TypeError:  # not a dataclass: its constructor will say what it accepts
+        return None
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{name} must be a positive int, got {value!r}")
+    return value
+
+
+def _sandbox_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    result = dict(options or {})
+    if isinstance(result.get("limits"), Mapping):
+        try:
+            result["limits"] = Limits(**result["limits"])
+        except TypeError as e:
+            raise ConfigError(f"bad sandbox limits: {e}") from e
+    return result
+
+
+class _NoSandbox(Sandbox):
+    """Given to tasks that declared ``needs_sandbox = False``: any use is a task bug."""
+
+    backend = "none"
+
+    def _fail(self) -> SandboxError:
+        return SandboxError(
+            "this task declared needs_sandbox = False but used its sandbox; "
+            "set needs_sandbox = True on the Task class"
+        )
+
+    def _run(
+        self, argv: list[str], stdin: bytes, limits: Limits, env: dict[str, str]
+    ) -> ExecResult:
+        raise self._fail()
+
+    def _write(self, path: str, data: bytes, mode: int) -> None:
+        raise self._fail()
+
+    def _read(self, path: str, max_bytes: int) -> bytes:
+        raise self._fail()
+
+    def _close(self) -> None:
+        pass
+
+
+_NO_SANDBOX = _NoSandbox()

@@ -1,0 +1,43 @@
+"""The math family. One registration line an env; difficulty variants are data."""
+
+from taskgym.registry import register_task
+
+_ARITHMETIC = "taskgym.envs.math.arithmetic:ArithmeticTask"
+_ARITHMETIC_PROGRAM = "taskgym.envs.math.arithmetic:ArithmeticProgramTask"
+
+register_task(
+    "ArithmeticEasy",
+    _ARITHMETIC,
+    family="math",
+    difficulty="easy",
+    description="Add or subtract two numbers; answer checked exactly.",
+)
+register_task(
+    "Arithmetic",
+    _ARITHMETIC,
+    family="math",
+    difficulty="medium",
+    description="Expressions of 3-4 numbers with + - * and parentheses; exact answer.",
+)
+register_task(
+    "ArithmeticHard",
+    _ARITHMETIC,
+    family="math",
+    difficulty="hard",
+    description="Expressions of 4-6 numbers with + - * /; exact fractional answers.",
+)
+register_task(
+    "ArithmeticRetry",
+    _ARITHMETIC,
+    family="math",
+    difficulty="hard",
+    attempts=3,
+    description="Hard arithmetic, three attempts with right/wrong feedback (multi-turn).",
+)
+register_task(
+    "ArithmeticProgram",
+    _ARITHMETIC_PROGRAM,
+    family="math",
+    difficulty="hard",
+    description="Hard arithmetic answered by a Python program run in the sandbox.",
+)

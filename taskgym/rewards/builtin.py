@@ -1,0 +1,107 @@
+"""The built-in rewards and their composition. Each is registered under its name.
+
+Convention: the built-in rewards pay 1.0 for a solved problem and 0.0 for an empty
+answer; shaping terms (``format``, ``step_penalty``) are meant to be mixed in with
+``weighted`` or used as gates.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from taskgym.core import Outcome
+from taskgym.errors import ConfigError
+from taskgym.rewards.base import Reward, RewardSpec, make_reward, register_reward
+
+__all__ = ["Binary", "Format", "FractionPassed", "Gated", "StepPenalty", "Weighted"]
+
+
+@dataclass(frozen=True)
+class Binary:
+    """1.0 when every check passed, else 0.0."""
+
+    def __call__(self, outcome: Outcome) -> float:
+        return 1.0 if outcome.verdict.solved else 0.0
+
+
+@dataclass(frozen=True)
+class FractionPassed:
+    """The fraction of checks that passed (partial credit)."""
+
+    def __call__(self, outcome: Outcome) -> float:
+        return outcome.verdict.fraction
+
+
+@dataclass(frozen=True)
+class Format:
+    """1.0 when the answer could be parsed at all, right or wrong."""
+
+    def __call__(self, outcome: Outcome) -> float:
+        return 1.0 if outcome.verdict.parsed else 0.0
+
+
+@dataclass(frozen=True)
+class StepPenalty:
+    """``-per_step`` for every turn after the first: a cost on long episodes."""
+
+    per_step: float = 0.01
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.per_step) or self.per_step < 0:
+            raise ConfigError(f"step_penalty per_step must be >= 0, got {self.per_step!r}")
+
+    def __call__(self, outcome: Outcome) -> float:
+        return -self.per_step * max(outcome.turns - 1, 0)
+
+
+@dataclass(frozen=True)
+class Weighted:
+    """The weighted sum of several rewards."""
+
+    terms: tuple[tuple[Reward, float], ...]
+
+    def __call__(self, outcome: Outcome) -> float:
+        return sum(weight * reward(outcome) for reward, weight in self.terms)
+
+
+@dataclass(frozen=True)
+class Gated:
+    """``reward`` when ``gate`` pays at least ``threshold``, else 0.0.
+
+    The usual use: no credit for a right answer in the wrong format.
+    """
+
+    reward: Reward
+    gate: Reward
+    threshold: float = 1.0
+
+    def __call__(self, outcome: Outcome) -> float:
+        return self.reward(outcome) if self.gate(outcome) >= self.threshold else 0.0
+
+
+def weighted(terms: Sequence[Sequence[Any]] | Mapping[str, float]) -> Weighted:
+    """``weighted([[spec, weight], ...])`` or ``weighted({"name": weight, ...})``."""
+    pairs = list(terms.items()) if isinstance(terms, Mapping) else list(terms)
+    built = []
+    for pair in pairs:
+        if len(pair) != 2 or isinstance(pair[1], bool) or not isinstance(pair[1], (int, float)):
+            raise ConfigError(f"weighted takes [reward, weight] pairs, got {pair!r}")
+        built.append((make_reward(pair[0]), float(pair[1])))
+    if not built:
+        raise ConfigError("weighted needs at least one [reward, weight] pair")
+    return Weighted(tuple(built))
+
+
+def gated(reward: RewardSpec, gate: RewardSpec = "format", threshold: float = 1.0) -> Gated:
+    return Gated(make_reward(reward), make_reward(gate), float(threshold))
+
+
+register_reward("binary", Binary)
+register_reward("fraction_passed", FractionPassed)
+register_reward("format", Format)
+register_reward("step_penalty", StepPenalty)
+register_reward("weighted", weighted)
+register_reward("gated", gated)

@@ -1,0 +1,147 @@
+"""Play episodes with an agent and record them: what ``taskgym run`` and ``validate`` do."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+
+from taskgym.agents import Agent
+from taskgym.envs.env import TaskEnv
+from taskgym.errors import ConfigError
+from taskgym.registry import NAMESPACE, env_info
+
+__all__ = [
+    "EnvSummary",
+    "EpisodeRecord",
+    "full_env_id",
+    "play_episode",
+    "run_episodes",
+    "summarize",
+]
+
+
+@dataclass(frozen=True)
+class EpisodeRecord:
+    """One episode as written to a run file (one JSON line)."""
+
+    env_id: str
+    episode: int
+    seed: int
+    agent: str
+    task_id: str
+    actions: list[str]
+    observations: list[str]
+    """The prompt, then the observation after each action."""
+    reward: float
+    terminated: bool
+    truncated: bool
+    verdict: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def turns(self) -> int:
+        return len(self.actions)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "env_id": self.env_id,
+            "episode": self.episode,
+            "seed": self.seed,
+            "agent": self.agent,
+            "task_id": self.task_id,
+            "turns": self.turns,
+            "reward": self.reward,
+            "terminated": self.terminated,
+            "truncated": self.truncated,
+            "verdict": self.verdict,
+            "actions": self.actions,
+            "observations": self.observations,
+        }
+
+
+def full_env_id(name: str) -> str:
+    """``Arithmetic-v0`` or ``taskgym/Arithmetic-v0`` -> ``taskgym/Arithmetic-v0``; an id
+    that is not registered raises UnknownNameError listing those that are."""
+    env_id = name if "/" in name else f"{NAMESPACE}/{name}"
+    env_info(env_id)
+    return env_id
+
+
+def play_episode(
+    env: TaskEnv, agent: Agent, *, env_id: str, episode: int, seed: int
+) -> EpisodeRecord:
+    """Reset ``env`` with ``seed`` and let ``agent`` play until the episode ends."""
+    observation, info = env.reset(seed=seed)
+    agent.start(env, observation, info)
+    actions: list[str] = []
+    observations = [observation]
+    reward, terminated, truncated = 0.0, False, False
+    while not (terminated or truncated):
+        action = agent.act(observation, info)
+        observation, step_reward, terminated, truncated, info = env.step(action)
+        reward += float(step_reward)
+        actions.append(action)
+        observations.append(observation)
+    return EpisodeRecord(
+        env_id=env_id,
+        episode=episode,
+        seed=seed,
+        agent=agent.name,
+        task_id=str(info["task_id"]),
+        actions=actions,
+        observations=observations,
+        reward=reward,
+        terminated=terminated,
+        truncated=truncated,
+        verdict=dict(info.get("verdict", {})),
+    )
+
+
+def run_episodes(
+    env_id: str,
+    agent: Agent,
+    *,
+    episodes: int,
+    seed: int = 0,
+    make_kwargs: Mapping[str, Any] | None = None,
+) -> Iterator[EpisodeRecord]:
+    """``episodes`` episodes of ``env_id`` with seeds ``seed, seed+1, ...``, one env reused."""
+    if episodes < 1:
+        raise ConfigError(f"episodes must be >= 1, got {episodes}")
+    env = gym.make(env_id, **dict(make_kwargs or {}))
+    try:
+        task_env = env.unwrapped
+        if not isinstance(task_env, TaskEnv):
+            raise ConfigError(f"{env_id} is not a taskgym TaskEnv")
+        for i in range(episodes):
+            yield play_episode(task_env, agent, env_id=env_id, episode=i, seed=seed + i)
+    finally:
+        env.close()
+
+
+@dataclass(frozen=True)
+class EnvSummary:
+    env_id: str
+    episodes: int
+    mean_reward: float
+    solved: float
+    mean_turns: float
+
+
+def summarize(records: Iterable[EpisodeRecord]) -> list[EnvSummary]:
+    """One row per env, in order of first appearance."""
+    groups: dict[str, list[EpisodeRecord]] = {}
+    for r in records:
+        groups.setdefault(r.env_id, []).append(r)
+    return [
+        EnvSummary(
+            env_id=env_id,
+            episodes=len(rs),
+            mean_reward=sum(r.reward for r in rs) / len(rs),
+            solved=sum(bool(r.verdict.get("solved")) for r in rs) / len(rs),
+            mean_turns=sum(r.turns for r in rs) / len(rs),
+        )
+        for env_id, rs in groups.items()
+    ]

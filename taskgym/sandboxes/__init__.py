@@ -1,0 +1,79 @@
+"""Sandboxes: where untrusted programs run, behind one interface.
+
+Backends are chosen by name (``sandbox="local"``) so that env registrations stay JSON.
+Each name maps to a ``"module:Class"`` string, imported only when first used, so that
+``import taskgym`` never pulls in a backend's dependencies.
+
+=========  ===========================================================================
+``auto``   the strongest backend that works on this machine
+``local``  child process with rlimits, private work dir, no namespaces (trusted code)
+``fake``   scripted results, nothing runs: for unit tests of logic above the sandbox
+=========  ===========================================================================
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from taskgym.errors import UnknownNameError
+from taskgym.sandboxes.base import ExecResult, Limits, Sandbox, normalize_relative_path
+
+__all__ = [
+    "ExecResult",
+    "Limits",
+    "Sandbox",
+    "SandboxFactory",
+    "make_sandbox",
+    "normalize_relative_path",
+    "register_sandbox",
+    "resolve_sandbox_name",
+    "sandbox_names",
+]
+
+SandboxFactory = Callable[..., Sandbox]
+
+_BACKENDS: dict[str, str | SandboxFactory] = {
+    "local": "taskgym.sandboxes.local:LocalSandbox",
+    "fake": "taskgym.sandboxes.fake:FakeSandbox",
+}
+# Tried in order by "auto"; stronger isolation first.
+_AUTO_ORDER = ("local",)
+
+
+def register_sandbox(name: str, factory: str | SandboxFactory) -> None:
+    """Register a backend under ``name``: a ``"module:Class"`` string or a callable that
+    takes keyword options and returns a :class:`Sandbox`."""
+    if not isinstance(name, str) or not name or name == "auto":
+        raise ValueError(f"a sandbox name must be a non-empty str other than 'auto', got {name!r}")
+    _BACKENDS[name] = factory
+
+
+def sandbox_names() -> list[str]:
+    """Every name ``make_sandbox`` accepts, ``auto`` included."""
+    return ["auto", *sorted(_BACKENDS)]
+
+
+def resolve_sandbox_name(name: str) -> str:
+    """The backend ``name`` stands for (``auto`` becomes a concrete backend)."""
+    if name == "auto":
+        return _AUTO_ORDER[0]
+    if name not in _BACKENDS:
+        raise UnknownNameError("sandbox", name, sandbox_names())
+    return name
+
+
+def make_sandbox(name: str = "auto", **options: Any) -> Sandbox:
+    """A new sandbox of backend ``name``; ``options`` go to the backend's constructor.
+
+    Raises UnknownNameError (listing the known names) for an unknown name.
+    """
+    if not isinstance(name, str):
+        raise UnknownNameError("sandbox", name, sandbox_names())
+    factory = _BACKENDS[resolve_sandbox_name(name)]
+    if isinstance(factory, str):
+        module, _, attr = factory.partition(":")
+        factory = getattr(importlib.import_module(module), attr)
+        assert callable(factory)
+    return factory(**options)

@@ -1,0 +1,202 @@
+"""The Sandbox protocol: run a command, move files in and out, close.
+
+A backend subclasses :class:`Sandbox` and implements ``_run``, ``_write``, ``_read`` and
+``_close``; the checks every backend needs (closed state, path rules, limits) live here
+once. Paths are always relative to the sandbox's work directory.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import posixpath
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+
+from taskgym.errors import SandboxClosedError
+
+__all__ = ["ExecResult", "Limits", "Sandbox", "normalize_relative_path"]
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one command. Every field must be positive.
+
+    Example:
+        >>> Limits(wall_seconds=2.0).replace(memory_bytes=256 * 1024 * 1024).wall_seconds
+        2.0
+    """
+
+    wall_seconds: float = 10.0
+    """Time-out: the command and everything it started are killed after this."""
+    cpu_seconds: int = 10
+    """CPU time (RLIMIT_CPU)."""
+    memory_bytes: int = 1024 * MiB
+    """Address space (RLIMIT_AS)."""
+    processes: int = 64
+    """Processes of the sandbox's user (RLIMIT_NPROC)."""
+    file_bytes: int = 64 * MiB
+    """Largest file a command may write (RLIMIT_FSIZE)."""
+    open_files: int = 256
+    """Open file descriptors (RLIMIT_NOFILE)."""
+    output_bytes: int = 1 * MiB
+    """Bytes kept of stdout and of stderr each; the rest is dropped and marked truncated."""
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError(f"Limits.{f.name} must be a positive number, got {value!r}")
+
+    def replace(self, **changes: float) -> Limits:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """What a command did. ``exit_code`` follows subprocess: negative means killed by
+    that signal. Output is raw bytes (programs may print anything); use :attr:`out`
+    and :attr:`err` for text."""
+
+    exit_code: int
+    stdout: bytes = b""
+    stderr: bytes = b""
+    timed_out: bool = False
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out
+
+    @property
+    def out(self) -> str:
+        return self.stdout.decode("utf-8", errors="replace")
+
+    @property
+    def err(self) -> str:
+        return self.stderr.decode("utf-8", errors="replace")
+
+
+def normalize_relative_path(path: str) -> str:
+    """Check that ``path`` names something inside the work directory and normalise it.
+
+    Raises ValueError for absolute paths, ``..`` escapes, NUL bytes and empty paths:
+    those are bugs in the caller (a task), not something an agent can cause.
+    """
+    if not isinstance(path, str) or not path or "\x00" in path:
+        raise ValueError(f"sandbox paths must be non-empty str without NUL, got {path!r}")
+    if path.startswith("/"):
+        raise ValueError(f"sandbox paths are relative to the work directory, got {path!r}")
+    norm = posixpath.normpath(path)
+    if norm == ".." or norm.startswith("../") or norm == ".":
+        raise ValueError(f"sandbox path {path!r} does not name a file inside the work directory")
+    return norm
+
+
+class Sandbox(abc.ABC):
+    """An isolated place to run untrusted commands.
+
+    Use it as a context manager or call :meth:`close` (idempotent). Every method but
+    ``close`` raises :class:`~taskgym.errors.SandboxClosedError` after close.
+
+    Example:
+        >>> from taskgym.sandboxes import make_sandbox
+        >>> with make_sandbox("local") as box:
+        ...     box.run(["echo", "hi"]).out
+        'hi\\n'
+    """
+
+    backend: str = "abstract"
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits if limits is not None else Limits()
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def run(
+        self,
+        command: Sequence[str] | str,
+        *,
+        stdin: bytes | str | None = None,
+        limits: Limits | None = None,
+        timeout: float | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> ExecResult:
+        """Run ``command`` (argv, or a string for ``/bin/sh -c``) in the work directory.
+
+        ``limits`` replaces the sandbox's default limits; ``timeout`` overrides just the
+        wall-clock limit. ``env`` adds variables to the scrubbed environment. A command
+        that fails, crashes or times out is reported in the result, never raised.
+        """
+        self._ensure_open()
+        argv = ["/bin/sh", "-c", command] if isinstance(command, str) else list(command)
+        if not argv or not all(isinstance(a, str) for a in argv):
+            raise ValueError(f"command must be a non-empty list of str or a str, got {command!r}")
+        effective = limits if limits is not None else self.limits
+        if timeout is not None:
+            effective = effective.replace(wall_seconds=timeout)
+        data = stdin.encode() if isinstance(stdin, str) else (stdin or b"")
+        return self._run(argv, data, effective, dict(env or {}))
+
+    def write_file(self, path: str, data: bytes | str, *, mode: int = 0o644) -> None:
+        """Create or replace a file in the work directory (parents are created)."""
+        self._ensure_open()
+        payload = data.encode() if isinstance(data, str) else data
+        self._write(normalize_relative_path(path), payload, mode)
+
+    def read_file(self, path: str, *, max_bytes: int = 16 * MiB) -> bytes:
+        """Read a regular file the sandbox left behind.
+
+        Raises an ``OSError`` (FileNotFoundError, PermissionError for a symbolic link or
+        anything but a regular file, EFBIG past ``max_bytes``): those come from what ran
+        inside, so checkers treat them as a failed check.
+        """
+        self._ensure_open()
+        return self._read(normalize_relative_path(path), max_bytes)
+
+    def close(self) -> None:
+        """Stop everything the sandbox runs and delete its files. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._close()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _ensure_open(self) -> None:
+        if self._closed:
+            raise SandboxClosedError(
+                f"this {self.backend} sandbox is closed; make a new one (make_sandbox) "
+                "or let the env lease one at reset()"
+            )
+
+    @abc.abstractmethod
+    def _run(
+        self, argv: list[str], stdin: bytes, limits: Limits, env: dict[str, str]
+    ) -> ExecResult: ...
+
+    @abc.abstractmethod
+    def _write(self, path: str, data: bytes, mode: int) -> None: ...
+
+    @abc.abstractmethod
+    def _read(self, path: str, max_bytes: int) -> bytes: ...
+
+    @abc.abstractmethod
+    def _close(self) -> None: ...

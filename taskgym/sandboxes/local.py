@@ -1,0 +1,382 @@
+"""The ``local`` backend: a child process with limits, no namespaces.
+
+What it does: every command gets its own session and process group (killed as a whole
+at its time-out and when it exits), rlimits on CPU, address space, processes, file size
+and open files, a scrubbed environment, and a private work directory removed on close.
+When taskgym runs as root, commands run as an unprivileged user (``nobody`` by default)
+so that the process limit applies and root-only files stay unreadable.
+
+What it does not do: hide the host's file system, block the network, or catch a daemon
+that leaves its process group with ``setsid``. Use it for trusted code, inside a
+container, or where bubblewrap is not available.
+
+Limits are applied by exec-ing through util-linux's ``setpriv`` and ``prlimit`` rather
+than in a ``preexec_fn``, so that Python can spawn with ``vfork`` and a large parent (a
+trainer holding a model) is never copied. Where those tools are missing, a
+``preexec_fn`` does the same work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import resource
+import selectors
+import shutil
+import signal
+import stat
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+
+from taskgym.errors import SandboxError
+from taskgym.sandboxes.base import ExecResult, Limits, Sandbox
+
+__all__ = ["LocalSandbox"]
+
+NOBODY = 65534
+_SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# After the command exits, how long to keep reading output that its leftover children
+# (killed at that moment) may still have in the pipes.
+_DRAIN_GRACE_SECONDS = 0.2
+_READ_CHUNK = 65536
+
+
+class LocalSandbox(Sandbox):
+    """Run commands as child processes with rlimits in a private work directory.
+
+    Args:
+        limits: default limits for each command.
+        run_as_uid: the user commands run as. ``None`` means ``nobody`` (65534) when
+            taskgym runs as root and the current user otherwise.
+        base_dir: where to create the work directory (default: the system temp dir).
+    """
+
+    backend = "local"
+
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        *,
+        run_as_uid: int | None = None,
+        base_dir: str | None = None,
+    ) -> None:
+        super().__init__(limits)
+        self._uid = run_as_uid if run_as_uid is not None else _default_uid()
+        self._gid = NOBODY if self._uid == NOBODY else os.getgid()
+        self._drop_privileges = self._uid != os.geteuid()
+        if self._drop_privileges and os.geteuid() != 0:
+            raise SandboxError(
+                f"run_as_uid={self._uid} needs root; leave run_as_uid unset to run as yourself"
+            )
+        self._prlimit = shutil.which("prlimit")
+        self._setpriv = shutil.which("setpriv")
+        # RLIMIT_NPROC counts every thread of the user, inside the sandbox or not, so the
+        # limit is what the user already runs plus what the sandbox may add.
+        self._nproc_base = _count_threads_of(self._uid)
+        self.workdir = tempfile.mkdtemp(prefix="taskgym-local-", dir=base_dir)
+        os.chmod(self.workdir, 0o700)
+        if self._drop_privileges:
+            os.chown(self.workdir, self._uid, self._gid)
+        self._root_fd = os.open(self.workdir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+
+    # -- running -------------------------------------------------------------------
+
+    def _run(
+        self, argv: list[str], stdin: bytes, limits: Limits, env: dict[str, str]
+    ) -> ExecResult:
+        nproc = self._nproc_base + limits.processes
+        full_env = {
+            "PATH": _SAFE_PATH,
+            "HOME": self.workdir,
+            "TMPDIR": self.workdir,
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            **env,
+        }
+        preexec: Callable[[], None] | None = None
+        if self._prlimit and (self._setpriv or not self._drop_privileges):
+            argv = self._exec_prefix(limits, nproc) + argv
+        else:
+            preexec = self._preexec(limits, nproc)
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=self.workdir,
+                env=full_env,
+                start_new_session=True,
+                close_fds=True,
+                preexec_fn=preexec,  # noqa: PLW1509 - only where util-linux is absent
+            )
+        except FileNotFoundError:
+            return ExecResult(exit_code=127, stderr=f"{argv[0]}: command not found\n".encode())
+        except PermissionError:
+            return ExecResult(exit_code=126, stderr=f"{argv[0]}: permission denied\n".encode())
+        return _communicate(proc, stdin, limits)
+
+    def _exec_prefix(self, limits: Limits, nproc: int) -> list[str]:
+        assert self._prlimit is not None  # checked by the caller
+        prefix = []
+        if self._drop_privileges:
+            assert self._setpriv is not None
+            prefix = [
+                self._setpriv,
+                f"--reuid={self._uid}",
+                f"--regid={self._gid}",
+                "--clear-groups",
+                "--no-new-privs",
+                "--",
+            ]
+        cpu = int(limits.cpu_seconds)
+        return [
+            *prefix,
+            self._prlimit,
+            f"--cpu={cpu}:{cpu + 1}",
+            f"--as={int(limits.memory_bytes)}",
+            f"--nproc={nproc}",
+            f"--fsize={int(limits.file_bytes)}",
+            f"--nofile={int(limits.open_files)}",
+            "--core=0",
+            "--",
+        ]
+
+    def _preexec(self, limits: Limits, nproc: int) -> Callable[[], None]:
+        uid, gid, drop = self._uid, self._gid, self._drop_privileges
+
+        def apply() -> None:
+            cpu = int(limits.cpu_seconds)
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+            resource.setrlimit(resource.RLIMIT_AS, (int(limits.memory_bytes),) * 2)
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+            resource.setrlimit(resource.RLIMIT_FSIZE, (int(limits.file_bytes),) * 2)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (int(limits.open_files),) * 2)
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            if drop:
+                os.setgroups([])
+                os.setresgid(gid, gid, gid)
+                os.setresuid(uid, uid, uid)
+
+        return apply
+
+    # -- files ---------------------------------------------------------------------
+    # Every path is walked one component at a time from the work directory's fd with
+    # O_NOFOLLOW, so a symbolic link planted by a command can never make the host read
+    # or write outside the work directory, however it is placed.
+
+    def _write(self, path: str, data: bytes, mode: int) -> None:
+        *parents, name = path.split("/")
+        with self._open_dir(parents, create=True) as dir_fd:
+            # Write a new file and rename it into place: a hard or symbolic link that a
+            # command left under ``name`` is replaced, never written through.
+            tmp = f".taskgym-tmp-{os.getpid()}-{time.monotonic_ns()}"
+            fd = os.open(
+                tmp,
+                os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                mode,
+                dir_fd=dir_fd,
+            )
+            try:
+                with os.fdopen(fd, "wb", closefd=False) as f:
+                    f.write(data)
+                if self._drop_privileges:
+                    os.fchown(fd, self._uid, self._gid)
+                os.fchmod(fd, mode)
+            finally:
+                os.close(fd)
+            os.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+
+    def _read(self, path: str, max_bytes: int) -> bytes:
+        *parents, name = path.split("/")
+        with self._open_dir(parents, create=False) as dir_fd:
+            fd = _open_no_follow(
+                name, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd, path
+            )
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise PermissionError(errno.EACCES, "refusing to read: not a regular file", path)
+            if info.st_nlink > 1:
+                raise PermissionError(errno.EACCES, "refusing to read: file has hard links", path)
+            with os.fdopen(fd, "rb", closefd=False) as f:
+                data = f.read(max_bytes + 1)
+        finally:
+            os.close(fd)
+        if len(data) > max_bytes:
+            raise OSError(errno.EFBIG, f"file is larger than max_bytes={max_bytes}", path)
+        return data
+
+    @contextlib.contextmanager
+    def _open_dir(self, parts: list[str], *, create: bool) -> Iterator[int]:
+        fd = os.dup(self._root_fd)
+        try:
+            for part in parts:
+                if create:
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(part, 0o755, dir_fd=fd)
+                        if self._drop_privileges:
+                            os.chown(part, self._uid, self._gid, dir_fd=fd, follow_symlinks=False)
+                flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+                child = _open_no_follow(part, flags, fd, "/".join(parts))
+                os.close(fd)
+                fd = child
+            yield fd
+        finally:
+            os.close(fd)
+
+    # -- closing -------------------------------------------------------------------
+
+    def _close(self) -> None:
+        os.close(self._root_fd)
+        _remove_tree(self.workdir)
+
+    def __del__(self) -> None:
+        # A forgotten sandbox must not leave its directory behind for ever.
+        if not getattr(self, "_closed", True):
+            with contextlib.suppress(Exception):
+                self.close()
+
+
+def _default_uid() -> int:
+    return NOBODY if os.geteuid() == 0 else os.geteuid()
+
+
+def _count_threads_of(uid: int) -> int:
+    count = 0
+    try:
+        entries = list(os.scandir("/proc"))
+    except OSError:
+        return 0
+    for entry in entries:
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if entry.stat().st_uid == uid:
+                count += len(os.listdir(f"/proc/{entry.name}/task"))
+    return count
+
+
+def _open_no_follow(name: str, flags: int, dir_fd: int, shown: str) -> int:
+    try:
+        return os.open(name, flags, dir_fd=dir_fd)
+    except OSError as e:
+        if e.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise PermissionError(
+                errno.EACCES, "refusing to follow a symbolic link or non-directory", shown
+            ) from e
+        raise
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def _communicate(proc: subprocess.Popen[bytes], stdin: bytes, limits: Limits) -> ExecResult:
+    """Feed stdin and collect capped output until the command ends or its time runs out.
+
+    Unlike ``Popen.communicate`` this never holds more than ``output_bytes`` a stream
+    however much is printed, and it stops when the command exits even if a child it left
+    behind still holds the pipes open.
+    """
+    pump = _Pump(proc, stdin, int(limits.output_bytes))
+    try:
+        timed_out = pump.run(deadline=time.monotonic() + limits.wall_seconds)
+    finally:
+        # Whatever happened (even KeyboardInterrupt), nothing of the command survives.
+        pump.close()
+        _kill_group(proc.pid)
+        proc.wait()
+    return ExecResult(
+        exit_code=proc.returncode,
+        stdout=bytes(pump.output[pump.out_fd]),
+        stderr=bytes(pump.output[pump.err_fd]),
+        timed_out=timed_out,
+        stdout_truncated=pump.truncated[pump.out_fd],
+        stderr_truncated=pump.truncated[pump.err_fd],
+    )
+
+
+class _Pump:
+    """Moves bytes between a child's pipes and memory with one selector."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], stdin: bytes, cap: int) -> None:
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        self.proc, self.stdin, self.cap, self.sent = proc, stdin, cap, 0
+        self.pipes = (proc.stdin, proc.stdout, proc.stderr)
+        self.in_fd, self.out_fd, self.err_fd = (p.fileno() for p in self.pipes)
+        self.output = {self.out_fd: bytearray(), self.err_fd: bytearray()}
+        self.truncated = {self.out_fd: False, self.err_fd: False}
+        self.selector = selectors.DefaultSelector()
+        for fd in (self.in_fd, self.out_fd, self.err_fd):
+            os.set_blocking(fd, False)
+        self.selector.register(self.out_fd, selectors.EVENT_READ)
+        self.selector.register(self.err_fd, selectors.EVENT_READ)
+        if stdin:
+            self.selector.register(self.in_fd, selectors.EVENT_WRITE)
+        else:
+            proc.stdin.close()
+
+    def run(self, deadline: float) -> bool:
+        """Pump until both output pipes close or the grace after exit ends; True if the
+        deadline passed while the command still ran."""
+        exited_at: float | None = None
+        while self.selector.get_map():
+            now = time.monotonic()
+            if now >= deadline:
+                return self.proc.poll() is None
+            if exited_at is not None and now - exited_at > _DRAIN_GRACE_SECONDS:
+                return False
+            for key, _ in self.selector.select(timeout=min(deadline - now, 0.05)):
+                if key.fd == self.in_fd:
+                    self._write_stdin()
+                else:
+                    self._read(key.fd)
+            if exited_at is None and self.proc.poll() is not None:
+                exited_at = time.monotonic()
+                _kill_group(self.proc.pid)  # leftovers die with the command
+        return False
+
+    def _write_stdin(self) -> None:
+        try:
+            self.sent += os.write(self.in_fd, self.stdin[self.sent : self.sent + _READ_CHUNK])
+        except BrokenPipeError:
+            self.sent = len(self.stdin)
+        if self.sent >= len(self.stdin):
+            self.selector.unregister(self.in_fd)
+            self.pipes[0].close()
+
+    def _read(self, fd: int) -> None:
+        chunk = os.read(fd, _READ_CHUNK)
+        if not chunk:
+            self.selector.unregister(fd)
+            return
+        buf = self.output[fd]
+        room = self.cap - len(buf)
+        if len(chunk) > room:
+            self.truncated[fd] = True
+        buf += chunk[: max(room, 0)]
+
+    def close(self) -> None:
+        self.selector.close()
+        for pipe in self.pipes:
+            with contextlib.suppress(OSError):
+                pipe.close()
+
+
+def _remove_tree(path: str) -> None:
+    # Commands may leave directories without write or search permission; without root,
+    # rmtree cannot enter them, so open them up first.
+    if os.geteuid() != 0:
+        for root, dirs, _ in os.walk(path):
+            for d in dirs:
+                with contextlib.suppress(OSError):
+                    os.chmod(os.path.join(root, d), 0o700, follow_symlinks=False)
+    shutil.rmtree(path, ignore_errors=True)
