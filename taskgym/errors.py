@@ -40,7 +40,7 @@ class UnknownNameError(ConfigError):
         self.name = name
         self.known = sorted(known)
         listing = ", ".join(repr(k) for k in self.known) or "(none registered)"
-        super().__init__(f"unknown {kind} {name!r}; known {kind}s: {listing}")
+        super().__init__(f"unknown {kind} {name!r}; choose one of: {listing}")
 
 
 class UnknownTaskIdError(ConfigError):

@@ -1,0 +1,102 @@
+"""Small tasks used only by the project's own tests of the logic above them."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import gymnasium as gym
+
+from taskgym import Problem, Reply, Task, Turn, Verdict
+from taskgym.errors import UnknownTaskIdError
+from taskgym.registry import _ENVS
+from taskgym.sandboxes import Sandbox
+
+
+@dataclass(frozen=True)
+class EchoTask(Task):
+    """Single turn: say the word in the prompt."""
+
+    family: ClassVar[str] = "test"
+
+    def problem(self, seed: int) -> Problem:
+        word = f"word{seed}"
+        return Problem(id=f"echo-{seed}", prompt=f"Say {word}", solution=(word,), data={"w": word})
+
+    def get(self, task_id: str) -> Problem:
+        if not task_id.startswith("echo-") or not task_id[5:].isdigit():
+            raise UnknownTaskIdError(f"no problem {task_id!r}")
+        return self.problem(int(task_id[5:]))
+
+    def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
+        answer = transcript[-1].action.strip()
+        if not answer:
+            return Verdict.unparsed("empty")
+        return Verdict(True, int(answer == problem.data["w"]), 1)
+
+
+@dataclass(frozen=True)
+class CountdownTask(Task):
+    """Multi-turn: send 'next' until the countdown is over, then 'submit'. Three checks:
+    one per 'next' that was needed, so partial credit is visible."""
+
+    steps: int = 3
+    family: ClassVar[str] = "test"
+
+    @property
+    def multi_turn(self) -> bool:
+        return True
+
+    def problem(self, seed: int) -> Problem:
+        return Problem(
+            id=f"countdown-{seed}",
+            prompt=f"Send 'next' {self.steps} times, then 'submit'.",
+            solution=("next",) * self.steps + ("submit",),
+        )
+
+    def interact(
+        self, problem: Problem, transcript: Sequence[Turn], action: str, sandbox: Sandbox
+    ) -> Reply:
+        if action == "submit":
+            return Reply("submitted", done=True)
+        return Reply(f"turn {len(transcript) + 1}: got {action!r}")
+
+    def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
+        nexts = sum(t.action == "next" for t in transcript)
+        submitted = transcript[-1].action == "submit"
+        return Verdict(True, min(nexts, self.steps) if submitted else 0, self.steps)
+
+
+@dataclass(frozen=True)
+class FileTask(Task):
+    """Uses the sandbox: setup writes a file, check reads what the agent wrote."""
+
+    needs_sandbox: ClassVar[bool] = True
+    family: ClassVar[str] = "test"
+
+    def problem(self, seed: int) -> Problem:
+        return Problem(id=f"file-{seed}", prompt="copy in.txt to out.txt", solution=(f"{seed}",))
+
+    def setup(self, problem: Problem, sandbox: Sandbox) -> None:
+        sandbox.write_file("in.txt", problem.solution[0])
+
+    def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
+        content = sandbox.read_file("in.txt").decode()
+        return Verdict(True, int(content == transcript[-1].action), 1)
+
+
+@contextlib.contextmanager
+def registered(env_id: str, entry_point: str, **kwargs: object) -> Iterator[str]:
+    """Register a throw-away env for one test and remove it afterwards."""
+    from taskgym.registry import register_task
+
+    name, _, version = env_id.removeprefix("taskgym/").rpartition("-v")
+    try:
+        yield register_task(
+            name, entry_point, family="test", description="test", version=int(version), **kwargs
+        )
+    finally:
+        gym.registry.pop(env_id, None)
+        _ENVS.pop(env_id, None)

@@ -1,0 +1,275 @@
+"""TaskEnv's episode contract, on small test tasks (fake sandbox where one is needed)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import pytest
+
+import taskgym
+from taskgym import (
+    ActionTypeError,
+    CheckerError,
+    ConfigError,
+    EpisodeStateError,
+    Problem,
+    SandboxError,
+    TaskEnv,
+    Turn,
+    UnknownNameError,
+    UnknownTaskIdError,
+    Verdict,
+)
+from taskgym.sandboxes import Sandbox
+from tests.helpers import CountdownTask, EchoTask, FileTask
+
+
+def test_single_turn_episode_terminates_with_reward_and_verdict_in_info() -> None:
+    env = TaskEnv(EchoTask())
+    obs, info = env.reset(seed=5)
+    assert obs == env.problem.prompt
+    assert info == {"task_id": env.problem.id, "family": "test", "turn": 0}
+    obs, reward, terminated, truncated, info = env.step(env.problem.solution[0])
+    assert (reward, terminated, truncated) == (1.0, True, False)
+    assert info["verdict"] == {
+        "parsed": True,
+        "passed": 1,
+        "total": 1,
+        "solved": True,
+        "details": {},
+    }
+    assert info["turn"] == 1
+    json.dumps(info)
+
+
+def test_wrong_answer_is_zero_reward_not_an_error() -> None:
+    env = TaskEnv(EchoTask())
+    env.reset(seed=1)
+    _, reward, terminated, _, info = env.step("something else")
+    assert reward == 0.0 and terminated
+    assert info["verdict"]["parsed"] and not info["verdict"]["solved"]
+
+
+def test_reset_seed_is_deterministic_and_task_id_replays_a_problem() -> None:
+    env = TaskEnv(EchoTask())
+    first = env.reset(seed=42)
+    assert env.reset(seed=42) == first
+    assert env.reset(options={"task_id": first[1]["task_id"]})[0] == first[0]
+    assert env.reset(seed=43)[0] != first[0]
+
+
+def test_unknown_task_id_and_unknown_reset_option_raise_config_errors() -> None:
+    env = TaskEnv(EchoTask())
+    with pytest.raises(UnknownTaskIdError, match="no problem"):
+        env.reset(options={"task_id": "nope"})
+    with pytest.raises(UnknownTaskIdError, match="must be a str"):
+        env.reset(options={"task_id": 7})
+    with pytest.raises(ConfigError, match="unknown reset options"):
+        env.reset(options={"taskid": "echo-1"})
+
+
+def test_multi_turn_episode_goes_on_until_the_task_says_done() -> None:
+    env = TaskEnv(CountdownTask(steps=2))
+    env.reset(seed=0)
+    obs, reward, terminated, truncated, info = env.step("next")
+    assert (obs, reward, terminated, truncated) == ("turn 1: got 'next'", 0.0, False, False)
+    assert "verdict" not in info
+    env.step("next")
+    obs, reward, terminated, truncated, info = env.step("submit")
+    assert (obs, reward, terminated, truncated) == ("submitted", 1.0, True, False)
+    assert [t.action for t in env.transcript] == ["next", "next", "submit"]
+
+
+def test_turn_limit_truncates_and_the_checks_still_run() -> None:
+    env = TaskEnv(CountdownTask(steps=3), max_turns=2, reward="fraction_passed")
+    env.reset(seed=0)
+    env.step("next")
+    _, reward, terminated, truncated, info = env.step("next")
+    assert (terminated, truncated) == (False, True)
+    assert info["verdict"]["total"] == 3  # the check ran
+    assert reward == 0.0  # never submitted
+    assert env.outcome is not None and env.outcome.truncated
+
+
+def test_step_after_the_end_and_before_reset_raise_a_clear_error() -> None:
+    env = TaskEnv(EchoTask())
+    with pytest.raises(EpisodeStateError, match="reset"):
+        env.step("x")
+    env.reset(seed=0)
+    env.step("x")
+    with pytest.raises(EpisodeStateError, match="reset"):
+        env.step("x")
+
+
+@pytest.mark.parametrize("action", [None, 42, b"bytes", ["list"]])
+def test_non_string_action_raises_action_type_error(action: Any) -> None:
+    env = TaskEnv(EchoTask())
+    env.reset(seed=0)
+    with pytest.raises(ActionTypeError, match="actions are str"):
+        env.step(action)
+    # The episode is still alive: the bad call changed nothing.
+    assert env.step(env.problem.solution[0])[1] == 1.0
+
+
+def test_ten_megabyte_action_ends_with_an_unparsed_zero_verdict() -> None:
+    env = gym.make("taskgym/Arithmetic-v0")
+    env.reset(seed=0)
+    _, reward, terminated, truncated, info = env.step("1" * 10_000_000)
+    assert (reward, terminated, truncated) == (0.0, True, False)
+    assert not info["verdict"]["parsed"]
+    assert "max_action_chars" in info["verdict"]["details"]["reason"]
+
+
+def test_action_at_the_limit_is_graded_and_one_past_it_is_rejected() -> None:
+    env = TaskEnv(EchoTask(), max_action_chars=10)
+    env.reset(options={"task_id": "echo-0"})
+    assert env.step("word0     ")[1] == 1.0  # exactly 10 characters, graded
+    env.reset(options={"task_id": "echo-0"})
+    _, _, _, _, info = env.step("word0      ")
+    assert not info["verdict"]["parsed"]
+
+
+def test_long_observations_are_cut_in_the_middle_within_the_space() -> None:
+    @dataclass(frozen=True)
+    class Verbose(CountdownTask):
+        def interact(
+            self, problem: Problem, transcript: Sequence[Turn], action: str, sandbox: Sandbox
+        ) -> taskgym.Reply:
+            return taskgym.Reply("A" * 500 + "Z" * 500)
+
+    env = TaskEnv(Verbose(), max_observation_chars=200)
+    env.reset(seed=0)
+    obs = env.step("next")[0]
+    assert env.observation_space.contains(obs)
+    assert obs.startswith("AAA") and obs.endswith("ZZZ") and "characters cut" in obs
+
+
+class _Crashing(EchoTask):
+    def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
+        raise ZeroDivisionError("checker bug")
+
+
+def test_a_crashing_checker_raises_checker_error_instead_of_paying_zero() -> None:
+    env = TaskEnv(_Crashing())
+    env.reset(seed=0)
+    with pytest.raises(CheckerError, match="not a mistake of the agent") as caught:
+        env.step("word0")
+    assert isinstance(caught.value.__cause__, ZeroDivisionError)
+
+
+@pytest.mark.parametrize(
+    ("reward", "message"),
+    [
+        (lambda outcome: 1 / 0, "failed in reward"),
+        (lambda outcome: math.nan, "must be finite"),
+        (lambda outcome: "1.0", "not a float"),
+    ],
+)
+def test_a_broken_reward_raises_checker_error(reward: Any, message: str) -> None:
+    env = TaskEnv(EchoTask(), reward=reward)
+    env.reset(seed=0)
+    with pytest.raises(CheckerError, match=message):
+        env.step("word0")
+
+
+def test_a_task_that_uses_a_sandbox_it_did_not_declare_gets_a_clear_error() -> None:
+    class Sneaky(EchoTask):
+        def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
+            sandbox.run(["true"])
+            return super().check(problem, transcript, sandbox)
+
+    env = TaskEnv(Sneaky())
+    env.reset(seed=0)
+    with pytest.raises(SandboxError, match="needs_sandbox = True"):
+        env.step("word0")
+
+
+def test_sandbox_is_leased_at_reset_replaced_next_reset_and_closed_by_close() -> None:
+    env = TaskEnv(FileTask(), sandbox="fake")
+    env.reset(seed=3)
+    first = env.sandbox
+    assert first is not None and first.backend == "fake" and not first.closed
+    assert env.step(env.problem.solution[0])[1] == 1.0
+    env.reset(seed=4)
+    assert first.closed and env.sandbox is not first
+    second = env.sandbox
+    env.close()
+    env.close()  # idempotent
+    assert second is not None and second.closed
+
+
+def test_tasks_without_sandbox_get_none_even_when_one_is_named() -> None:
+    env = TaskEnv(EchoTask(), sandbox="local")
+    env.reset(seed=0)
+    assert env.sandbox is None
+
+
+def test_render_ansi_shows_the_transcript() -> None:
+    env = TaskEnv(CountdownTask(steps=1), render_mode="ansi")
+    env.reset(seed=0)
+    env.step("next")
+    text = env.render()
+    assert text is not None
+    assert "Send 'next'" in text and "> next" in text and "turn 1" in text
+    assert TaskEnv(EchoTask()).render() is None
+
+
+def test_constructor_rejects_bad_options_with_the_fix_in_the_message() -> None:
+    with pytest.raises(UnknownNameError, match="unknown reward 'bogus'; choose one of: 'binary'"):
+        TaskEnv(EchoTask(), reward="bogus")
+    with pytest.raises(UnknownNameError, match="unknown sandbox 'bogus'; choose one of: 'auto'"):
+        TaskEnv(EchoTask(), sandbox="bogus")
+    with pytest.raises(ConfigError, match="max_turns must be a positive int"):
+        TaskEnv(EchoTask(), max_turns=0)
+    with pytest.raises(ConfigError, match="render_mode"):
+        TaskEnv(EchoTask(), render_mode="human")
+    with pytest.raises(TypeError, match="were given with a ready Task instance"):
+        TaskEnv(EchoTask(), difficulty="hard")
+    with pytest.raises(ConfigError, match="'module:Class'"):
+        TaskEnv("no_colon_here")
+    with pytest.raises(ConfigError, match="not a taskgym Task"):
+        TaskEnv("taskgym.envs.env:TaskEnv")
+
+
+def test_make_passes_task_options_and_rejects_unknown_ones() -> None:
+    env = gym.make("taskgym/Arithmetic-v0", difficulty="easy")
+    assert env.unwrapped.task.difficulty == "easy"  # type: ignore[attr-defined]
+    with pytest.raises(TypeError, match=r"unknown option\(s\) \['difficulty_level'\]"):
+        gym.make("taskgym/Arithmetic-v0", difficulty_level="easy")
+    with pytest.raises(ConfigError, match="difficulty must be one of"):
+        gym.make("taskgym/Arithmetic-v0", difficulty="impossible")
+
+
+def test_make_accepts_the_documented_reward_and_sandbox_names() -> None:
+    env = gym.make("taskgym/Arithmetic-v0", reward="binary", sandbox="local")
+    env.reset(seed=0)
+    assert env.unwrapped.sandbox_backend == "local"  # type: ignore[attr-defined]
+    with pytest.raises(UnknownNameError, match="unknown sandbox 'docker-nope'"):
+        gym.make("taskgym/Arithmetic-v0", sandbox="docker-nope")
+
+
+def test_info_dicts_are_fresh_objects_each_call() -> None:
+    env = TaskEnv(CountdownTask(steps=1))
+    _, info_a = env.reset(seed=0)
+    _, _, _, _, info_b = env.step("next")
+    info_a["task_id"] = "mutated"
+    assert info_b["task_id"] != "mutated"
+    _, _, _, _, end = env.step("submit")
+    end["verdict"]["details"]["x"] = 1
+    assert env.outcome is not None and "x" not in env.outcome.verdict.details
+
+
+def test_step_penalty_composes_with_binary_through_weighted() -> None:
+    spec: dict[str, Any] = {
+        "weighted": [["binary", 1.0], [{"step_penalty": {"per_step": 0.1}}, 1.0]]
+    }
+    env = TaskEnv(CountdownTask(steps=2), reward=spec)
+    env.reset(seed=0)
+    for action in ("next", "next", "submit"):
+        _, reward, *_ = env.step(action)
+    assert reward == pytest.approx(1.0 - 0.2)

@@ -1,0 +1,80 @@
+"""The public surface is pinned, and importing taskgym stays light."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import taskgym
+
+EXPECTED_ALL = {
+    "ActionTypeError",
+    "CheckerError",
+    "ConfigError",
+    "ConformanceError",
+    "DependencyNotInstalledError",
+    "EnvInfo",
+    "EpisodeStateError",
+    "ExecResult",
+    "Limits",
+    "Outcome",
+    "Problem",
+    "Reply",
+    "Reward",
+    "Sandbox",
+    "SandboxClosedError",
+    "SandboxError",
+    "SandboxUnavailableError",
+    "Task",
+    "TaskEnv",
+    "TaskgymError",
+    "Turn",
+    "UnicodeText",
+    "UnknownNameError",
+    "UnknownTaskIdError",
+    "Verdict",
+    "__version__",
+    "env_info",
+    "make_reward",
+    "make_sandbox",
+    "register_reward",
+    "register_sandbox",
+    "register_task",
+    "registered_ids",
+    "reward_names",
+    "sandbox_names",
+}
+
+
+def test_all_is_pinned_and_every_name_exists() -> None:
+    assert set(taskgym.__all__) == EXPECTED_ALL
+    for name in taskgym.__all__:
+        assert hasattr(taskgym, name), name
+
+
+def test_import_taskgym_loads_no_heavy_dependency() -> None:
+    code = (
+        "import sys, taskgym\n"
+        "heavy = ['docker', 'ray', 'sympy', 'torch', 'pexpect']\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_every_error_is_a_taskgym_error_and_a_builtin_category() -> None:
+    assert issubclass(taskgym.UnknownNameError, ValueError)
+    assert issubclass(taskgym.ActionTypeError, TypeError)
+    assert issubclass(taskgym.CheckerError, RuntimeError)
+    assert issubclass(taskgym.DependencyNotInstalledError, ImportError)
+    for name in taskgym.__all__:
+        obj = getattr(taskgym, name)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            assert issubclass(obj, taskgym.TaskgymError), name
+
+
+def test_dependency_error_names_the_extra() -> None:
+    err = taskgym.DependencyNotInstalledError("docker", "docker")
+    assert "pip install 'taskgym[docker]'" in str(err)
