@@ -245,3 +245,14 @@ def test_bad_commands_are_caller_errors(box: LocalSandbox) -> None:
 def test_python_interpreter_used_by_tasks_is_reachable(box: LocalSandbox) -> None:
     result = box.run(["python3", "-I", "-c", "print(6*7)"])
     assert result.out == "42\n", (result, sys.executable)
+
+
+def test_a_command_that_closes_its_output_early_still_exits_cleanly(box: LocalSandbox) -> None:
+    """Killing at EOF would turn this clean exit into -9 (a bug seen with cat)."""
+    result = box.run("exec >&- 2>&-; sleep 0.3; exit 4")
+    assert result.exit_code == 4 and not result.timed_out
+
+
+def test_a_command_that_closes_its_output_and_runs_on_times_out(box: LocalSandbox) -> None:
+    result = box.run("exec >&- 2>&-; sleep 60", timeout=0.5)
+    assert result.timed_out and result.exit_code == -9

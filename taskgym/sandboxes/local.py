@@ -325,8 +325,8 @@ class _Pump:
             proc.stdin.close()
 
     def run(self, deadline: float) -> bool:
-        """Pump until both output pipes close or the grace after exit ends; True if the
-        deadline passed while the command still ran."""
+        """Pump until both output pipes close and the command exits (or the grace after
+        its exit ends); True if the deadline passed while the command still ran."""
         exited_at: float | None = None
         while self.selector.get_map():
             now = time.monotonic()
@@ -342,6 +342,12 @@ class _Pump:
             if exited_at is None and self.proc.poll() is not None:
                 exited_at = time.monotonic()
                 _kill_group(self.proc.pid)  # leftovers die with the command
+        # The pipes closed, but a command closes its output a moment before it exits (or
+        # may close it and go on running): let it finish on its own, within its time.
+        try:
+            self.proc.wait(timeout=max(deadline - time.monotonic(), 0.0))
+        except subprocess.TimeoutExpired:
+            return True
         return False
 
     def _write_stdin(self) -> None:
