@@ -48,15 +48,25 @@ def check_task(env_id: str, *, seeds: int = 3) -> None:
                 check_env(env)
             except Exception as e:
                 raise ConformanceError(f"{env_id}: gymnasium check_env failed: {e}") from e
-        _check_family(env_id, env)
-        _check_determinism(env_id, env, seeds)
+        _stage(env_id, "family", lambda: _check_family(env_id, env))
+        _stage(env_id, "determinism", lambda: _check_determinism(env_id, env, seeds))
         for seed in range(seeds):
-            _check_oracle(env_id, env, seed)
-            _check_worthless_actions(env_id, env, seed)
-        _check_spec_json(env_id, env)
+            _stage(env_id, "oracle", lambda: _check_oracle(env_id, env, seed))  # noqa: B023
+            _stage(env_id, "worthless actions", lambda: _check_worthless_actions(env_id, env, seed))  # noqa: B023
+        _stage(env_id, "spec", lambda: _check_spec_json(env_id, env))
     finally:
         env.close()
-    _check_closed(env_id)
+    _stage(env_id, "close", lambda: _check_closed(env_id))
+
+
+def _stage(env_id: str, name: str, check: Callable[[], None]) -> None:
+    """Run one check; an unexpected exception is a conformance failure of that stage."""
+    try:
+        check()
+    except ConformanceError:
+        raise
+    except Exception as e:
+        raise ConformanceError(f"{env_id}: the {name} check raised {e!r}") from e
 
 
 def _make(env_id: str) -> TaskEnv:

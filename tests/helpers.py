@@ -77,7 +77,10 @@ class FileTask(Task):
     family: ClassVar[str] = "test"
 
     def problem(self, seed: int) -> Problem:
-        return Problem(id=f"file-{seed}", prompt="copy in.txt to out.txt", solution=(f"{seed}",))
+        return Problem(id=f"file-{seed}", prompt="say what in.txt holds", solution=(f"{seed}",))
+
+    def get(self, task_id: str) -> Problem:
+        return self.problem(int(task_id.removeprefix("file-")))
 
     def setup(self, problem: Problem, sandbox: Sandbox) -> None:
         sandbox.write_file("in.txt", problem.solution[0])

@@ -44,7 +44,7 @@ _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
 
 # A number is at most 40 digits on each side; bounded so that a huge action is rejected
 # in linear time and never reaches int() (which refuses more than 4300 digits).
-_NUMBER = re.compile(r"([+-]?\d{1,40}(?:\.\d{1,40})?)(?:\s*/\s*([+-]?\d{1,40}))?")
+_NUMBER = re.compile(r"([+-]?\d{1,40}(?:\.\d{1,40})?)(?:\s*/\s*([+-]?\d{1,40}))?", re.ASCII)
 
 
 @dataclass(frozen=True)

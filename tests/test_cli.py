@@ -1,0 +1,103 @@
+"""The taskgym command: list, run (JSONL + summary) and validate."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import taskgym
+from taskgym.cli import main
+from tests.helpers import registered
+
+
+def test_list_shows_every_env_with_family_and_description(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for env_id in taskgym.registered_ids():
+        assert env_id in out
+    assert "math" in out and "three attempts" in out
+
+
+def test_run_with_the_oracle_writes_one_line_per_episode_and_earns_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_file = tmp_path / "nested" / "run.jsonl"
+    assert main(["run", "--episodes", "3", "--seed", "7", "--out", str(out_file)]) == 0
+    lines = [json.loads(line) for line in out_file.read_text().splitlines()]
+    assert len(lines) == 3 * len(taskgym.registered_ids())
+    assert {line["env_id"] for line in lines} == set(taskgym.registered_ids())
+    assert all(line["reward"] == 1.0 and line["verdict"]["solved"] for line in lines)
+    first = lines[0]
+    assert first["seed"] == 7 and first["agent"] == "oracle"
+    assert len(first["observations"]) == len(first["actions"]) + 1
+    summary = capsys.readouterr().out
+    assert "mean reward" in summary and "1.000" in summary
+
+
+def test_run_with_the_null_agent_earns_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_file = tmp_path / "null.jsonl"
+    assert main(["run", "--agent", "null", "--episodes", "2", "--out", str(out_file)]) == 0
+    lines = [json.loads(line) for line in out_file.read_text().splitlines()]
+    assert lines and all(line["reward"] == 0.0 for line in lines)
+    retry = [line for line in lines if line["env_id"] == "taskgym/ArithmeticRetry-v0"]
+    assert all(line["turns"] == 3 for line in retry)  # every attempt was used
+
+
+def test_run_accepts_short_ids_sandbox_and_reward_options(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = [
+        "run",
+        "ArithmeticProgram-v0",
+        "--episodes",
+        "1",
+        "--sandbox",
+        "local",
+        "--reward",
+        '{"weighted": [["binary", 0.5]]}',
+    ]
+    assert main(args) == 0
+    assert "0.500" in capsys.readouterr().out
+
+
+def test_unknown_env_or_reward_is_a_clear_error_with_exit_code_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["run", "Nope-v0"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown env 'taskgym/Nope-v0'" in err and "taskgym/Arithmetic-v0" in err
+    assert main(["run", "Arithmetic-v0", "--reward", "nope"]) == 2
+    assert "unknown reward 'nope'" in capsys.readouterr().err
+
+
+def test_validate_passes_the_registered_envs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--seeds", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.count(" ok") == len(taskgym.registered_ids())
+
+
+def test_validate_fails_an_env_whose_reference_is_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    with registered("taskgym/BrokenRef-v0", "tests.test_conformance:WrongReference") as env_id:
+        assert main(["validate", env_id, "--seeds", "1"]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(shutil.which("taskgym") is None, reason="console script not installed")
+def test_console_script_runs() -> None:
+    result = subprocess.run(
+        ["taskgym", "run", "ArithmeticEasy-v0", "--episodes", "2"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "taskgym/ArithmeticEasy-v0" in result.stdout

@@ -1,0 +1,124 @@
+"""Every registered env passes the conformance checks, and the checks catch broken tasks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pytest
+
+import taskgym
+from taskgym import ConformanceError, Problem, Turn, Verdict
+from taskgym.sandboxes import Sandbox
+from taskgym.testing import check_task
+from tests.helpers import EchoTask, FileTask, registered
+
+
+@pytest.mark.parametrize("env_id", taskgym.registered_ids())
+def test_registered_env_conforms(env_id: str) -> None:
+    check_task(env_id, seeds=3)
+
+
+def test_the_registry_has_the_arithmetic_variants() -> None:
+    assert {
+        "taskgym/ArithmeticEasy-v0",
+        "taskgym/Arithmetic-v0",
+        "taskgym/ArithmeticHard-v0",
+    } <= set(taskgym.registered_ids("math"))
+
+
+# -- broken tasks the checks must reject -------------------------------------------------
+
+
+class WrongReference(EchoTask):
+    def problem(self, seed: int) -> Problem:
+        p = super().problem(seed)
+        return Problem(id=p.id, prompt=p.prompt, solution=("not it",), data=p.data)
+
+
+class PaysForEmpty(EchoTask):
+    def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
+        if not transcript[-1].action:
+            return Verdict(True, 1, 1)
+        return super().check(problem, transcript, sandbox)
+
+
+class RaisesOnGarbage(EchoTask):
+    def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
+        int(transcript[-1].action or "0")  # crashes on text
+        return super().check(problem, transcript, sandbox)
+
+
+_counter = iter(range(10**9))
+
+
+class NotDeterministic(EchoTask):
+    def problem(self, seed: int) -> Problem:
+        return super().problem(seed + next(_counter))
+
+
+class AlwaysSameProblem(EchoTask):
+    def problem(self, seed: int) -> Problem:
+        return super().problem(0)
+
+
+@dataclass(frozen=True)
+class WrongFamily(EchoTask):
+    family: ClassVar[str] = "shell"
+
+
+class LeaksSandbox(FileTask):
+    """A sandboxed task whose backend's close() the test breaks."""
+
+
+class NoLookupById(EchoTask):
+    get = taskgym.Task.get
+
+
+@pytest.mark.parametrize(
+    ("task", "message"),
+    [
+        (WrongReference, "reference solution earned 0.0"),
+        (PaysForEmpty, "empty action earned 1.0"),
+        (RaisesOnGarbage, "RaisesOnGarbage failed in check"),
+        (NotDeterministic, "non-deterministic|differs between two calls"),
+        (AlwaysSameProblem, "same problem for 3 seeds"),
+        (WrongFamily, "registered as family 'test', task says 'shell'"),
+        (NoLookupById, "determinism check raised UnknownTaskIdError"),
+    ],
+)
+def test_check_task_rejects_a_broken_task(task: type, message: str) -> None:
+    with (
+        registered("taskgym/Broken-v0", f"{__name__}:{task.__name__}") as env_id,
+        pytest.raises(ConformanceError, match=message),
+    ):
+        check_task(env_id, seeds=3)
+
+
+def test_check_task_rejects_a_sandbox_that_survives_close(monkeypatch: pytest.MonkeyPatch) -> None:
+    from taskgym.sandboxes.local import LocalSandbox
+
+    leaked: list[LocalSandbox] = []
+    real_close = LocalSandbox._close
+
+    def keep_open(self: LocalSandbox) -> None:
+        leaked.append(self)
+
+    monkeypatch.setattr(LocalSandbox, "_close", keep_open)
+    try:
+        with (
+            registered("taskgym/Leaky-v0", f"{__name__}:LeaksSandbox", sandbox="local") as env_id,
+            pytest.raises(ConformanceError, match=r"work directory \S+ survived close"),
+        ):
+            check_task(env_id, seeds=1)
+    finally:
+        for box in leaked:
+            real_close(box)
+    assert leaked and not any(os.path.exists(box.workdir) for box in leaked)
+
+
+def test_a_conforming_test_task_passes() -> None:
+    with registered("taskgym/Echo-v0", "tests.helpers:EchoTask") as env_id:
+        check_task(env_id, seeds=2)
