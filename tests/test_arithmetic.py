@@ -8,7 +8,7 @@ from fractions import Fraction
 import gymnasium as gym
 import pytest
 
-from taskgym import TaskEnv, UnknownTaskIdError
+from taskgym import ExecResult, TaskEnv, UnknownTaskIdError
 from taskgym.envs.math.arithmetic import (
     ArithmeticProgramTask,
     ArithmeticTask,
@@ -160,3 +160,21 @@ def test_program_mode_sandbox_does_not_leak_between_episodes() -> None:
     result = env.sandbox.run(["ls"])
     assert "planted.txt" not in result.out
     env.close()
+
+
+def test_program_mode_raises_when_the_sandbox_has_no_python(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A missing interpreter is the framework's failure: it must raise, not pay zero."""
+    from taskgym import SandboxUnavailableError
+    from taskgym.envs.math import arithmetic
+    from taskgym.sandboxes.fake import FakeSandbox
+
+    monkeypatch.setattr(arithmetic, "_PYTHON_VERIFIED", set())
+    task = ArithmeticProgramTask()
+    no_python = FakeSandbox(lambda argv, stdin: ExecResult(127, stderr=b"python3: not found"))
+    with pytest.raises(SandboxUnavailableError, match="python3 does not run in the fake sandbox"):
+        task.setup(task.problem(0), no_python)
+    with_python = FakeSandbox(lambda argv, stdin: ExecResult(0, stdout=b"42\n"))
+    task.setup(task.problem(0), with_python)
+    assert "fake" in arithmetic._PYTHON_VERIFIED

@@ -317,38 +317,47 @@ class _Pump:
         self.selector = selectors.DefaultSelector()
         for fd in (self.in_fd, self.out_fd, self.err_fd):
             os.set_blocking(fd, False)
-        self.selector.register(self.out_fd, selectors.EVENT_READ)
-        self.selector.register(self.err_fd, selectors.EVENT_READ)
+        # Registrations are tagged by role: descriptor numbers are reused as soon as one
+        # is closed (the pidfd often gets the number stdin just gave up).
+        self.selector.register(self.out_fd, selectors.EVENT_READ, "output")
+        self.selector.register(self.err_fd, selectors.EVENT_READ, "output")
         if stdin:
-            self.selector.register(self.in_fd, selectors.EVENT_WRITE)
+            self.selector.register(self.in_fd, selectors.EVENT_WRITE, "stdin")
         else:
             proc.stdin.close()
+        self.exit_fd = _open_pidfd(proc.pid)
+        if self.exit_fd is not None:
+            self.selector.register(self.exit_fd, selectors.EVENT_READ, "exit")
 
     def run(self, deadline: float) -> bool:
-        """Pump until both output pipes close and the command exits (or the grace after
-        its exit ends); True if the deadline passed while the command still ran."""
+        """Pump until the command has exited and its output pipes are closed (or the
+        grace after its exit ends); True if the deadline passed while it still ran."""
         exited_at: float | None = None
-        while self.selector.get_map():
+        while True:
             now = time.monotonic()
-            if now >= deadline:
-                return self.proc.poll() is None
-            if exited_at is not None and now - exited_at > _DRAIN_GRACE_SECONDS:
-                return False
-            for key, _ in self.selector.select(timeout=min(deadline - now, 0.05)):
-                if key.fd == self.in_fd:
-                    self._write_stdin()
-                else:
-                    self._read(key.fd)
             if exited_at is None and self.proc.poll() is not None:
-                exited_at = time.monotonic()
+                exited_at = now
                 _kill_group(self.proc.pid)  # leftovers die with the command
-        # The pipes closed, but a command closes its output a moment before it exits (or
-        # may close it and go on running): let it finish on its own, within its time.
-        try:
-            self.proc.wait(timeout=max(deadline - time.monotonic(), 0.0))
-        except subprocess.TimeoutExpired:
-            return True
-        return False
+                if self.exit_fd is not None:
+                    self.selector.unregister(self.exit_fd)
+            if exited_at is not None and (
+                not self._output_open() or now - exited_at > _DRAIN_GRACE_SECONDS
+            ):
+                return False
+            if now >= deadline:
+                return True
+            # With a pidfd the selector wakes at the exit itself; without, poll often.
+            timeout = deadline - now if self.exit_fd is not None else min(deadline - now, 0.005)
+            if exited_at is not None:
+                timeout = min(timeout, exited_at + _DRAIN_GRACE_SECONDS - now)
+            for key, _ in self.selector.select(timeout=max(timeout, 0.0)):
+                if key.data == "stdin":
+                    self._write_stdin()
+                elif key.data == "output":
+                    self._read(key.fd)
+
+    def _output_open(self) -> bool:
+        return any(key.data == "output" for key in self.selector.get_map().values())
 
     def _write_stdin(self) -> None:
         try:
@@ -372,9 +381,23 @@ class _Pump:
 
     def close(self) -> None:
         self.selector.close()
+        if self.exit_fd is not None:
+            os.close(self.exit_fd)
         for pipe in self.pipes:
             with contextlib.suppress(OSError):
                 pipe.close()
+
+
+def _open_pidfd(pid: int) -> int | None:
+    """A descriptor that becomes readable when ``pid`` exits (Linux 5.3+), or None."""
+    pidfd_open = getattr(os, "pidfd_open", None)
+    if pidfd_open is None:
+        return None
+    try:
+        fd: int = pidfd_open(pid)
+    except OSError:
+        return None
+    return fd
 
 
 def _remove_tree(path: str) -> None:

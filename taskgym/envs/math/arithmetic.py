@@ -20,7 +20,7 @@ from fractions import Fraction
 from typing import ClassVar, Literal
 
 from taskgym.core import Problem, Reply, Task, Turn, Verdict
-from taskgym.errors import UnknownTaskIdError
+from taskgym.errors import SandboxUnavailableError, UnknownTaskIdError
 from taskgym.sandboxes import Limits, Sandbox
 
 __all__ = ["ArithmeticProgramTask", "ArithmeticTask", "parse_exact_number"]
@@ -41,6 +41,8 @@ _LEVELS: dict[str, _Level] = {
     "hard": _Level(operands=(4, 6), values=(1, 30), operators="+-*/"),
 }
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
+# Sandbox backends in which python3 was seen to run (probed once per process).
+_PYTHON_VERIFIED: set[str] = set()
 
 # A number is at most 40 digits on each side; bounded so that a huge action is rejected
 # in linear time and never reaches int() (which refuses more than 4300 digits).
@@ -207,6 +209,20 @@ class ArithmeticProgramTask(ArithmeticTask):
     _limits: ClassVar[Limits] = Limits(
         wall_seconds=5.0, cpu_seconds=5, memory_bytes=512 * 1024 * 1024, output_bytes=4096
     )
+
+    def setup(self, problem: Problem, sandbox: Sandbox) -> None:
+        # Probed before the agent acts, so a missing interpreter raises here instead of
+        # scoring every program zero (a broken checker must not look like a wrong answer).
+        if sandbox.backend in _PYTHON_VERIFIED:
+            return
+        probe = sandbox.run(["python3", "-I", "-c", "print(6 * 7)"], limits=self._limits)
+        if probe.out.strip() != "42":
+            raise SandboxUnavailableError(
+                f"python3 does not run in the {sandbox.backend} sandbox "
+                f"(exit {probe.exit_code}: {probe.err.strip()[:200]}); install python3 where "
+                "the sandbox can reach it (/usr/bin or /usr/local/bin)"
+            )
+        _PYTHON_VERIFIED.add(sandbox.backend)
 
     def _solution(self, node: _Node) -> tuple[str, ...]:
         program = f"from fractions import Fraction as F\nprint({node.python})\n"
