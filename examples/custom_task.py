@@ -1,6 +1,6 @@
 """Contribute a task: one Task class and one register_task line, then check it.
 
-    python examples/custom_task.py
+python examples/custom_task.py
 """
 
 from __future__ import annotations
@@ -51,12 +51,15 @@ def main() -> None:
     # In a package this line sits in its family's __init__.py, and the task is named by
     # its "module:Class" string so that importing the registry stays cheap.
     env_id = register_task(
-        "ReverseWord", f"{__name__}:ReverseWordTask", family="text",
-        description="Reverse a random word.", length=6,
+        "ReverseWord",
+        f"{__name__}:ReverseWordTask",
+        family="text",
+        description="Reverse a random word.",
+        length=6,
     )
     check_task(env_id)  # determinism, oracle earns 1.0, junk earns 0, check_env, ...
     env = gym.make(env_id)
-    observation, info = env.reset(seed=1)
+    observation, _ = env.reset(seed=1)
     print(observation)
     print(env.step("nope")[1], "for a wrong answer")
     print("conformance checks passed for", env_id)

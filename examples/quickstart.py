@@ -1,6 +1,6 @@
 """Play a few taskgym episodes with a hand-written policy through gymnasium's API.
 
-    python examples/quickstart.py
+python examples/quickstart.py
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ def policy(observation: str) -> str:
     expression = observation.split("\n\n")[1].strip()
     if not re.fullmatch(r"[\d\s+\-*/()]+", expression):
         return ""
-    return f"<answer>{eval(expression)}</answer>"  # noqa: S307 - digits and operators only
+    return f"<answer>{eval(expression)}</answer>"  # safe: digits and operators only
 
 
 def main() -> None:
@@ -25,7 +25,7 @@ def main() -> None:
     total = 0.0
     for seed in range(5):
         observation, info = env.reset(seed=seed)
-        observation, reward, terminated, truncated, info = env.step(policy(observation))
+        _, reward, _, _, info = env.step(policy(observation))
         print(f"{info['task_id']}: reward {reward}, verdict {info['verdict']}")
         total += float(reward)
     env.close()

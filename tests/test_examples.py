@@ -15,7 +15,11 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 def test_example_runs(script: str) -> None:
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / script)],
-        capture_output=True, text=True, timeout=120, check=False, cwd=EXAMPLES,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=EXAMPLES,
     )
     assert result.returncode == 0, result.stderr
     if script == "quickstart.py":
