@@ -107,10 +107,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     env_ids = _selected(args)
     records: list[EpisodeRecord] = []
-    out: TextIO | None = None
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        out = args.out.open("w", encoding="utf-8")
+    out = open_run_file(args.out) if args.out is not None else None
     progress = _Progress(total=len(env_ids) * args.episodes)
     try:
         for env_id in env_ids:
@@ -124,8 +121,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 records.append(record)
                 if out is not None:
                     # One line as each episode ends, so an interrupted run keeps its work.
-                    out.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
-                    out.flush()
+                    write_record(out, record)
                 progress.advance(env_id)
     finally:
         progress.finish()
@@ -135,6 +131,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.out is not None:
         print(f"\n{len(records)} episodes written to {args.out}")
     return 0
+
+
+def open_run_file(path: Path) -> TextIO:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # backslashreplace writes a lone surrogate as its JSON escape, which reads back.
+    return path.open("w", encoding="utf-8", errors="backslashreplace")
+
+
+def write_record(out: TextIO, record: EpisodeRecord) -> None:
+    out.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+    out.flush()
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

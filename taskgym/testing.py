@@ -135,7 +135,8 @@ def _check_oracle(env_id: str, env: TaskEnv, seed: int) -> None:
 
 def _check_worthless_actions(env_id: str, env: TaskEnv, seed: int) -> None:
     rng = np.random.default_rng(seed)
-    alphabet = np.array(list("abcxyz019 +-*/()[]{}<>\n\t\"'`#=_.,;:!?~€≤π中😀"))
+    # Lone surrogates included: no UTF-8 encoder accepts them, and models can emit them.
+    alphabet = np.array(list("abcxyz019 +-*/()[]{}<>\n\t\"'`#=_.,;:!?~€≤π中😀\ud800\udcff"))
     megabyte = "".join(rng.choice(alphabet, size=1_000_000))
     env.action_space.seed(seed)
     policies: dict[str, Policy] = {

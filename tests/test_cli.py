@@ -101,3 +101,34 @@ def test_console_script_runs() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "taskgym/ArithmeticEasy-v0" in result.stdout
+
+
+def test_run_file_keeps_lone_surrogates_as_json_escapes(tmp_path: Path) -> None:
+    from taskgym.cli import open_run_file, write_record
+    from taskgym.runner import EpisodeRecord
+
+    record = EpisodeRecord("taskgym/X-v0", 0, 0, "a", "t", ["\ud800é"], ["p", ""], 0.0, True, False)
+    path = tmp_path / "r.jsonl"
+    with open_run_file(path) as out:
+        write_record(out, record)
+    assert json.loads(path.read_text(encoding="utf-8"))["actions"] == ["\ud800é"]
+
+
+def test_progress_bar_draws_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    monkeypatch.setenv("TERM", "xterm")
+    from taskgym.cli import _Progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty, pipe = Tty(), io.StringIO()
+    for stream in (tty, pipe):
+        bar = _Progress(total=4, stream=stream)
+        bar.advance("taskgym/A-v0")
+        bar.advance("taskgym/A-v0")
+        bar.finish()
+    assert "[###############...............] 2/4 taskgym/A-v0" in tty.getvalue()
+    assert pipe.getvalue() == ""

@@ -273,3 +273,28 @@ def test_step_penalty_composes_with_binary_through_weighted() -> None:
     for action in ("next", "next", "submit"):
         _, reward, *_ = env.step(action)
     assert reward == pytest.approx(1.0 - 0.2)
+
+
+def test_reset_options_must_be_a_mapping() -> None:
+    env = TaskEnv(EchoTask())
+    with pytest.raises(ConfigError, match="reset options must be a dict"):
+        env.reset(options="echo-1")  # type: ignore[arg-type]
+
+
+def test_unknown_sandbox_options_fail_when_the_env_is_made() -> None:
+    with pytest.raises(ConfigError, match=r"bad sandbox_options for the local sandbox.*accepts"):
+        gym.make("taskgym/ArithmeticProgram-v0", sandbox_options={"nope": 1})
+    env = gym.make(
+        "taskgym/ArithmeticProgram-v0", sandbox_options={"limits": {"wall_seconds": 3.0}}
+    )
+    env.reset(seed=0)
+    assert env.unwrapped.sandbox.limits.wall_seconds == 3.0  # type: ignore[attr-defined]
+    env.close()
+
+
+def test_lone_surrogates_in_an_action_are_graded_not_crashed_on() -> None:
+    env = gym.make("taskgym/ArithmeticProgram-v0", sandbox="local")
+    env.reset(seed=0)
+    _, reward, terminated, _, info = env.step("print('\ud800')")
+    assert (reward, terminated) == (0.0, True) and not info["verdict"]["solved"]
+    env.close()

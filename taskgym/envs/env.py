@@ -27,7 +27,14 @@ from taskgym.errors import (
     UnknownTaskIdError,
 )
 from taskgym.rewards import RewardSpec, make_reward
-from taskgym.sandboxes import ExecResult, Limits, Sandbox, make_sandbox, resolve_sandbox_name
+from taskgym.sandboxes import (
+    ExecResult,
+    Limits,
+    Sandbox,
+    check_sandbox_options,
+    make_sandbox,
+    resolve_sandbox_name,
+)
 from taskgym.spaces import UnicodeText
 
 __all__ = ["TaskEnv", "load_task"]
@@ -86,6 +93,8 @@ class TaskEnv(gym.Env[str, str]):
         self.reward_fn = make_reward(reward)
         self.sandbox_backend = resolve_sandbox_name(sandbox)
         self.sandbox_options = _sandbox_options(sandbox_options)
+        if self.task.needs_sandbox:
+            check_sandbox_options(self.sandbox_backend, self.sandbox_options)
         self.max_turns = _positive_int(
             "max_turns", max_turns if max_turns is not None else self.task.default_max_turns
         )
@@ -196,6 +205,10 @@ class TaskEnv(gym.Env[str, str]):
     # -- inside an episode -------------------------------------------------------------
 
     def _pick_problem(self, options: dict[str, Any] | None) -> Problem:
+        if options is not None and not isinstance(options, Mapping):
+            raise ConfigError(
+                f"reset options must be a dict such as {{'task_id': ...}}, got {options!r}"
+            )
         options = dict(options or {})
         task_id = options.pop("task_id", None)
         if options:

@@ -14,10 +14,11 @@ Each name maps to a ``"module:Class"`` string, imported only when first used, so
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 from typing import Any
 
-from taskgym.errors import UnknownNameError
+from taskgym.errors import ConfigError, UnknownNameError
 from taskgym.sandboxes.base import ExecResult, Limits, Sandbox, normalize_relative_path
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Limits",
     "Sandbox",
     "SandboxFactory",
+    "check_sandbox_options",
     "make_sandbox",
     "normalize_relative_path",
     "register_sandbox",
@@ -71,9 +73,30 @@ def make_sandbox(name: str = "auto", **options: Any) -> Sandbox:
     """
     if not isinstance(name, str):
         raise UnknownNameError("sandbox", name, sandbox_names())
-    factory = _BACKENDS[resolve_sandbox_name(name)]
+    return _factory(resolve_sandbox_name(name))(**options)
+
+
+def check_sandbox_options(name: str, options: dict[str, Any]) -> None:
+    """Raise ConfigError now if backend ``name`` would not accept ``options``, so that a
+    typo fails when the env is made rather than at its first reset."""
+    factory = _factory(resolve_sandbox_name(name))
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):  # some callables have no signature to read
+        return
+    try:
+        signature.bind(**options)
+    except TypeError as e:
+        accepted = [p for p in signature.parameters if p != "self"]
+        raise ConfigError(
+            f"bad sandbox_options for the {name} sandbox: {e}; it accepts {accepted}"
+        ) from e
+
+
+def _factory(backend: str) -> SandboxFactory:
+    factory = _BACKENDS[backend]
     if isinstance(factory, str):
         module, _, attr = factory.partition(":")
         factory = getattr(importlib.import_module(module), attr)
         assert callable(factory)
-    return factory(**options)
+    return factory

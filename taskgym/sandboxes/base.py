@@ -82,6 +82,13 @@ class ExecResult:
         return self.stderr.decode("utf-8", errors="replace")
 
 
+def _encode(text: str) -> bytes:
+    # "surrogatepass": a lone surrogate in an agent's text (which no UTF-8 encoder
+    # accepts) reaches the program as the bytes it stands for instead of crashing the
+    # host; the program then fails on them like on any other bad input.
+    return text.encode("utf-8", "surrogatepass")
+
+
 def normalize_relative_path(path: str) -> str:
     """Check that ``path`` names something inside the work directory and normalise it.
 
@@ -143,13 +150,13 @@ class Sandbox(abc.ABC):
         effective = limits if limits is not None else self.limits
         if timeout is not None:
             effective = effective.replace(wall_seconds=timeout)
-        data = stdin.encode() if isinstance(stdin, str) else (stdin or b"")
+        data = _encode(stdin) if isinstance(stdin, str) else (stdin or b"")
         return self._run(argv, data, effective, dict(env or {}))
 
     def write_file(self, path: str, data: bytes | str, *, mode: int = 0o644) -> None:
         """Create or replace a file in the work directory (parents are created)."""
         self._ensure_open()
-        payload = data.encode() if isinstance(data, str) else data
+        payload = _encode(data) if isinstance(data, str) else data
         self._write(normalize_relative_path(path), payload, mode)
 
     def read_file(self, path: str, *, max_bytes: int = 16 * MiB) -> bytes:
