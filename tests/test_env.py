@@ -283,7 +283,7 @@ def test_reset_options_must_be_a_mapping() -> None:
 
 def test_unknown_sandbox_options_fail_when_the_env_is_made() -> None:
     with pytest.raises(ConfigError, match=r"bad sandbox_options for the local sandbox.*accepts"):
-        gym.make("taskgym/ArithmeticProgram-v0", sandbox_options={"nope": 1})
+        gym.make("taskgym/ArithmeticProgram-v0", sandbox="local", sandbox_options={"nope": 1})
     env = gym.make(
         "taskgym/ArithmeticProgram-v0", sandbox_options={"limits": {"wall_seconds": 3.0}}
     )

@@ -33,9 +33,9 @@ def test_fake_files_and_path_rules() -> None:
 
 
 def test_names_resolve_and_unknown_names_list_the_known_ones() -> None:
-    assert resolve_sandbox_name("auto") == "local"
-    assert {"auto", "local", "fake"} <= set(sandbox_names())
-    with pytest.raises(UnknownNameError, match="choose one of: 'auto', 'fake', 'local'"):
+    assert resolve_sandbox_name("local") == "local"
+    assert {"auto", "bwrap", "local", "fake"} <= set(sandbox_names())
+    with pytest.raises(UnknownNameError, match="choose one of: 'auto', 'bwrap', 'fake', 'local'"):
         make_sandbox("firecracker")
     with pytest.raises(UnknownNameError):
         make_sandbox(3)  # type: ignore[arg-type]
@@ -52,3 +52,29 @@ def test_a_registered_backend_is_made_by_name() -> None:
         assert box.run(["x"]).exit_code == 7
     finally:
         _BACKENDS.pop("scripted")
+
+
+def test_auto_prefers_bwrap_and_falls_back_to_local_with_one_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from taskgym import sandboxes
+
+    monkeypatch.setattr(sandboxes, "_warned_fallback", False)
+    monkeypatch.setattr(sandboxes, "unavailable_reason", lambda name: None)
+    assert resolve_sandbox_name("auto") == "bwrap"
+    monkeypatch.setattr(
+        sandboxes, "unavailable_reason", lambda name: "not installed" if name == "bwrap" else None
+    )
+    with caplog.at_level("WARNING", logger="taskgym"):
+        assert resolve_sandbox_name("auto") == "local"
+        assert resolve_sandbox_name("auto") == "local"
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1 and "bwrap: not installed" in warnings[0]
+
+
+def test_auto_raises_when_no_backend_works(monkeypatch: pytest.MonkeyPatch) -> None:
+    from taskgym import SandboxUnavailableError, sandboxes
+
+    monkeypatch.setattr(sandboxes, "unavailable_reason", lambda name: f"{name} is broken")
+    with pytest.raises(SandboxUnavailableError, match="bwrap: bwrap is broken; local: local"):
+        resolve_sandbox_name("auto")

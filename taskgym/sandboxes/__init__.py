@@ -5,7 +5,8 @@ Each name maps to a ``"module:Class"`` string, imported only when first used, so
 ``import taskgym`` never pulls in a backend's dependencies.
 
 =========  ===========================================================================
-``auto``   the strongest backend that works on this machine
+``auto``   the strongest backend that works on this machine (bwrap, else local)
+``bwrap``  bubblewrap namespaces: no network, read-only system, private /tmp and pids
 ``local``  child process with rlimits, private work dir, no namespaces (trusted code)
 ``fake``   scripted results, nothing runs: for unit tests of logic above the sandbox
 =========  ===========================================================================
@@ -15,10 +16,11 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import logging
 from collections.abc import Callable
 from typing import Any
 
-from taskgym.errors import ConfigError, UnknownNameError
+from taskgym.errors import ConfigError, SandboxUnavailableError, UnknownNameError
 from taskgym.sandboxes.base import ExecResult, Limits, Sandbox, normalize_relative_path
 
 __all__ = [
@@ -32,16 +34,25 @@ __all__ = [
     "register_sandbox",
     "resolve_sandbox_name",
     "sandbox_names",
+    "unavailable_reason",
 ]
 
 SandboxFactory = Callable[..., Sandbox]
 
 _BACKENDS: dict[str, str | SandboxFactory] = {
+    "bwrap": "taskgym.sandboxes.bwrap:BwrapSandbox",
     "local": "taskgym.sandboxes.local:LocalSandbox",
     "fake": "taskgym.sandboxes.fake:FakeSandbox",
 }
+# Backends that may not work on every machine: a function that returns None when the
+# backend works here, or the reason it does not (and how to fix it).
+_PROBES: dict[str, str] = {
+    "bwrap": "taskgym.sandboxes.bwrap:bwrap_unavailable_reason",
+}
 # Tried in order by "auto"; stronger isolation first.
-_AUTO_ORDER = ("local",)
+_AUTO_ORDER = ("bwrap", "local")
+_logger = logging.getLogger("taskgym")
+_warned_fallback = False
 
 
 def register_sandbox(name: str, factory: str | SandboxFactory) -> None:
@@ -58,12 +69,38 @@ def sandbox_names() -> list[str]:
 
 
 def resolve_sandbox_name(name: str) -> str:
-    """The backend ``name`` stands for (``auto`` becomes a concrete backend)."""
-    if name == "auto":
-        return _AUTO_ORDER[0]
-    if name not in _BACKENDS:
-        raise UnknownNameError("sandbox", name, sandbox_names())
-    return name
+    """The backend ``name`` stands for: ``auto`` becomes the first backend of
+    bwrap, local that works here (logging a warning, once, when it is not bwrap)."""
+    if name != "auto":
+        if name not in _BACKENDS:
+            raise UnknownNameError("sandbox", name, sandbox_names())
+        return name
+    global _warned_fallback  # noqa: PLW0603 - warn once per process, not per env
+    reasons: list[str] = []
+    for candidate in _AUTO_ORDER:
+        reason = unavailable_reason(candidate)
+        if reason is None:
+            if reasons and not _warned_fallback:
+                _warned_fallback = True
+                _logger.warning(
+                    "taskgym: sandbox 'auto' falls back to %r, which does not isolate "
+                    "programs from the host: %s",
+                    candidate,
+                    "; ".join(reasons),
+                )
+            return candidate
+        reasons.append(f"{candidate}: {reason}")
+    raise SandboxUnavailableError("no sandbox backend works here: " + "; ".join(reasons))
+
+
+def unavailable_reason(name: str) -> str | None:
+    """None if backend ``name`` can run on this machine, else why not (cached)."""
+    probe = _PROBES.get(name)
+    if probe is None:
+        return None
+    module, _, attr = probe.partition(":")
+    result: str | None = getattr(importlib.import_module(module), attr)()
+    return result
 
 
 def make_sandbox(name: str = "auto", **options: Any) -> Sandbox:

@@ -58,9 +58,14 @@ class Limits:
 
 @dataclass(frozen=True)
 class ExecResult:
-    """What a command did. ``exit_code`` follows subprocess: negative means killed by
-    that signal. Output is raw bytes (programs may print anything); use :attr:`out`
-    and :attr:`err` for text."""
+    """What a command did. Output is raw bytes (programs may print anything); use
+    :attr:`out` and :attr:`err` for text.
+
+    ``exit_code``: 0 for success; 127 when the program was not found. A command killed by
+    signal N reads -N on the local backend (as in subprocess) and 128+N on backends whose
+    own init reports the status (bwrap, docker), as in a shell; a time-out is flagged by
+    ``timed_out``, whatever the code.
+    """
 
     exit_code: int
     stdout: bytes = b""

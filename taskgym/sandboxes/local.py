@@ -19,6 +19,7 @@ trainer holding a model) is never copied. Where those tools are missing, a
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import os
 import resource
@@ -31,7 +32,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 
-from taskgym.errors import SandboxError
+from taskgym.errors import SandboxError, SandboxUnavailableError
 from taskgym.sandboxes.base import ExecResult, Limits, Sandbox
 
 __all__ = ["LocalSandbox"]
@@ -56,12 +57,19 @@ class LocalSandbox(Sandbox):
 
     backend = "local"
 
+    # Where commands see their work directory and temporary files (subclasses that
+    # mount the work directory elsewhere change these).
+    inside_workdir: str
+    inside_tmpdir: str
+
     def __init__(
         self,
         limits: Limits | None = None,
         *,
         run_as_uid: int | None = None,
         base_dir: str | None = None,
+        disk_bytes: int | None = None,
+        max_files: int | None = None,
     ) -> None:
         super().__init__(limits)
         self._uid = run_as_uid if run_as_uid is not None else _default_uid()
@@ -73,11 +81,39 @@ class LocalSandbox(Sandbox):
             )
         self._prlimit = shutil.which("prlimit")
         self._setpriv = shutil.which("setpriv")
-        self.workdir = tempfile.mkdtemp(prefix="taskgym-local-", dir=base_dir)
+        self.workdir = tempfile.mkdtemp(prefix=f"taskgym-{self.backend}-", dir=base_dir)
+        self._quota_mounted = False
+        if disk_bytes is not None or max_files is not None:
+            self._mount_quota(disk_bytes, max_files)
         os.chmod(self.workdir, 0o700)
         if self._drop_privileges:
             os.chown(self.workdir, self._uid, self._gid)
         self._root_fd = os.open(self.workdir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        self.inside_workdir = self.workdir
+        self.inside_tmpdir = self.workdir
+
+    def _mount_quota(self, disk_bytes: int | None, max_files: int | None) -> None:
+        """Put the work directory on its own tmpfs, so that filling it (with bytes or
+        with a million empty files) hits the sandbox's quota, not the host's disk."""
+        if os.geteuid() != 0:
+            self._remove_workdir()
+            raise SandboxUnavailableError(
+                "disk_bytes and max_files need root (they mount a tmpfs); leave them unset"
+            )
+        options = [f"mode=0700,uid={self._uid},gid={self._gid}"]
+        if disk_bytes is not None:
+            options.append(f"size={int(disk_bytes)}")
+        if max_files is not None:
+            options.append(f"nr_inodes={int(max_files)}")
+        try:
+            _mount_tmpfs(self.workdir, ",".join(options))
+        except OSError as e:
+            self._remove_workdir()
+            raise SandboxUnavailableError(
+                f"cannot mount a tmpfs quota on the work directory ({e}); this needs root "
+                "with CAP_SYS_ADMIN: leave disk_bytes and max_files unset"
+            ) from e
+        self._quota_mounted = True
 
     # -- running -------------------------------------------------------------------
 
@@ -90,13 +126,14 @@ class LocalSandbox(Sandbox):
         nproc = _count_threads_of(self._uid) + limits.processes
         full_env = {
             "PATH": _SAFE_PATH,
-            "HOME": self.workdir,
-            "TMPDIR": self.workdir,
+            "HOME": self.inside_workdir,
+            "TMPDIR": self.inside_tmpdir,
             "LANG": "C.UTF-8",
             "LC_ALL": "C.UTF-8",
             "PYTHONDONTWRITEBYTECODE": "1",
             **env,
         }
+        argv = self._wrap(argv, full_env)
         preexec: Callable[[], None] | None = None
         if self._prlimit and (self._setpriv or not self._drop_privileges):
             argv = self._exec_prefix(limits, nproc) + argv
@@ -119,6 +156,11 @@ class LocalSandbox(Sandbox):
         except PermissionError:
             return ExecResult(exit_code=126, stderr=f"{argv[0]}: permission denied\n".encode())
         return _communicate(proc, stdin, limits)
+
+    def _wrap(self, argv: list[str], env: dict[str, str]) -> list[str]:
+        """The command line that runs ``argv`` inside the boundary (a hook for backends
+        built on this one; the local backend adds nothing)."""
+        return argv
 
     def _exec_prefix(self, limits: Limits, nproc: int) -> list[str]:
         assert self._prlimit is not None  # checked by the caller
@@ -233,6 +275,17 @@ class LocalSandbox(Sandbox):
 
     def _close(self) -> None:
         os.close(self._root_fd)
+        self._remove_workdir()
+
+    def _remove_workdir(self) -> None:
+        if self._quota_mounted:
+            # Detach at once even if something still has it open; the kernel frees the
+            # tmpfs (and every file in it) when the last user goes.
+            _unmount_lazily(self.workdir)
+            self._quota_mounted = False
+            with contextlib.suppress(OSError):
+                os.rmdir(self.workdir)
+            return
         _remove_tree(self.workdir)
 
     def __del__(self) -> None:
@@ -398,6 +451,23 @@ def _open_pidfd(pid: int) -> int | None:
     except OSError:
         return None
     return fd
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _mount_tmpfs(target: str, options: str) -> None:
+    # MS_NOSUID | MS_NODEV. Not MS_NOEXEC: a compiled ./a.out must run from the work dir.
+    flags = 0x2 | 0x4
+    if _libc().mount(b"tmpfs", target.encode(), b"tmpfs", flags, options.encode()) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err), target)
+
+
+def _unmount_lazily(target: str) -> None:
+    mnt_detach = 0x2
+    _libc().umount2(target.encode(), mnt_detach)
 
 
 def _remove_tree(path: str) -> None:
