@@ -22,12 +22,15 @@ from typing import Any
 
 from taskgym.errors import ConfigError, SandboxUnavailableError, UnknownNameError
 from taskgym.sandboxes.base import ExecResult, Limits, Sandbox, normalize_relative_path
+from taskgym.sandboxes.shell import ShellResult, ShellSession
 
 __all__ = [
     "ExecResult",
     "Limits",
     "Sandbox",
     "SandboxFactory",
+    "ShellResult",
+    "ShellSession",
     "check_sandbox_options",
     "make_sandbox",
     "normalize_relative_path",

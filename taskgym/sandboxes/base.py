@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
-from taskgym.errors import SandboxClosedError
+from taskgym.errors import SandboxClosedError, SandboxError
+from taskgym.sandboxes.shell import ShellSession, Spawner
 
 __all__ = ["ExecResult", "Limits", "Sandbox", "normalize_relative_path"]
 
@@ -128,6 +129,7 @@ class Sandbox(abc.ABC):
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits if limits is not None else Limits()
         self._closed = False
+        self._sessions: list[ShellSession] = []
 
     @property
     def closed(self) -> bool:
@@ -174,11 +176,24 @@ class Sandbox(abc.ABC):
         self._ensure_open()
         return self._read(normalize_relative_path(path), max_bytes)
 
+    def shell(self, *, timeout: float = 10.0, output_bytes: int = 64 * 1024) -> ShellSession:
+        """A persistent bash in this sandbox (see :mod:`taskgym.sandboxes.shell`).
+
+        ``timeout`` is each command's default time limit; ``output_bytes`` how much of a
+        command's output is kept (head and tail). The session closes with the sandbox.
+        """
+        self._ensure_open()
+        session = ShellSession(self._shell_spawner(), timeout=timeout, output_bytes=output_bytes)
+        self._sessions = [s for s in self._sessions if not s.closed] + [session]
+        return session
+
     def close(self) -> None:
         """Stop everything the sandbox runs and delete its files. Safe to call twice."""
         if self._closed:
             return
         self._closed = True
+        for session in self._sessions:
+            session.close()
         self._close()
 
     def __enter__(self) -> Sandbox:
@@ -212,3 +227,7 @@ class Sandbox(abc.ABC):
 
     @abc.abstractmethod
     def _close(self) -> None: ...
+
+    def _shell_spawner(self) -> Spawner:
+        """How to start a long-lived process inside the boundary, for shell()."""
+        raise SandboxError(f"the {self.backend} sandbox does not offer shell sessions")

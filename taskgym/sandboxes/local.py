@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 
 from taskgym.errors import SandboxError, SandboxUnavailableError
 from taskgym.sandboxes.base import ExecResult, Limits, Sandbox
+from taskgym.sandboxes.shell import Spawner
 
 __all__ = ["LocalSandbox"]
 
@@ -120,6 +121,18 @@ class LocalSandbox(Sandbox):
     def _run(
         self, argv: list[str], stdin: bytes, limits: Limits, env: dict[str, str]
     ) -> ExecResult:
+        try:
+            proc = self._spawn(argv, limits, env, merge_stderr=False)
+        except FileNotFoundError:
+            return ExecResult(exit_code=127, stderr=f"{argv[0]}: command not found\n".encode())
+        except PermissionError:
+            return ExecResult(exit_code=126, stderr=f"{argv[0]}: permission denied\n".encode())
+        return _communicate(proc, stdin, limits)
+
+    def _spawn(
+        self, argv: list[str], limits: Limits, env: dict[str, str], *, merge_stderr: bool
+    ) -> subprocess.Popen[bytes]:
+        """Start ``argv`` inside the boundary, in its own session, with pipes."""
         # RLIMIT_NPROC counts every thread of the user, inside the sandbox or not (and
         # killed children until init reaps them), so the limit is what the user runs now
         # plus what this command may add. Counting costs ~0.2 ms on a quiet machine.
@@ -139,23 +152,22 @@ class LocalSandbox(Sandbox):
             argv = self._exec_prefix(limits, nproc) + argv
         else:
             preexec = self._preexec(limits, nproc)
-        try:
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                cwd=self.workdir,
-                env=full_env,
-                start_new_session=True,
-                close_fds=True,
-                preexec_fn=preexec,  # noqa: PLW1509 - only where util-linux is absent
-            )
-        except FileNotFoundError:
-            return ExecResult(exit_code=127, stderr=f"{argv[0]}: command not found\n".encode())
-        except PermissionError:
-            return ExecResult(exit_code=126, stderr=f"{argv[0]}: permission denied\n".encode())
-        return _communicate(proc, stdin, limits)
+        return subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
+            cwd=self.workdir,
+            env=full_env,
+            start_new_session=True,
+            close_fds=True,
+            preexec_fn=preexec,  # noqa: PLW1509 - only where util-linux is absent
+        )
+
+    def _shell_spawner(self) -> Spawner:
+        # stderr joins stdout, as on a terminal; the shell gets the default limits (each
+        # command it forks inherits them, with its own CPU clock).
+        return lambda argv: self._spawn(argv, self.limits, {}, merge_stderr=True)
 
     def _wrap(self, argv: list[str], env: dict[str, str]) -> list[str]:
         """The command line that runs ``argv`` inside the boundary (a hook for backends
