@@ -10,12 +10,13 @@ from __future__ import annotations
 import abc
 import dataclasses
 import posixpath
+import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
 from taskgym.errors import SandboxClosedError, SandboxError
-from taskgym.sandboxes.shell import ShellSession, Spawner
+from taskgym.sandboxes.shell import ShellSession
 
 __all__ = ["ExecResult", "Limits", "Sandbox", "normalize_relative_path"]
 
@@ -183,7 +184,11 @@ class Sandbox(abc.ABC):
         command's output is kept (head and tail). The session closes with the sandbox.
         """
         self._ensure_open()
-        session = ShellSession(self._shell_spawner(), timeout=timeout, output_bytes=output_bytes)
+        session = ShellSession(
+            lambda argv: self.start_process(argv, merge_stderr=True),
+            timeout=timeout,
+            output_bytes=output_bytes,
+        )
         self._sessions = [s for s in self._sessions if not s.closed] + [session]
         return session
 
@@ -228,6 +233,16 @@ class Sandbox(abc.ABC):
     @abc.abstractmethod
     def _close(self) -> None: ...
 
-    def _shell_spawner(self) -> Spawner:
-        """How to start a long-lived process inside the boundary, for shell()."""
-        raise SandboxError(f"the {self.backend} sandbox does not offer shell sessions")
+    def start_process(
+        self, argv: Sequence[str], *, limits: Limits | None = None, merge_stderr: bool = False
+    ) -> subprocess.Popen[bytes]:
+        """Start a long-lived process inside the boundary (a shell, a grader) with pipes
+        for stdin, stdout and stderr, in its own session. The caller owns it; it dies
+        with the sandbox on backends that contain their processes."""
+        self._ensure_open()
+        return self._start_process(list(argv), limits or self.limits, merge_stderr)
+
+    def _start_process(
+        self, argv: list[str], limits: Limits, merge_stderr: bool
+    ) -> subprocess.Popen[bytes]:
+        raise SandboxError(f"the {self.backend} sandbox cannot run long-lived processes")

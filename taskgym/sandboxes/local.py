@@ -34,7 +34,6 @@ from collections.abc import Callable, Iterator
 
 from taskgym.errors import SandboxError, SandboxUnavailableError
 from taskgym.sandboxes.base import ExecResult, Limits, Sandbox
-from taskgym.sandboxes.shell import Spawner
 
 __all__ = ["LocalSandbox"]
 
@@ -164,10 +163,10 @@ class LocalSandbox(Sandbox):
             preexec_fn=preexec,  # noqa: PLW1509 - only where util-linux is absent
         )
 
-    def _shell_spawner(self) -> Spawner:
-        # stderr joins stdout, as on a terminal; the shell gets the default limits (each
-        # command it forks inherits them, with its own CPU clock).
-        return lambda argv: self._spawn(argv, self.limits, {}, merge_stderr=True)
+    def _start_process(
+        self, argv: list[str], limits: Limits, merge_stderr: bool
+    ) -> subprocess.Popen[bytes]:
+        return self._spawn(argv, limits, {}, merge_stderr=merge_stderr)
 
     def _wrap(self, argv: list[str], env: dict[str, str]) -> list[str]:
         """The command line that runs ``argv`` inside the boundary (a hook for backends

@@ -1,0 +1,232 @@
+"""A fast grader process ("zygote"): a warm Python inside a sandbox that forks a child
+per program, so grading a program costs a fork instead of an interpreter start.
+
+The zygote runs inside the sandbox's boundary (``python3 -I -S``, started through the
+sandbox like any command) and never in the caller's process: forking a trainer that
+holds a model would copy its page tables at every program. Its side of the protocol is
+:mod:`taskgym.sandboxes.zygote_server`.
+
+Example:
+    >>> from taskgym.sandboxes import make_sandbox
+    >>> from taskgym.sandboxes.zygote import Zygote
+    >>> with make_sandbox("local") as box, Zygote(box) as zygote:
+    ...     zygote.run("print(input()[::-1])", stdin="olleh").execution.out
+    'hello\\n'
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import dataclasses
+import json
+import os
+import selectors
+import struct
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from taskgym.errors import SandboxClosedError, SandboxError
+from taskgym.sandboxes.base import ExecResult, Limits, Sandbox
+
+__all__ = ["ProgramResult", "Zygote"]
+
+_SERVER_SOURCE = (Path(__file__).with_name("zygote_server.py")).read_text(encoding="utf-8")
+# The zygote itself runs for a long time: its own CPU clock must not run out. Each
+# program's limits are applied in its child.
+_ZYGOTE_CPU_SECONDS = 10**7
+# How long past a program's own time limit the host waits for the zygote's reply.
+_REPLY_MARGIN_SECONDS = 5.0
+_LOST_NOTE = (
+    b"[taskgym: the grader process was lost while running this program "
+    b"(the program may have killed it); a new one was started]\n"
+)
+
+
+@dataclass(frozen=True)
+class ProgramResult:
+    """What a program did: its execution, and what it wrote to the value channel (fd 3)
+    when one was asked for."""
+
+    execution: ExecResult
+    channel: bytes = b""
+    channel_truncated: bool = False
+    lost: bool = False
+    """The zygote died while running this program (it was restarted)."""
+
+
+class Zygote:
+    """A warm Python in ``sandbox`` that runs one program at a time (thread-safe).
+
+    Args:
+        sandbox: the sandbox to run in (its backend must support ``start_process``).
+        preload: modules to import once in the zygote, so every program finds them loaded.
+        python: the interpreter inside the sandbox.
+    """
+
+    def __init__(
+        self, sandbox: Sandbox, *, preload: Sequence[str] = (), python: str = "python3"
+    ) -> None:
+        self._sandbox = sandbox
+        self._argv = [python, "-I", "-S", "-c", _SERVER_SOURCE, *preload]
+        # Only where the sandbox has its own pid namespace may the zygote kill "every
+        # process but itself" after each program.
+        self._sweep = sandbox.backend in {"bwrap", "docker"}
+        self._lock = threading.Lock()
+        self._closed = False
+        self._proc = self._start()
+
+    def run(
+        self,
+        code: str,
+        *,
+        stdin: bytes | str = b"",
+        limits: Limits | None = None,
+        channel: bool = False,
+    ) -> ProgramResult:
+        """Run Python ``code`` as ``__main__`` in a fresh child and directory.
+
+        ``limits`` default to the sandbox's; with ``channel=True`` the program may write
+        to file descriptor 3, and what it wrote comes back in ``result.channel``.
+        """
+        limits = limits if limits is not None else self._sandbox.limits
+        data = stdin.encode("utf-8", "surrogatepass") if isinstance(stdin, str) else stdin
+        request = {
+            "code": code,
+            "stdin": base64.b64encode(data).decode(),
+            "limits": dataclasses.asdict(limits),
+            "channel": channel,
+            "sweep": self._sweep,
+        }
+        with self._lock:
+            if self._closed:
+                raise SandboxClosedError("this zygote is closed")
+            deadline = time.monotonic() + limits.wall_seconds + _REPLY_MARGIN_SECONDS
+            try:
+                _send(self._proc, request)
+                reply = _receive(self._proc, deadline)
+            except (OSError, _ZygoteLost):
+                self._restart()
+                return ProgramResult(ExecResult(exit_code=-9, stderr=_LOST_NOTE), lost=True)
+        return _result(reply)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            _stop(self._proc)
+
+    def __enter__(self) -> Zygote:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        limits = self._sandbox.limits.replace(cpu_seconds=_ZYGOTE_CPU_SECONDS)
+        proc = self._sandbox.start_process(self._argv, limits=limits)
+        assert proc.stdout is not None
+        os.set_blocking(proc.stdout.fileno(), False)
+        try:
+            ready = _receive(proc, time.monotonic() + 30)
+        except (OSError, _ZygoteLost) as e:
+            err = _drain_stderr(proc)
+            _stop(proc)
+            raise SandboxError(
+                f"the zygote did not start in the {self._sandbox.backend} sandbox: {err!r}"
+            ) from e
+        if not ready.get("ready"):
+            _stop(proc)
+            raise SandboxError(f"the zygote said {ready!r} instead of ready")
+        return proc
+
+    def _restart(self) -> None:
+        _stop(self._proc)
+        self._proc = self._start()
+
+
+class _ZygoteLost(Exception):
+    """The zygote closed its pipe or did not answer in time."""
+
+
+def _send(proc: subprocess.Popen[bytes], message: dict[str, Any]) -> None:
+    assert proc.stdin is not None
+    body = json.dumps(message).encode()
+    proc.stdin.write(struct.pack(">I", len(body)) + body)
+    proc.stdin.flush()
+
+
+def _receive(proc: subprocess.Popen[bytes], deadline: float) -> dict[str, Any]:
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    header = _read_exact(fd, 4, deadline)
+    body = _read_exact(fd, struct.unpack(">I", header)[0], deadline)
+    message: dict[str, Any] = json.loads(body)
+    return message
+
+
+def _read_exact(fd: int, size: int, deadline: float) -> bytes:
+    data = bytearray()
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while len(data) < size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _ZygoteLost("no reply in time")
+            if not selector.select(timeout=remaining):
+                continue
+            try:
+                chunk = os.read(fd, size - len(data))
+            except BlockingIOError:
+                continue
+            if not chunk:
+                raise _ZygoteLost("the zygote closed its pipe")
+            data += chunk
+    return bytes(data)
+
+
+def _result(reply: dict[str, Any]) -> ProgramResult:
+    execution = ExecResult(
+        exit_code=int(reply["exit_code"]),
+        stdout=base64.b64decode(reply["stdout"]),
+        stderr=base64.b64decode(reply["stderr"]),
+        timed_out=bool(reply["timed_out"]),
+        stdout_truncated=bool(reply["stdout_truncated"]),
+        stderr_truncated=bool(reply["stderr_truncated"]),
+    )
+    return ProgramResult(
+        execution,
+        channel=base64.b64decode(reply["channel"]),
+        channel_truncated=bool(reply["channel_truncated"]),
+    )
+
+
+def _drain_stderr(proc: subprocess.Popen[bytes]) -> str:
+    if proc.stderr is None:
+        return ""
+    os.set_blocking(proc.stderr.fileno(), False)
+    with contextlib.suppress(OSError, TypeError):
+        return (proc.stderr.read(4096) or b"").decode(errors="replace")
+    return ""
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, 9)
+    for pipe in (proc.stdin, proc.stdout, proc.stderr):
+        if pipe is not None:
+            with contextlib.suppress(OSError):
+                pipe.close()
+    proc.wait()
