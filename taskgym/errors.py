@@ -14,7 +14,8 @@ each message says what to do about it::
     ├── CheckerError (RuntimeError)       a task's checker crashed: a bug, never a wrong answer
     ├── SandboxError (RuntimeError)       a sandbox backend failed
     │   ├── SandboxUnavailableError       the backend cannot run on this machine
-    │   └── SandboxClosedError            the sandbox was used after close()
+    │   ├── SandboxClosedError            the sandbox was used after close()
+    │   └── PoolTimeoutError              every sandbox of a pool stayed leased too long
     ├── DependencyNotInstalledError (ImportError)  an optional extra is missing
     └── ConformanceError (AssertionError) taskgym.testing found a task that breaks the contract
 """
@@ -70,6 +71,10 @@ class SandboxUnavailableError(SandboxError):
 
 class SandboxClosedError(SandboxError):
     """A sandbox was used after ``close()``."""
+
+
+class PoolTimeoutError(SandboxError):
+    """No sandbox of a pool came free in time: make the pool larger or lease for less."""
 
 
 class DependencyNotInstalledError(TaskgymError, ImportError):

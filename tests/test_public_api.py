@@ -18,6 +18,7 @@ EXPECTED_ALL = {
     "ExecResult",
     "Limits",
     "Outcome",
+    "PoolTimeoutError",
     "Problem",
     "Reply",
     "Reward",

@@ -192,6 +192,12 @@ class Sandbox(abc.ABC):
         self._sessions = [s for s in self._sessions if not s.closed] + [session]
         return session
 
+    def reset(self) -> None:
+        """Make the sandbox as new (no files, no sessions) so a pool can lease it again.
+        Backends that cannot do it cheaply raise NotImplementedError; the pool then
+        replaces the sandbox."""
+        raise NotImplementedError(f"the {self.backend} sandbox cannot be reset")
+
     def close(self) -> None:
         """Stop everything the sandbox runs and delete its files. Safe to call twice."""
         if self._closed:

@@ -50,5 +50,10 @@ class FakeSandbox(Sandbox):
             raise OSError(errno.EFBIG, f"file is larger than max_bytes={max_bytes}", path)
         return data
 
+    def reset(self) -> None:
+        self._ensure_open()
+        self.files.clear()
+        self.calls.clear()
+
     def _close(self) -> None:
         self.files.clear()

@@ -282,7 +282,22 @@ class LocalSandbox(Sandbox):
         finally:
             os.close(fd)
 
-    # -- closing -------------------------------------------------------------------
+    # -- reuse and closing ---------------------------------------------------------
+
+    def reset(self) -> None:
+        """Close the sessions and empty the work directory (commands leave no process
+        behind: each one's group dies with it)."""
+        self._ensure_open()
+        for session in self._sessions:
+            session.close()
+        self._sessions = []
+        for entry in os.listdir(self.workdir):
+            path = os.path.join(self.workdir, entry)
+            if os.path.isdir(path) and not os.path.islink(path):
+                _remove_tree(path)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
 
     def _close(self) -> None:
         os.close(self._root_fd)
