@@ -173,6 +173,13 @@ class Task(abc.ABC):
     """The family the task belongs to (math, code, shell, ...), shown in ``info``."""
     needs_sandbox: ClassVar[bool] = False
     """Whether the task runs anything; tasks that do not are never given a sandbox."""
+    sandbox_backends: ClassVar[tuple[str, ...]] = ()
+    """The backends the task can run in, in order of preference ("auto" picks the first
+    that works here); empty means any. A task that needs its own OS image names docker."""
+
+    def sandbox_options(self) -> dict[str, Any]:
+        """Options the task's sandbox needs (an image, limits); the user's win."""
+        return {}
 
     @property
     def multi_turn(self) -> bool:

@@ -6,7 +6,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import pytest
@@ -25,7 +25,8 @@ from taskgym import (
     UnknownTaskIdError,
     Verdict,
 )
-from taskgym.sandboxes import Sandbox
+from taskgym.sandboxes import _BACKENDS, Sandbox
+from taskgym.sandboxes.fake import FakeSandbox
 from tests.helpers import CountdownTask, EchoTask, FileTask
 
 
@@ -189,18 +190,63 @@ def test_a_task_that_uses_a_sandbox_it_did_not_declare_gets_a_clear_error() -> N
         env.step("word0")
 
 
-def test_sandbox_is_leased_at_reset_replaced_next_reset_and_closed_by_close() -> None:
+def test_sandbox_is_made_at_reset_reset_between_episodes_and_closed_by_close() -> None:
     env = TaskEnv(FileTask(), sandbox="fake")
     env.reset(seed=3)
     first = env.sandbox
-    assert first is not None and first.backend == "fake" and not first.closed
+    assert isinstance(first, FakeSandbox) and not first.closed
+    first.write_file("agent-left-this", "x")
     assert env.step(env.problem.solution[0])[1] == 1.0
     env.reset(seed=4)
-    assert first.closed and env.sandbox is not first
-    second = env.sandbox
+    assert env.sandbox is first and not first.closed
+    assert set(first.files) == {"in.txt"}  # reset, then set up for the new problem
     env.close()
     env.close()  # idempotent
-    assert second is not None and second.closed
+    assert first.closed
+
+
+def test_a_sandbox_that_cannot_reset_is_replaced() -> None:
+    class OneShot(FakeSandbox):
+        def reset(self) -> None:
+            raise NotImplementedError
+
+    taskgym.register_sandbox("one-shot", OneShot)
+    try:
+        env = TaskEnv(FileTask(), sandbox="one-shot")
+        env.reset(seed=1)
+        first = env.sandbox
+        env.reset(seed=2)
+        assert first is not None and first.closed and env.sandbox is not first
+        env.close()
+    finally:
+        _BACKENDS.pop("one-shot")
+
+
+def test_envs_can_share_a_pool_and_return_sandboxes_on_close() -> None:
+    from taskgym.sandboxes.pool import SandboxPool
+
+    with SandboxPool("fake", size=1) as pool:
+        a = TaskEnv(FileTask(), sandbox_pool=pool)
+        b = TaskEnv(FileTask(), sandbox_pool=pool)
+        a.reset(seed=1)
+        leased = a.sandbox
+        a.close()  # back to the pool, not closed
+        assert leased is not None and not leased.closed
+        b.reset(seed=2)
+        assert b.sandbox is leased and set(leased.files) == {"in.txt"}  # type: ignore[attr-defined]
+        b.close()
+        assert pool.stats.created == 1
+
+
+def test_a_task_limited_to_some_backends_gets_one_of_them() -> None:
+    @dataclass(frozen=True)
+    class NeedsFake(FileTask):
+        sandbox_backends: ClassVar[tuple[str, ...]] = ("fake",)
+
+    assert TaskEnv(NeedsFake()).sandbox_backend == "fake"  # "auto" picks an allowed one
+    with pytest.raises(ConfigError, match=r"runs only in the \['fake'\] sandbox"):
+        TaskEnv(NeedsFake(), sandbox="local")
+    assert TaskEnv(FileTask(), sandbox="local").sandbox_backend == "local"
 
 
 def test_tasks_without_sandbox_get_none_even_when_one_is_named() -> None:

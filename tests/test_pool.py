@@ -122,3 +122,20 @@ def test_foreign_sandboxes_and_bad_sizes_are_refused() -> None:
         pool.release(stranger)
     with pytest.raises(ValueError, match="size >= 1"):
         SandboxPool("local", size=0)
+
+
+@pytest.mark.parametrize("backend", REAL_BACKENDS)
+def test_reset_stops_long_lived_processes_such_as_a_zygote(backend: str) -> None:
+    from taskgym.sandboxes.zygote import Zygote
+    from tests.test_sandbox_attacks import processes_running
+
+    require_backend(backend)
+    with SandboxPool(backend, size=1) as pool:
+        with pool.lease() as box:
+            zygote = Zygote(box)
+            box.start_process(["sleep", "34.5"])
+            assert zygote.run("print(1)").execution.out == "1\n"
+        time.sleep(0.1)
+        assert processes_running("sleep 34.5") == []
+        with pytest.raises(SandboxClosedError, match="reset or closed"):
+            zygote.run("print(1)")  # stopped with the lease, not restarted in a new one

@@ -23,6 +23,7 @@ from taskgym.errors import (
     ConfigError,
     EpisodeStateError,
     SandboxError,
+    SandboxUnavailableError,
     TaskgymError,
     UnknownTaskIdError,
 )
@@ -34,7 +35,9 @@ from taskgym.sandboxes import (
     check_sandbox_options,
     make_sandbox,
     resolve_sandbox_name,
+    unavailable_reason,
 )
+from taskgym.sandboxes.pool import SandboxPool
 from taskgym.spaces import UnicodeText
 
 __all__ = ["TaskEnv", "load_task"]
@@ -53,6 +56,9 @@ class TaskEnv(gym.Env[str, str]):
         reward: a reward spec (a name such as ``"binary"``, a JSON mapping, or a callable).
         sandbox: the sandbox backend for tasks that run programs (``"auto"``, ``"local"``...).
         sandbox_options: keyword options for the backend (JSON).
+        sandbox_pool: (Python only) a :class:`~taskgym.sandboxes.pool.SandboxPool` to
+            lease sandboxes from, shared by several envs; without one, the env keeps its
+            own sandbox and resets it between episodes.
         max_turns: the turn limit; past it the episode is truncated and then checked.
             Defaults to the task's own limit (1 for single-turn tasks).
         max_action_chars: longer actions end the episode with a zero, unparsed verdict.
@@ -78,6 +84,7 @@ class TaskEnv(gym.Env[str, str]):
         reward: RewardSpec = "binary",
         sandbox: str = "auto",
         sandbox_options: Mapping[str, Any] | None = None,
+        sandbox_pool: SandboxPool | None = None,
         max_turns: int | None = None,
         max_action_chars: int = DEFAULT_MAX_ACTION_CHARS,
         max_observation_chars: int = DEFAULT_MAX_OBSERVATION_CHARS,
@@ -91,9 +98,10 @@ class TaskEnv(gym.Env[str, str]):
                 "pass the options to the task's constructor instead"
             )
         self.reward_fn = make_reward(reward)
-        self.sandbox_backend = resolve_sandbox_name(sandbox)
-        self.sandbox_options = _sandbox_options(sandbox_options)
-        if self.task.needs_sandbox:
+        self.sandbox_pool = sandbox_pool
+        self.sandbox_backend = _choose_backend(self.task, sandbox, sandbox_pool)
+        self.sandbox_options = {**self.task.sandbox_options(), **_sandbox_options(sandbox_options)}
+        if self.task.needs_sandbox and sandbox_pool is None:
             check_sandbox_options(self.sandbox_backend, self.sandbox_options)
         self.max_turns = _positive_int(
             "max_turns", max_turns if max_turns is not None else self.task.default_max_turns
@@ -143,11 +151,12 @@ class TaskEnv(gym.Env[str, str]):
         ``options["task_id"]`` when given."""
         super().reset(seed=seed)
         problem = self._pick_problem(options)
-        self._close_sandbox()
         self._problem, self._transcript, self._outcome = problem, [], None
         if self.task.needs_sandbox:
-            self._sandbox = make_sandbox(self.sandbox_backend, **self.sandbox_options)
+            self._sandbox = self._fresh_sandbox()
             self._guard("setup", lambda: self.task.setup(problem, self._live_sandbox()))
+        else:
+            self._let_go_of_sandbox()
         self._episode_over = False
         return self._clip(problem.prompt), self._info()
 
@@ -198,8 +207,9 @@ class TaskEnv(gym.Env[str, str]):
         return "\n".join(parts) + "\n"
 
     def close(self) -> None:
-        """Close the sandbox, if any. Idempotent; ``reset()`` may start again."""
-        self._close_sandbox()
+        """Close the sandbox (or return it to its pool). Idempotent; ``reset()`` may
+        start again."""
+        self._let_go_of_sandbox()
         self._episode_over = True
 
     # -- inside an episode -------------------------------------------------------------
@@ -281,9 +291,31 @@ class TaskEnv(gym.Env[str, str]):
         clipped = text[:head] + mark + text[len(text) - (keep - head) :]
         return clipped[:limit]
 
-    def _close_sandbox(self) -> None:
-        if self._sandbox is not None:
-            self._sandbox.close()
+    def _fresh_sandbox(self) -> Sandbox:
+        """A sandbox as new for the next episode: the last one reset when it can be (a
+        warm start), or one from the pool, or a new one."""
+        if self.sandbox_pool is not None:
+            self._let_go_of_sandbox()
+            return self.sandbox_pool.acquire()
+        current = self._sandbox
+        if current is not None and not current.closed:
+            try:
+                current.reset()
+            except (NotImplementedError, SandboxError, OSError):
+                current.close()
+            else:
+                return current
+        return make_sandbox(self.sandbox_backend, **self.sandbox_options)
+
+    def _let_go_of_sandbox(self) -> None:
+        sandbox = self._sandbox
+        if sandbox is None or sandbox.closed:
+            return
+        if self.sandbox_pool is not None:
+            self._sandbox = None
+            self.sandbox_pool.release(sandbox)
+        else:
+            sandbox.close()
 
 
 def load_task(entry_point: str, options: Mapping[str, Any]) -> Task:
@@ -311,6 +343,33 @@ def load_task(entry_point: str, options: Mapping[str, Any]) -> Task:
         return cls(**options)
     except (ValueError, TypeError) as e:
         raise ConfigError(f"bad options for task {attr}: {e}") from e
+
+
+def _choose_backend(task: Task, requested: str, pool: SandboxPool | None) -> str:
+    """The backend for ``task``: the pool's, or ``requested`` ("auto" picks the first of
+    the task's allowed backends that works here)."""
+    if pool is not None:
+        requested = pool.backend
+    allowed = task.sandbox_backends if task.needs_sandbox else ()
+    if not allowed:
+        return resolve_sandbox_name(requested)
+    if requested == "auto":
+        reasons = []
+        for candidate in allowed:
+            reason = unavailable_reason(candidate)
+            if reason is None:
+                return resolve_sandbox_name(candidate)
+            reasons.append(f"{candidate}: {reason}")
+        raise SandboxUnavailableError(
+            f"{type(task).__name__} runs only in {list(allowed)}, and none works here: "
+            + "; ".join(reasons)
+        )
+    backend = resolve_sandbox_name(requested)
+    if backend not in allowed:
+        raise ConfigError(
+            f"{type(task).__name__} runs only in the {list(allowed)} sandbox(es), not {backend!r}"
+        )
+    return backend
 
 
 def _init_fields(cls: type) -> set[str] | None:

@@ -8,8 +8,11 @@ once. Paths are always relative to the sandbox's work directory.
 from __future__ import annotations
 
 import abc
+import contextlib
 import dataclasses
+import os
 import posixpath
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -131,10 +134,18 @@ class Sandbox(abc.ABC):
         self.limits = limits if limits is not None else Limits()
         self._closed = False
         self._sessions: list[ShellSession] = []
+        self._processes: list[subprocess.Popen[bytes]] = []
+        self._generation = 0
 
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def generation(self) -> int:
+        """Goes up each time reset() or close() stops the long-lived processes, so their
+        owners can tell "stopped by the sandbox" from "crashed"."""
+        return self._generation
 
     def run(
         self,
@@ -203,9 +214,26 @@ class Sandbox(abc.ABC):
         if self._closed:
             return
         self._closed = True
+        self._stop_processes()
+        self._close()
+
+    def _stop_processes(self) -> None:
+        """Close every shell session and kill every process from start_process (their
+        whole process groups): what reset() and close() owe the next user."""
+        self._generation += 1
         for session in self._sessions:
             session.close()
-        self._close()
+        self._sessions = []
+        for proc in self._processes:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+            for pipe in (proc.stdin, proc.stdout, proc.stderr):
+                if pipe is not None:
+                    with contextlib.suppress(OSError):
+                        pipe.close()
+        self._processes = []
 
     def __enter__(self) -> Sandbox:
         return self
@@ -246,7 +274,9 @@ class Sandbox(abc.ABC):
         for stdin, stdout and stderr, in its own session. The caller owns it; it dies
         with the sandbox on backends that contain their processes."""
         self._ensure_open()
-        return self._start_process(list(argv), limits or self.limits, merge_stderr)
+        proc = self._start_process(list(argv), limits or self.limits, merge_stderr)
+        self._processes = [p for p in self._processes if p.poll() is None] + [proc]
+        return proc
 
     def _start_process(
         self, argv: list[str], limits: Limits, merge_stderr: bool

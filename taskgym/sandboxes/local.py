@@ -285,12 +285,10 @@ class LocalSandbox(Sandbox):
     # -- reuse and closing ---------------------------------------------------------
 
     def reset(self) -> None:
-        """Close the sessions and empty the work directory (commands leave no process
-        behind: each one's group dies with it)."""
+        """Stop the long-lived processes (shells, zygotes) and empty the work directory
+        (commands from run() leave no process behind: each one's group dies with it)."""
         self._ensure_open()
-        for session in self._sessions:
-            session.close()
-        self._sessions = []
+        self._stop_processes()
         for entry in os.listdir(self.workdir):
             path = os.path.join(self.workdir, entry)
             if os.path.isdir(path) and not os.path.islink(path):

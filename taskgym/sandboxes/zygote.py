@@ -81,6 +81,7 @@ class Zygote:
         self._lock = threading.Lock()
         self._closed = False
         self._proc = self._start()
+        self._generation = sandbox.generation
 
     def run(
         self,
@@ -111,7 +112,12 @@ class Zygote:
             try:
                 _send(self._proc, request)
                 reply = _receive(self._proc, deadline)
-            except (OSError, _ZygoteLost):
+            except (OSError, ValueError, _ZygoteLost):
+                if self._sandbox.closed or self._sandbox.generation != self._generation:
+                    self._closed = True
+                    raise SandboxClosedError(
+                        "this zygote's sandbox was reset or closed; make a new Zygote"
+                    ) from None
                 self._restart()
                 return ProgramResult(ExecResult(exit_code=-9, stderr=_LOST_NOTE), lost=True)
         return _result(reply)
