@@ -10,7 +10,7 @@ import pytest
 
 from taskgym.sandboxes import Sandbox, make_sandbox, unavailable_reason
 
-REAL_BACKENDS = ("local", "bwrap")
+REAL_BACKENDS = ("local", "bwrap", "docker")
 REQUIRED_BACKENDS = {
     name for name in os.environ.get("TASKGYM_REQUIRE_BACKENDS", "").split(",") if name
 }

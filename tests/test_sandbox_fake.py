@@ -34,8 +34,8 @@ def test_fake_files_and_path_rules() -> None:
 
 def test_names_resolve_and_unknown_names_list_the_known_ones() -> None:
     assert resolve_sandbox_name("local") == "local"
-    assert {"auto", "bwrap", "local", "fake"} <= set(sandbox_names())
-    with pytest.raises(UnknownNameError, match="choose one of: 'auto', 'bwrap', 'fake', 'local'"):
+    assert {"auto", "bwrap", "docker", "local", "fake"} <= set(sandbox_names())
+    with pytest.raises(UnknownNameError, match="choose one of: 'auto', 'bwrap', 'docker'"):
         make_sandbox("firecracker")
     with pytest.raises(UnknownNameError):
         make_sandbox(3)  # type: ignore[arg-type]

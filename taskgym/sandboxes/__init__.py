@@ -7,6 +7,7 @@ Each name maps to a ``"module:Class"`` string, imported only when first used, so
 =========  ===========================================================================
 ``auto``   the strongest backend that works on this machine (bwrap, else local)
 ``bwrap``  bubblewrap namespaces: no network, read-only system, private /tmp and pids
+``docker`` a container of an image (taskgym[docker] extra, a Docker engine, an image)
 ``local``  child process with rlimits, private work dir, no namespaces (trusted code)
 ``fake``   scripted results, nothing runs: for unit tests of logic above the sandbox
 =========  ===========================================================================
@@ -44,6 +45,7 @@ SandboxFactory = Callable[..., Sandbox]
 
 _BACKENDS: dict[str, str | SandboxFactory] = {
     "bwrap": "taskgym.sandboxes.bwrap:BwrapSandbox",
+    "docker": "taskgym.sandboxes.docker:DockerSandbox",
     "local": "taskgym.sandboxes.local:LocalSandbox",
     "fake": "taskgym.sandboxes.fake:FakeSandbox",
 }
@@ -51,6 +53,7 @@ _BACKENDS: dict[str, str | SandboxFactory] = {
 # backend works here, or the reason it does not (and how to fix it).
 _PROBES: dict[str, str] = {
     "bwrap": "taskgym.sandboxes.bwrap:bwrap_unavailable_reason",
+    "docker": "taskgym.sandboxes.docker:docker_unavailable_reason",
 }
 # Tried in order by "auto"; stronger isolation first.
 _AUTO_ORDER = ("bwrap", "local")

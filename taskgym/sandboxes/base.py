@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from taskgym.errors import SandboxClosedError, SandboxError
-from taskgym.sandboxes.shell import ShellSession
+from taskgym.sandboxes.shell import ShellSession, Signaller
 
 __all__ = ["ExecResult", "Limits", "Sandbox", "normalize_relative_path"]
 
@@ -199,6 +199,7 @@ class Sandbox(abc.ABC):
             lambda argv: self.start_process(argv, merge_stderr=True),
             timeout=timeout,
             output_bytes=output_bytes,
+            signal_descendants=self._session_signaller(),
         )
         self._sessions = [s for s in self._sessions if not s.closed] + [session]
         return session
@@ -282,3 +283,7 @@ class Sandbox(abc.ABC):
         self, argv: list[str], limits: Limits, merge_stderr: bool
     ) -> subprocess.Popen[bytes]:
         raise SandboxError(f"the {self.backend} sandbox cannot run long-lived processes")
+
+    def _session_signaller(self) -> Signaller | None:
+        """How a shell session's Ctrl-C reaches its command; None: the host's /proc."""
+        return None

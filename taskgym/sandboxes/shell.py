@@ -34,6 +34,9 @@ from taskgym.errors import SandboxClosedError, SandboxError
 __all__ = ["ShellResult", "ShellSession", "clean_terminal_text"]
 
 Spawner = Callable[[list[str]], "subprocess.Popen[bytes]"]
+# Signals every descendant of the process whose pid (as the sandbox sees it) is given,
+# and the process itself when the flag says so.
+Signaller = Callable[[int, signal.Signals, bool], None]
 
 _SHELL_ARGV = ["bash", "--noprofile", "--norc"]
 _READ_CHUNK = 65536
@@ -81,11 +84,18 @@ class ShellSession:
     """
 
     def __init__(
-        self, spawn: Spawner, *, timeout: float = 10.0, output_bytes: int = 64 * 1024
+        self,
+        spawn: Spawner,
+        *,
+        timeout: float = 10.0,
+        output_bytes: int = 64 * 1024,
+        signal_descendants: Signaller | None = None,
     ) -> None:
         if timeout <= 0 or output_bytes < 256:
             raise ValueError("a shell session needs timeout > 0 and output_bytes >= 256")
         self._spawn = spawn
+        self._signal_descendants = signal_descendants
+        self._shell_pid = 0  # as the shell sees itself ($$), set by _start
         self.timeout = timeout
         self.output_bytes = output_bytes
         self._closed = False
@@ -152,20 +162,26 @@ class ShellSession:
         assert proc.stdin is not None
         assert proc.stdout is not None
         os.set_blocking(proc.stdout.fileno(), False)
-        # One round trip proves the shell is up (and that it is bash).
+        # One round trip proves the shell is up, and tells its pid in its own namespace.
         probe_marker = f"__taskgym_ready_{secrets.token_hex(8)}__"
-        proc.stdin.write(f"printf '%s\\n' {probe_marker}\n".encode())
+        proc.stdin.write(f"printf '{probe_marker}%d\\n' $$\n".encode())
         proc.stdin.flush()
-        reader = _Reader(4096, probe_marker.encode(), with_status=False)
+        reader = _Reader(4096, probe_marker.encode())
         if not reader.read_until_marker(proc.stdout.fileno(), time.monotonic() + 30):
             _kill_session(proc)
             raise SandboxError(
                 "the sandbox's shell did not start: "
                 f"{reader.result(timed_out=False).output[:300]!r} (is bash installed?)"
             )
+        self._shell_pid = reader.status or 0
         return proc
 
     def _stop(self) -> None:
+        if self._signal_descendants is not None and self._shell_pid:
+            # The host end of the pipes may be a client (docker exec) whose death does not
+            # reach the shell: end the shell and its jobs where they run.
+            with contextlib.suppress(SandboxError):
+                self._signal_descendants(self._shell_pid, signal.SIGKILL, True)
         _kill_session(self._proc)
 
     def _stdout_fd(self) -> int:
@@ -200,8 +216,12 @@ class ShellSession:
         )
 
     def _signal_commands(self, sig: signal.Signals) -> None:
-        """Signal every process the shell started (not the shell itself), found through
-        the host's /proc, which sees into the sandbox's pid namespace."""
+        """Signal every process the shell started (not the shell itself): through the
+        backend when it knows how, else through the host's /proc, which sees into the
+        pid namespaces of local and bwrap sandboxes."""
+        if self._signal_descendants is not None:
+            self._signal_descendants(self._shell_pid, sig, False)
+            return
         children = _children_by_parent()
         shell = _find_shell(self._proc.pid, children)
         if shell is None:

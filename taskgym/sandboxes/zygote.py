@@ -75,9 +75,10 @@ class Zygote:
     ) -> None:
         self._sandbox = sandbox
         self._argv = [python, "-I", "-S", "-c", _SERVER_SOURCE, *preload]
-        # Only where the sandbox has its own pid namespace may the zygote kill "every
-        # process but itself" after each program.
-        self._sweep = sandbox.backend in {"bwrap", "docker"}
+        # Only where the zygote has a pid namespace of its own (bwrap starts one for every
+        # process) may it kill "every process but itself" after each program; in docker
+        # that would take the sandbox's shells with it, and reset() does it instead.
+        self._sweep = sandbox.backend == "bwrap"
         self._lock = threading.Lock()
         self._closed = False
         self._proc = self._start()

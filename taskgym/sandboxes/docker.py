@@ -1,0 +1,452 @@
+"""The ``docker`` backend: one container per sandbox, for tasks that need their own OS
+image (install the ``docker`` extra: ``pip install 'taskgym[docker]'``).
+
+The container (``docker run -i --rm``):
+
+- runs :mod:`taskgym.sandboxes.exec_server` as its main process; every ``run()`` is one
+  message on that open stream (no ``docker exec`` per command). When the stream closes
+  (this process exits or dies) the server exits and ``--rm`` removes the container;
+  labels and :func:`reap_orphans` catch whatever is left anyway;
+- has no network (``--network none``), a read-only root, a private ``/tmp`` (tmpfs), and
+  ``/work`` on a tmpfs-backed volume with a size and file-count quota (a volume, not a
+  tmpfs mount, because ``put_archive`` and ``get_archive`` cannot reach tmpfs mounts);
+- limits memory, processes (``--pids-limit``) and CPUs for the whole container, and each
+  command's CPU, address space, file size and open files with rlimits;
+- keeps only the SETUID, SETGID and KILL capabilities, for the server; every command,
+  shell and grader runs with none, under ``no-new-privileges``, as a uid of the
+  container's own (so process limits and file ownership are never shared), and
+  ``--init`` reaps orphans;
+- runs under the configured OCI runtime (``runc``; gVisor's ``runsc`` for a stronger
+  boundary).
+
+Files move with the Docker SDK's ``put_archive``/``get_archive``; the container's life
+is driven with the ``docker`` command, which the ``docker.io`` package installs with the
+engine.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import dataclasses
+import errno
+import functools
+import io
+import json
+import os
+import secrets
+import shutil
+import socket
+import struct
+import subprocess
+import tarfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from taskgym.errors import (
+    DependencyNotInstalledError,
+    SandboxError,
+    SandboxUnavailableError,
+)
+from taskgym.sandboxes.base import ExecResult, Limits, Sandbox
+from taskgym.sandboxes.images import SANDBOX_IMAGE
+from taskgym.sandboxes.shell import Signaller
+
+__all__ = ["DockerSandbox", "docker_unavailable_reason", "reap_orphans"]
+
+LABEL = "taskgym.sandbox"
+OWNER_LABEL = "taskgym.owner"
+# Each container's commands run as a uid of their own, drawn from this range: the
+# process limit (counted per uid, host-wide) then counts only that container's
+# processes, and no two sandboxes share an owner.
+_UID_RANGE = (200_000, 999_999)
+_HERE = Path(__file__).parent
+_SERVER_SOURCE = (
+    (_HERE / "pump.py").read_text(encoding="utf-8")
+    + "\n"
+    + (_HERE / "exec_server.py")
+    .read_text(encoding="utf-8")
+    .replace("from __future__ import annotations\n", "")
+    .replace("from taskgym.sandboxes.pump import communicate\n", "")
+)
+_REPLY_MARGIN_SECONDS = 10.0
+_START_TIMEOUT_SECONDS = 120.0
+
+
+class DockerSandbox(Sandbox):
+    """A container of ``image`` that runs commands until closed.
+
+    Args:
+        limits: default limits for each command.
+        image: the image (default ``taskgym/sandbox:latest``, made by
+            ``taskgym images build``); it needs ``python3`` and ``bash``.
+        runtime: the OCI runtime (``runc``, or ``runsc`` for gVisor).
+        network: attach the engine's default network instead of none.
+        read_only: a read-only root file system (``/work`` and ``/tmp`` stay writable).
+        memory_bytes: the whole container's memory (default: twice a command's limit).
+        pids: the whole container's process limit.
+        cpus: CPUs the container may use.
+        disk_bytes, max_files: the quota of ``/work``.
+        tmp_bytes: the size of ``/tmp``.
+    """
+
+    backend = "docker"
+
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        *,
+        image: str = SANDBOX_IMAGE,
+        runtime: str = "runc",
+        network: bool = False,
+        read_only: bool = True,
+        memory_bytes: int | None = None,
+        pids: int = 256,
+        cpus: float = 1.0,
+        disk_bytes: int = 512 * 1024 * 1024,
+        max_files: int = 50_000,
+        tmp_bytes: int = 64 * 1024 * 1024,
+    ) -> None:
+        super().__init__(limits)
+        self.inside_workdir = "/work"
+        reason = docker_unavailable_reason(image)
+        if reason is not None:
+            raise SandboxUnavailableError(reason)
+        _reap_once()
+        self.image = image
+        self.name = f"taskgym-{uuid.uuid4().hex[:16]}"
+        self.uid = secrets.randbelow(_UID_RANGE[1] - _UID_RANGE[0]) + _UID_RANGE[0]
+        self._client = _client()
+        self._lock = threading.Lock()
+        labels = {LABEL: "1", OWNER_LABEL: _owner()}
+        self._volume = self._client.volumes.create(
+            name=self.name,
+            driver="local",
+            driver_opts={
+                "type": "tmpfs",
+                "device": "tmpfs",
+                "o": f"size={int(disk_bytes)},nr_inodes={int(max_files)},"
+                f"uid={self.uid},gid={self.uid},mode=0755",
+            },
+            labels=labels,
+        )
+        memory = memory_bytes or 2 * int(self.limits.memory_bytes)
+        argv = [
+            _docker(), "run", "-i", "--rm", "--name", self.name,
+            *(arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")),
+            "--runtime", runtime,
+            *([] if network else ["--network", "none"]),
+            *(["--read-only"] if read_only else []),
+            "--memory", str(memory), "--memory-swap", str(memory),
+            "--pids-limit", str(pids), "--cpus", str(cpus),
+            "--cap-drop", "ALL", "--cap-add", "SETUID", "--cap-add", "SETGID",
+            "--cap-add", "KILL", "--security-opt", "no-new-privileges", "--init",
+            "--tmpfs", f"/tmp:rw,nosuid,nodev,size={int(tmp_bytes)},mode=1777",
+            "--mount", f"type=volume,src={self.name},dst=/work",
+            "--workdir", "/work", "--user", "0:0",
+            "--env", f"TASKGYM_SANDBOX_UID={self.uid}",
+            image, "python3", "-I", "-S", "-c", _SERVER_SOURCE,
+        ]  # fmt: skip
+        try:
+            self._server = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+            ready = self._receive(time.monotonic() + _START_TIMEOUT_SECONDS)
+        except BaseException as e:
+            self._teardown()
+            raise SandboxError(f"the docker sandbox did not start: {e}") from e
+        if not ready.get("ready"):
+            self._teardown()
+            raise SandboxError(f"the docker sandbox's server said {ready!r}")
+
+    # -- commands ----------------------------------------------------------------------
+
+    def _run(
+        self, argv: list[str], stdin: bytes, limits: Limits, env: dict[str, str]
+    ) -> ExecResult:
+        reply = self._call(
+            {
+                "op": "run",
+                "argv": [
+                    "setpriv",
+                    f"--reuid={self.uid}",
+                    f"--regid={self.uid}",
+                    "--clear-groups",
+                    *argv,
+                ],  # the server runs as root (to signal and clean up); commands never do
+                "stdin": base64.b64encode(stdin).decode(),
+                "limits": dataclasses.asdict(limits),
+                "env": env,
+            },
+            limits.wall_seconds,
+        )
+        return ExecResult(
+            exit_code=int(reply["exit_code"]),
+            stdout=base64.b64decode(reply["stdout"]),
+            stderr=base64.b64decode(reply["stderr"]),
+            timed_out=bool(reply["timed_out"]),
+            stdout_truncated=bool(reply["stdout_truncated"]),
+            stderr_truncated=bool(reply["stderr_truncated"]),
+        )
+
+    def _start_process(
+        self, argv: list[str], limits: Limits, merge_stderr: bool
+    ) -> subprocess.Popen[bytes]:
+        exec_argv = [
+            _docker(), "exec", "-i", "--user", f"{self.uid}:{self.uid}",
+            "--workdir", "/work", "--env", "HOME=/work", "--env", "TMPDIR=/tmp",
+            "--env", "LANG=C.UTF-8", self.name,
+            *_rlimited(limits), *argv,
+        ]  # fmt: skip
+        return subprocess.Popen(
+            exec_argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
+            start_new_session=True,
+        )
+
+    def _session_signaller(self) -> Signaller:
+        def signal_descendants(pid: int, sig: int, include_root: bool) -> None:
+            if self.closed:
+                return
+            request = {"op": "signal_descendants", "pid": pid, "signal": int(sig)}
+            self._call({**request, "include_root": include_root}, 10.0)
+
+        return signal_descendants
+
+    # -- files -------------------------------------------------------------------------
+
+    def _write(self, path: str, data: bytes, mode: int) -> None:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            parts = path.split("/")
+            for depth in range(1, len(parts)):
+                folder = tarfile.TarInfo("/".join(parts[:depth]))
+                folder.type, folder.mode = tarfile.DIRTYPE, 0o755
+                folder.uid = folder.gid = self.uid
+                tar.addfile(folder)
+            info = tarfile.TarInfo(path)
+            info.size, info.mode, info.mtime = len(data), mode, int(time.time())
+            info.uid = info.gid = self.uid
+            tar.addfile(info, io.BytesIO(data))
+        if not self._client.api.put_archive(self.name, "/work", buffer.getvalue()):
+            raise SandboxError(f"could not write {path} into the docker sandbox")
+
+    def _read(self, path: str, max_bytes: int) -> bytes:
+        import docker.errors  # noqa: PLC0415 - the extra is imported where used
+
+        try:
+            stream, stat = self._client.api.get_archive(self.name, f"/work/{path}")
+        except docker.errors.NotFound as e:
+            raise FileNotFoundError(errno.ENOENT, "no such file in the sandbox", path) from e
+        if stat.get("size", 0) > max_bytes + 1024 * 1024:
+            raise OSError(errno.EFBIG, f"file is larger than max_bytes={max_bytes}", path)
+        raw = b"".join(stream)
+        with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
+            member = tar.next()
+            if member is None or not member.isfile():
+                raise PermissionError(
+                    errno.EACCES, "refusing to read: not a regular file (a link?)", path
+                )
+            if member.size > max_bytes:
+                raise OSError(errno.EFBIG, f"file is larger than max_bytes={max_bytes}", path)
+            extracted = tar.extractfile(member)
+            return extracted.read() if extracted is not None else b""
+
+    # -- reuse and closing -------------------------------------------------------------
+
+    def _stop_processes(self) -> None:
+        super()._stop_processes()
+        if not self.closed:  # a docker exec's process outlives its client: end them inside
+            self._call({"op": "kill_all_but_me"}, 10.0)
+
+    def reset(self) -> None:
+        """Stop the sessions and graders and empty ``/work``."""
+        self._ensure_open()
+        self._stop_processes()
+        result = self.run(["find", "/work", "-mindepth", "1", "-delete"], timeout=30)
+        if not result.ok:
+            raise SandboxError(f"could not empty /work: {result.err[:300]}")
+
+    def _close(self) -> None:
+        self._teardown()
+
+    def _teardown(self) -> None:
+        server = getattr(self, "_server", None)
+        if server is not None:
+            with contextlib.suppress(OSError, ValueError):
+                if server.stdin is not None:
+                    server.stdin.close()  # the server exits; --rm removes the container
+        subprocess.run(
+            [_docker(), "rm", "--force", self.name], capture_output=True, check=False, timeout=60
+        )
+        if server is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                server.wait(timeout=30)
+            for pipe in (server.stdout, server.stderr):
+                if pipe is not None:
+                    with contextlib.suppress(OSError):
+                        pipe.close()
+        _remove_volume(self._client, self.name)
+
+    # -- the server's stream -----------------------------------------------------------
+
+    def _call(self, message: dict[str, Any], seconds: float) -> dict[str, Any]:
+        self._ensure_open()
+        with self._lock:
+            try:
+                body = json.dumps(message).encode()
+                assert self._server.stdin is not None
+                self._server.stdin.write(struct.pack(">I", len(body)) + body)
+                self._server.stdin.flush()
+                reply = self._receive(time.monotonic() + seconds + _REPLY_MARGIN_SECONDS)
+            except (OSError, ValueError, TimeoutError, EOFError) as e:
+                raise SandboxError(
+                    f"the docker sandbox {self.name} stopped answering ({e}); its container "
+                    "may have been killed (out of memory?)"
+                ) from e
+        if "error" in reply:
+            raise SandboxError(f"the docker sandbox's server failed: {reply['error']}")
+        return reply
+
+    def _receive(self, deadline: float) -> dict[str, Any]:
+        assert self._server.stdout is not None
+        fd = self._server.stdout.fileno()
+        header = _read_exact(fd, 4, deadline)
+        message: dict[str, Any] = json.loads(
+            _read_exact(fd, struct.unpack(">I", header)[0], deadline)
+        )
+        return message
+
+
+def _rlimited(limits: Limits) -> list[str]:
+    cpu = int(limits.cpu_seconds)
+    return [
+        "prlimit",
+        f"--cpu={cpu}:{cpu + 1}",
+        f"--as={int(limits.memory_bytes)}",
+        f"--fsize={int(limits.file_bytes)}",
+        f"--nofile={int(limits.open_files)}",
+        "--core=0",
+        "--",
+    ]
+
+
+def _read_exact(fd: int, size: int, deadline: float) -> bytes:
+    import selectors  # noqa: PLC0415
+
+    data = bytearray()
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while len(data) < size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("no reply in time")
+            if not selector.select(timeout=remaining):
+                continue
+            chunk = os.read(fd, size - len(data))
+            if not chunk:
+                raise EOFError("the server's stream closed")
+            data += chunk
+    return bytes(data)
+
+
+def _docker() -> str:
+    path = shutil.which("docker")
+    if path is None:
+        raise SandboxUnavailableError(
+            "the docker command is not installed (apt-get install docker.io)"
+        )
+    return path
+
+
+def _client() -> Any:
+    try:
+        import docker  # noqa: PLC0415 - heavy, and only needed by this backend
+    except ImportError as e:
+        raise DependencyNotInstalledError("docker", "docker") from e
+    return docker.from_env(timeout=120)
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _remove_volume(client: Any, name: str) -> None:
+    import docker.errors  # noqa: PLC0415
+
+    for _ in range(50):  # the volume is busy until --rm has removed the container
+        try:
+            client.volumes.get(name).remove(force=True)
+            return
+        except docker.errors.NotFound:
+            return
+        except docker.errors.APIError:
+            time.sleep(0.1)
+
+
+def reap_orphans() -> int:
+    """Remove taskgym containers and volumes whose owning process (on this host) is
+    gone: what a killed trainer left behind. Returns how many containers were removed."""
+    import docker.errors  # noqa: PLC0415
+
+    client = _client()
+    host = socket.gethostname()
+    removed = 0
+    for container in client.containers.list(all=True, filters={"label": LABEL}):
+        if _orphaned(container.labels.get(OWNER_LABEL, ""), host):
+            with contextlib.suppress(docker.errors.APIError):
+                container.remove(force=True)
+                removed += 1
+    for volume in client.volumes.list(filters={"label": LABEL}):
+        if _orphaned((volume.attrs.get("Labels") or {}).get(OWNER_LABEL, ""), host):
+            with contextlib.suppress(docker.errors.APIError):
+                volume.remove(force=True)
+    return removed
+
+
+def _orphaned(owner: str, host: str) -> bool:
+    owner_host, _, pid = owner.rpartition(":")
+    if owner_host != host or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+@functools.lru_cache(maxsize=1)
+def _reap_once() -> None:
+    with contextlib.suppress(Exception):  # best effort: never block a new sandbox
+        reap_orphans()
+
+
+@functools.lru_cache(maxsize=8)
+def docker_unavailable_reason(image: str = SANDBOX_IMAGE) -> str | None:
+    """None if a Docker engine answers and ``image`` exists, else why not (cached)."""
+    try:
+        client = _client()
+    except DependencyNotInstalledError as e:
+        return str(e)
+    if shutil.which("docker") is None:
+        return "the docker command is not installed (Debian: apt-get install docker.io)"
+    try:
+        client.ping()
+    except Exception as e:
+        return f"no Docker engine answers ({e}); start dockerd or set DOCKER_HOST"
+    try:
+        client.images.get(image)
+    except Exception:
+        return f"the image {image} is missing; build it with: taskgym images build"
+    return None

@@ -1,0 +1,126 @@
+"""Images for the docker sandbox, built without a registry.
+
+``build_base_image`` makes a minimal Debian root file system with ``debootstrap`` (Python
+3 and bash included) and imports it with ``docker import``; ``build_image`` builds a
+Dockerfile kept in ``taskgym/sandboxes/images/<name>/`` ``FROM`` it. Both are what
+``taskgym images build`` runs. Users with a registry can build the same Dockerfiles with
+``--build-arg BASE=python:3.11-slim``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from taskgym.errors import SandboxUnavailableError
+
+__all__ = [
+    "BASE_IMAGE",
+    "IMAGES_DIR",
+    "SANDBOX_IMAGE",
+    "build_base_image",
+    "build_image",
+    "image_exists",
+]
+
+BASE_IMAGE = "taskgym/base:bookworm"
+SANDBOX_IMAGE = "taskgym/sandbox:latest"
+IMAGES_DIR = Path(__file__).with_name("images")
+_DEFAULT_MIRROR = "http://deb.debian.org/debian"
+
+
+def image_exists(tag: str) -> bool:
+    result = subprocess.run(
+        [_docker(), "image", "inspect", tag], capture_output=True, check=False, timeout=60
+    )
+    return result.returncode == 0
+
+
+def build_base_image(
+    tag: str = BASE_IMAGE,
+    *,
+    suite: str = "bookworm",
+    mirror: str | None = None,
+    force: bool = False,
+) -> str:
+    """Make ``tag`` from a debootstrap'd Debian (minbase, plus python3 and bash).
+
+    Needs root, ``debootstrap`` and a running Docker engine; takes a few minutes and
+    reaches only the Debian mirror (the one apt uses here, by default). Returns ``tag``.
+    """
+    if image_exists(tag) and not force:
+        return tag
+    debootstrap = shutil.which("debootstrap")
+    if debootstrap is None:
+        raise SandboxUnavailableError("debootstrap is not installed: apt-get install debootstrap")
+    with tempfile.TemporaryDirectory(prefix="taskgym-rootfs-", dir="/var/tmp") as root:
+        _run(
+            [
+                debootstrap,
+                "--variant=minbase",
+                "--include=python3,bash",
+                suite,
+                root,
+                mirror or _apt_mirror(),
+            ]
+        )
+        for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
+            shutil.rmtree(Path(root, cache), ignore_errors=True)
+        tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
+        try:
+            _run([_docker(), "import", "--change", 'CMD ["/bin/bash"]', "-", tag], stdin=tar.stdout)
+        finally:
+            if tar.stdout is not None:
+                tar.stdout.close()
+            tar.wait()
+    return tag
+
+
+def build_image(
+    name: str = "sandbox", *, tag: str | None = None, base: str = BASE_IMAGE, force: bool = False
+) -> str:
+    """Build the Dockerfile in ``images/<name>/`` ``FROM base``; returns the tag."""
+    tag = tag or f"taskgym/{name}:latest"
+    if image_exists(tag) and not force:
+        return tag
+    context = IMAGES_DIR / name
+    if not (context / "Dockerfile").is_file():
+        known = sorted(p.name for p in IMAGES_DIR.iterdir() if (p / "Dockerfile").is_file())
+        raise SandboxUnavailableError(f"no Dockerfile for image {name!r}; known: {known}")
+    _run(
+        [_docker(), "build", "--network", "none", "--build-arg", f"BASE={base}", "-t", tag, "."],
+        cwd=context,
+    )
+    return tag
+
+
+def _apt_mirror() -> str:
+    """The Debian mirror apt is configured with, so the build reaches what apt reaches."""
+    for path in (Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list")):
+        try:
+            text = path.read_text()
+        except OSError:
+            continue
+        match = re.search(r"(?m)^(?:URIs:\s*|deb\s+(?:\[[^\]]*\]\s+)?)(\S+/debian)/?\s", text)
+        if match:
+            return match.group(1)
+    return _DEFAULT_MIRROR
+
+
+def _docker() -> str:
+    path = shutil.which("docker")
+    if path is None:
+        raise SandboxUnavailableError(
+            "the docker command is not installed (Debian: apt-get install docker.io)"
+        )
+    return path
+
+
+def _run(argv: list[str], **kwargs: object) -> None:
+    result = subprocess.run(argv, capture_output=True, check=False, **kwargs)  # type: ignore[call-overload]
+    if result.returncode != 0:
+        err = (result.stderr or b"").decode(errors="replace")[-2000:]
+        raise SandboxUnavailableError(f"{argv[0]} {argv[1]} failed ({result.returncode}): {err}")
