@@ -61,6 +61,17 @@ def _parser() -> argparse.ArgumentParser:
     _add_env_selection(p)
     p.add_argument("--seeds", type=_positive, default=5, help="episodes per env and agent (5)")
     p.set_defaults(command=_cmd_validate)
+
+    p = sub.add_parser("images", help="build the docker sandbox's images (no registry needed)")
+    p.add_argument("action", choices=["build"])
+    p.add_argument(
+        "--base",
+        default=None,
+        help="build FROM this image instead of the offline debootstrap base "
+        "(for example python:3.11-slim, where a registry is reachable)",
+    )
+    p.add_argument("--force", action="store_true", help="rebuild images that exist")
+    p.set_defaults(command=_cmd_images)
     return parser
 
 
@@ -169,6 +180,19 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if failures:
         print(f"\n{failures} env(s) failed: the oracle must earn 1.0 and the null agent 0.0")
         return 1
+    return 0
+
+
+def _cmd_images(args: argparse.Namespace) -> int:
+    from taskgym.sandboxes import images  # noqa: PLC0415 - only this command needs it
+
+    base = args.base
+    if base is None:
+        print(f"base image {images.BASE_IMAGE} (debootstrap, then docker import) ...")
+        base = images.build_base_image(force=args.force)
+    for name in sorted(p.name for p in images.IMAGES_DIR.iterdir() if (p / "Dockerfile").is_file()):
+        tag = images.build_image(name, base=base, force=args.force)
+        print(f"built {tag} FROM {base}")
     return 0
 
 
