@@ -16,13 +16,15 @@ def per_call_seconds(fn: Callable[[], object], calls: int) -> float:
 
 
 def interleaved(
-    candidates: dict[str, Callable[[], object]], calls: int, rounds: int
+    candidates: dict[str, Callable[[], object]], calls: int | dict[str, int], rounds: int
 ) -> dict[str, float]:
-    """Median seconds per call of each candidate, measured in alternating rounds."""
+    """Median seconds per call of each candidate, measured in alternating rounds
+    (``calls`` per round, or a count for each candidate)."""
     samples: dict[str, list[float]] = {name: [] for name in candidates}
     for _ in range(rounds):
         for name, fn in candidates.items():
-            samples[name].append(per_call_seconds(fn, calls))
+            count = calls[name] if isinstance(calls, dict) else calls
+            samples[name].append(per_call_seconds(fn, count))
     return {name: statistics.median(values) for name, values in samples.items()}
 
 

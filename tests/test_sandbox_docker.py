@@ -15,7 +15,7 @@ import pytest
 from taskgym import Limits, SandboxUnavailableError
 from taskgym.sandboxes import make_sandbox
 from taskgym.sandboxes.docker import DockerSandbox, docker_unavailable_reason, reap_orphans
-from tests.conftest import require_backend
+from tests.conftest import REQUIRED_BACKENDS, require_backend
 
 
 @pytest.fixture
@@ -143,3 +143,33 @@ def test_a_missing_image_is_unavailable_with_the_fix() -> None:
     assert reason is not None and "taskgym images build" in reason
     with pytest.raises(SandboxUnavailableError, match="taskgym images build"):
         make_sandbox("docker", image="taskgym/no-such-image:0")
+
+
+def test_gvisor_runtime_runs_the_sandbox_under_its_own_kernel() -> None:
+    require_backend("docker")
+    runtimes = subprocess.run(
+        ["docker", "info", "--format", "{{json .Runtimes}}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    if "runsc" not in runtimes:
+        message = "gVisor's runsc is not registered with the Docker engine"
+        if "runsc" in REQUIRED_BACKENDS:
+            pytest.fail(message)
+        pytest.skip(message)
+    with DockerSandbox(runtime="runsc") as box:
+        assert "gVisor" in box.run("dmesg").out
+        box.write_file("in.txt", "through gVisor")
+        assert box.run(["cat", "in.txt"]).out == "through gVisor"
+        with box.shell() as sh:
+            assert sh.run("sleep 30", timeout=0.5).timed_out
+            assert sh.run("echo alive").output == "alive\n"
+
+
+def test_an_unknown_runtime_is_a_clear_error() -> None:
+    from taskgym import SandboxError
+
+    require_backend("docker")
+    with pytest.raises(SandboxError, match="did not start"):
+        DockerSandbox(runtime="no-such-runtime")

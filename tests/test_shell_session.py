@@ -127,11 +127,11 @@ def test_bad_arguments_are_caller_errors(real_box: Sandbox) -> None:
 
 def test_marker_split_across_reads_is_found() -> None:
     reader = _Reader(1024, b"__m__")
-    for byte in b"hello\n__m__":
+    for byte in b"hello\n__m__1":
         reader.feed(bytes([byte]))
-    assert not reader.done
-    reader.feed(b"0\nextra")  # the marker's end and what followed it, in one read
-    assert reader.done and reader.status == 0 and reader.after_marker == b"extra"
+    assert not reader.done  # the marker has come, but not its whole status line
+    reader.feed(b"0\nextra")  # the status's end and what followed it, in one read
+    assert reader.done and reader.status == 10 and reader.after_marker == b"extra"
     assert reader.result(timed_out=False).output == "hello"
 
 

@@ -100,6 +100,7 @@ class ShellSession:
         self.output_bytes = output_bytes
         self._closed = False
         self._after_marker = b""
+        self._selector: selectors.BaseSelector = selectors.DefaultSelector()
         self._proc = self._start()
 
     # -- the public API ----------------------------------------------------------------
@@ -122,7 +123,7 @@ class ShellSession:
         if not self._send(line.encode()):
             return self._restarted(reader, "the shell had exited")
         deadline = time.monotonic() + (timeout if timeout is not None else self.timeout)
-        if reader.read_until_marker(self._stdout_fd(), deadline):
+        if reader.read_until_marker(self._selector, deadline):
             self._after_marker = reader.after_marker
             return reader.result(timed_out=False)
         if reader.eof:
@@ -131,7 +132,7 @@ class ShellSession:
         for sig in (signal.SIGINT, signal.SIGKILL):
             self._signal_commands(sig)
             if reader.read_until_marker(
-                self._stdout_fd(), time.monotonic() + _INTERRUPT_GRACE_SECONDS
+                self._selector, time.monotonic() + _INTERRUPT_GRACE_SECONDS
             ):
                 self._after_marker = reader.after_marker
                 return reader.result(timed_out=True)
@@ -162,12 +163,15 @@ class ShellSession:
         assert proc.stdin is not None
         assert proc.stdout is not None
         os.set_blocking(proc.stdout.fileno(), False)
+        self._selector.close()
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(proc.stdout.fileno(), selectors.EVENT_READ)
         # One round trip proves the shell is up, and tells its pid in its own namespace.
         probe_marker = f"__taskgym_ready_{secrets.token_hex(8)}__"
         proc.stdin.write(f"printf '{probe_marker}%d\\n' $$\n".encode())
         proc.stdin.flush()
         reader = _Reader(4096, probe_marker.encode())
-        if not reader.read_until_marker(proc.stdout.fileno(), time.monotonic() + 30):
+        if not reader.read_until_marker(self._selector, time.monotonic() + 30):
             _kill_session(proc)
             raise SandboxError(
                 "the sandbox's shell did not start: "
@@ -177,16 +181,13 @@ class ShellSession:
         return proc
 
     def _stop(self) -> None:
+        self._selector.close()
         if self._signal_descendants is not None and self._shell_pid:
             # The host end of the pipes may be a client (docker exec) whose death does not
             # reach the shell: end the shell and its jobs where they run.
             with contextlib.suppress(SandboxError):
                 self._signal_descendants(self._shell_pid, signal.SIGKILL, True)
         _kill_session(self._proc)
-
-    def _stdout_fd(self) -> int:
-        assert self._proc.stdout is not None
-        return self._proc.stdout.fileno()
 
     def _send(self, data: bytes) -> bool:
         assert self._proc.stdin is not None
@@ -238,16 +239,14 @@ class _Reader:
     marker, so a marker split across reads is found and never reaches the output.
     """
 
-    def __init__(self, cap: int, marker: bytes, *, with_status: bool = True) -> None:
+    def __init__(self, cap: int, marker: bytes) -> None:
         self.half = cap // 2
         self.head = bytearray()
         self.tail = bytearray()
         self.total = 0
         self.held = b""
-        self.hold = len(marker) + 24
-        self.pattern = re.compile(
-            b"\n?" + re.escape(marker) + (rb"(-?\d+)\n" if with_status else rb"\n")
-        )
+        self.marker = marker
+        self.hold = len(marker) + 24  # the marker, a status and the newlines around them
         self.status: int | None = None
         self.done = False
         self.eof = False
@@ -255,37 +254,43 @@ class _Reader:
         """Bytes that arrived after the marker (a background job's output): they belong
         to the next command's output."""
 
-    def read_until_marker(self, fd: int, deadline: float) -> bool:
-        with selectors.DefaultSelector() as selector:
-            selector.register(fd, selectors.EVENT_READ)
-            while not self.done:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or self.eof:
-                    return False
-                if not selector.select(timeout=remaining):
-                    continue
-                try:
-                    chunk = os.read(fd, _READ_CHUNK)
-                except BlockingIOError:
-                    continue
-                if not chunk:
-                    self.eof = True
-                    self._append(self.held)
-                    self.held = b""
-                    return False
-                self.feed(chunk)
+    def read_until_marker(self, selector: selectors.BaseSelector, deadline: float) -> bool:
+        """Read from the one file registered in ``selector`` until the marker arrives
+        (True), the deadline passes or the stream ends (False)."""
+        fd = next(iter(selector.get_map().values())).fd
+        while not self.done:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self.eof:
+                return False
+            try:
+                chunk = os.read(fd, _READ_CHUNK)
+            except BlockingIOError:
+                selector.select(timeout=remaining)
+                continue
+            if not chunk:
+                self.eof = True
+                self._append(self.held)
+                self.held = b""
+                return False
+            self.feed(chunk)
         return True
 
     def feed(self, chunk: bytes) -> None:
         pending = self.held + chunk
-        match = self.pattern.search(pending)
-        if match is not None:
-            self._append(pending[: match.start()])
-            self.after_marker = pending[match.end() :]
+        start = pending.find(self.marker)
+        end = -1 if start == -1 else pending.find(b"\n", start + len(self.marker))
+        if end != -1:
+            status = pending[start + len(self.marker) : end]
+            self.status = int(status) if status.lstrip(b"-").isdigit() else None
+            cut = start - 1 if start > 0 and pending[start - 1 : start] == b"\n" else start
+            self._append(pending[:cut])
+            self.after_marker = pending[end + 1 :]
             self.held = b""
             self.done = True
-            if match.groups():
-                self.status = int(match.group(1))
+            return
+        if start != -1:  # the marker has come, its status not yet: hold it all
+            self._append(pending[: max(start - 1, 0)])
+            self.held = pending[max(start - 1, 0) :]
             return
         self._append(pending[: -self.hold])
         self.held = pending[-self.hold :]
