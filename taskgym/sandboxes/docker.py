@@ -32,18 +32,15 @@ import dataclasses
 import errno
 import functools
 import io
-import json
 import os
 import secrets
 import shutil
 import socket
-import struct
 import subprocess
 import tarfile
 import threading
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 from taskgym.errors import (
@@ -52,8 +49,9 @@ from taskgym.errors import (
     SandboxUnavailableError,
 )
 from taskgym.sandboxes.base import ExecResult, Limits, Sandbox
-from taskgym.sandboxes.images import SANDBOX_IMAGE
+from taskgym.sandboxes.images import SANDBOX_IMAGE, docker_command
 from taskgym.sandboxes.shell import Signaller
+from taskgym.sandboxes.wire import compose_source, encode_message, read_message
 
 __all__ = ["DockerSandbox", "docker_unavailable_reason", "reap_orphans"]
 
@@ -63,15 +61,7 @@ OWNER_LABEL = "taskgym.owner"
 # process limit (counted per uid, host-wide) then counts only that container's
 # processes, and no two sandboxes share an owner.
 _UID_RANGE = (200_000, 999_999)
-_HERE = Path(__file__).parent
-_SERVER_SOURCE = (
-    (_HERE / "pump.py").read_text(encoding="utf-8")
-    + "\n"
-    + (_HERE / "exec_server.py")
-    .read_text(encoding="utf-8")
-    .replace("from __future__ import annotations\n", "")
-    .replace("from taskgym.sandboxes.pump import communicate\n", "")
-)
+_SERVER_SOURCE = compose_source("wire", "pump", "exec_server")
 _REPLY_MARGIN_SECONDS = 10.0
 _START_TIMEOUT_SECONDS = 120.0
 
@@ -135,7 +125,7 @@ class DockerSandbox(Sandbox):
         )
         memory = memory_bytes or 2 * int(self.limits.memory_bytes)
         argv = [
-            _docker(), "run", "-i", "--rm", "--name", self.name,
+            docker_command(), "run", "-i", "--rm", "--name", self.name,
             *(arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")),
             "--runtime", runtime,
             *([] if network else ["--network", "none"]),
@@ -200,7 +190,7 @@ class DockerSandbox(Sandbox):
         self, argv: list[str], limits: Limits, merge_stderr: bool
     ) -> subprocess.Popen[bytes]:
         exec_argv = [
-            _docker(), "exec", "-i", "--user", f"{self.uid}:{self.uid}",
+            docker_command(), "exec", "-i", "--user", f"{self.uid}:{self.uid}",
             "--workdir", "/work", "--env", "HOME=/work", "--env", "TMPDIR=/tmp",
             "--env", "LANG=C.UTF-8", self.name,
             *_rlimited(limits), *argv,
@@ -286,7 +276,10 @@ class DockerSandbox(Sandbox):
                 if server.stdin is not None:
                     server.stdin.close()  # the server exits; --rm removes the container
         subprocess.run(
-            [_docker(), "rm", "--force", self.name], capture_output=True, check=False, timeout=60
+            [docker_command(), "rm", "--force", self.name],
+            capture_output=True,
+            check=False,
+            timeout=60,
         )
         if server is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -303,9 +296,8 @@ class DockerSandbox(Sandbox):
         self._ensure_open()
         with self._lock:
             try:
-                body = json.dumps(message).encode()
                 assert self._server.stdin is not None
-                self._server.stdin.write(struct.pack(">I", len(body)) + body)
+                self._server.stdin.write(encode_message(message))
                 self._server.stdin.flush()
                 reply = self._receive(time.monotonic() + seconds + _REPLY_MARGIN_SECONDS)
             except (OSError, ValueError, TimeoutError, EOFError) as e:
@@ -320,10 +312,10 @@ class DockerSandbox(Sandbox):
     def _receive(self, deadline: float) -> dict[str, Any]:
         assert self._server.stdout is not None
         fd = self._server.stdout.fileno()
-        header = _read_exact(fd, 4, deadline)
-        message: dict[str, Any] = json.loads(
-            _read_exact(fd, struct.unpack(">I", header)[0], deadline)
-        )
+        os.set_blocking(fd, False)
+        message = read_message(fd, deadline)
+        if message is None:
+            raise EOFError("the server's stream closed")
         return message
 
 
@@ -338,34 +330,6 @@ def _rlimited(limits: Limits) -> list[str]:
         "--core=0",
         "--",
     ]
-
-
-def _read_exact(fd: int, size: int, deadline: float) -> bytes:
-    import selectors  # noqa: PLC0415
-
-    data = bytearray()
-    with selectors.DefaultSelector() as selector:
-        selector.register(fd, selectors.EVENT_READ)
-        while len(data) < size:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError("no reply in time")
-            if not selector.select(timeout=remaining):
-                continue
-            chunk = os.read(fd, size - len(data))
-            if not chunk:
-                raise EOFError("the server's stream closed")
-            data += chunk
-    return bytes(data)
-
-
-def _docker() -> str:
-    path = shutil.which("docker")
-    if path is None:
-        raise SandboxUnavailableError(
-            "the docker command is not installed (apt-get install docker.io)"
-        )
-    return path
 
 
 def _client() -> Any:

@@ -1,8 +1,9 @@
 """The program a docker sandbox's container runs: it executes commands for the host over
 one open stream, so a command costs a message instead of a ``docker exec``.
 
-Standard library only (taskgym is not installed in the image): the host sends the source
-of :mod:`taskgym.sandboxes.pump` followed by this file's with ``python3 -I -S -c``.
+Standard library only (taskgym is not installed in the image): the host sends
+:mod:`taskgym.sandboxes.wire`, :mod:`taskgym.sandboxes.pump` and this file as one program
+with ``python3 -I -S -c``.
 Messages are 4-byte big-endian lengths and JSON:
 
 - ``{"op": "run", "argv", "stdin" (base64), "limits", "env"}`` -> ``{"exit_code",
@@ -20,15 +21,14 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import json
 import os
 import resource
-import struct
 import subprocess
 from typing import Any
 
-# Inside a container this import line is replaced by pump.py's source (see docker.py).
+# Inside a container these imports are replaced by the modules' sources (see docker.py).
 from taskgym.sandboxes.pump import communicate
+from taskgym.sandboxes.wire import read_message, write_message
 
 _SANDBOX_UID = int(os.environ.get("TASKGYM_SANDBOX_UID", "65534"))
 
@@ -38,16 +38,16 @@ def main() -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1):
         os.dup2(devnull, fd)
-    _write(control_out, {"ready": True})
+    write_message(control_out, {"ready": True})
     while True:
-        request = _read(control_in)
+        request = read_message(control_in)
         if request is None:
             return
         try:
             reply = _handle(request)
         except Exception as e:  # report, never die: the host decides what a failure means
             reply = {"error": f"{type(e).__name__}: {e}"}
-        _write(control_out, reply)
+        write_message(control_out, reply)
 
 
 def _handle(request: dict[str, Any]) -> dict[str, Any]:
@@ -70,32 +70,6 @@ def _handle(request: dict[str, Any]) -> dict[str, Any]:
     if op == "ping":
         return {"pong": True}
     raise ValueError(f"unknown op {op!r}")
-
-
-def _read_exact(fd: int, size: int) -> bytes | None:
-    data = b""
-    while len(data) < size:
-        chunk = os.read(fd, size - len(data))
-        if not chunk:
-            return None
-        data += chunk
-    return data
-
-
-def _read(fd: int) -> dict[str, Any] | None:
-    header = _read_exact(fd, 4)
-    body = None if header is None else _read_exact(fd, struct.unpack(">I", header)[0])
-    if body is None:
-        return None
-    message: dict[str, Any] = json.loads(body)
-    return message
-
-
-def _write(fd: int, message: dict[str, Any]) -> None:
-    body = json.dumps(message).encode()
-    data = struct.pack(">I", len(body)) + body
-    while data:
-        data = data[os.write(fd, data) :]
 
 
 def _run(request: dict[str, Any]) -> dict[str, Any]:

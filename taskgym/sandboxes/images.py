@@ -23,6 +23,7 @@ __all__ = [
     "SANDBOX_IMAGE",
     "build_base_image",
     "build_image",
+    "docker_command",
     "image_exists",
 ]
 
@@ -34,7 +35,7 @@ _DEFAULT_MIRROR = "http://deb.debian.org/debian"
 
 def image_exists(tag: str) -> bool:
     result = subprocess.run(
-        [_docker(), "image", "inspect", tag], capture_output=True, check=False, timeout=60
+        [docker_command(), "image", "inspect", tag], capture_output=True, check=False, timeout=60
     )
     return result.returncode == 0
 
@@ -71,7 +72,10 @@ def build_base_image(
             shutil.rmtree(Path(root, cache), ignore_errors=True)
         tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
         try:
-            _run([_docker(), "import", "--change", 'CMD ["/bin/bash"]', "-", tag], stdin=tar.stdout)
+            _run(
+                [docker_command(), "import", "--change", 'CMD ["/bin/bash"]', "-", tag],
+                stdin=tar.stdout,
+            )
         finally:
             if tar.stdout is not None:
                 tar.stdout.close()
@@ -91,7 +95,17 @@ def build_image(
         known = sorted(p.name for p in IMAGES_DIR.iterdir() if (p / "Dockerfile").is_file())
         raise SandboxUnavailableError(f"no Dockerfile for image {name!r}; known: {known}")
     _run(
-        [_docker(), "build", "--network", "none", "--build-arg", f"BASE={base}", "-t", tag, "."],
+        [
+            docker_command(),
+            "build",
+            "--network",
+            "none",
+            "--build-arg",
+            f"BASE={base}",
+            "-t",
+            tag,
+            ".",
+        ],
         cwd=context,
     )
     return tag
@@ -110,7 +124,8 @@ def _apt_mirror() -> str:
     return _DEFAULT_MIRROR
 
 
-def _docker() -> str:
+def docker_command() -> str:
+    """The path of the ``docker`` command, or SandboxUnavailableError saying how to get it."""
     path = shutil.which("docker")
     if path is None:
         raise SandboxUnavailableError(

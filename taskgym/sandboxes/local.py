@@ -320,17 +320,24 @@ def _default_uid() -> int:
 
 
 def _count_threads_of(uid: int) -> int:
-    count = 0
+    """Threads of ``uid`` that the kernel charges against its RLIMIT_NPROC here: those in
+    this user namespace (the kernel counts each user namespace apart, so a container's
+    processes under the same uid must not loosen the limit by being counted)."""
     try:
         entries = list(os.scandir("/proc"))
+        own_namespace = os.readlink("/proc/self/ns/user")
     except OSError:
         return 0
+    count = 0
     for entry in entries:
         if not entry.name.isdigit():
             continue
         with contextlib.suppress(OSError):
-            if entry.stat().st_uid == uid:
-                count += len(os.listdir(f"/proc/{entry.name}/task"))
+            if entry.stat().st_uid != uid:
+                continue
+            if os.readlink(f"/proc/{entry.name}/ns/user") != own_namespace:
+                continue
+            count += len(os.listdir(f"/proc/{entry.name}/task"))
     return count
 
 

@@ -19,25 +19,22 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
-import json
 import os
-import selectors
-import struct
 import subprocess
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from taskgym.errors import SandboxClosedError, SandboxError
 from taskgym.sandboxes.base import ExecResult, Limits, Sandbox
+from taskgym.sandboxes.wire import compose_source, encode_message, read_message
 
 __all__ = ["ProgramResult", "Zygote"]
 
-_SERVER_SOURCE = (Path(__file__).with_name("zygote_server.py")).read_text(encoding="utf-8")
+_SERVER_SOURCE = compose_source("wire", "zygote_server")
 # The zygote itself runs for a long time: its own CPU clock must not run out. Each
 # program's limits are applied in its child.
 _ZYGOTE_CPU_SECONDS = 10**7
@@ -113,7 +110,7 @@ class Zygote:
             try:
                 _send(self._proc, request)
                 reply = _receive(self._proc, deadline)
-            except (OSError, ValueError, _ZygoteLost):
+            except (OSError, ValueError, EOFError, TimeoutError):
                 if self._sandbox.closed or self._sandbox.generation != self._generation:
                     self._closed = True
                     raise SandboxClosedError(
@@ -148,7 +145,7 @@ class Zygote:
         os.set_blocking(proc.stdout.fileno(), False)
         try:
             ready = _receive(proc, time.monotonic() + 30)
-        except (OSError, _ZygoteLost) as e:
+        except (OSError, EOFError, TimeoutError) as e:
             err = _drain_stderr(proc)
             _stop(proc)
             raise SandboxError(
@@ -164,44 +161,18 @@ class Zygote:
         self._proc = self._start()
 
 
-class _ZygoteLost(Exception):
-    """The zygote closed its pipe or did not answer in time."""
-
-
 def _send(proc: subprocess.Popen[bytes], message: dict[str, Any]) -> None:
     assert proc.stdin is not None
-    body = json.dumps(message).encode()
-    proc.stdin.write(struct.pack(">I", len(body)) + body)
+    proc.stdin.write(encode_message(message))
     proc.stdin.flush()
 
 
 def _receive(proc: subprocess.Popen[bytes], deadline: float) -> dict[str, Any]:
     assert proc.stdout is not None
-    fd = proc.stdout.fileno()
-    header = _read_exact(fd, 4, deadline)
-    body = _read_exact(fd, struct.unpack(">I", header)[0], deadline)
-    message: dict[str, Any] = json.loads(body)
+    message = read_message(proc.stdout.fileno(), deadline)
+    if message is None:
+        raise EOFError("the zygote closed its pipe")
     return message
-
-
-def _read_exact(fd: int, size: int, deadline: float) -> bytes:
-    data = bytearray()
-    with selectors.DefaultSelector() as selector:
-        selector.register(fd, selectors.EVENT_READ)
-        while len(data) < size:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise _ZygoteLost("no reply in time")
-            if not selector.select(timeout=remaining):
-                continue
-            try:
-                chunk = os.read(fd, size - len(data))
-            except BlockingIOError:
-                continue
-            if not chunk:
-                raise _ZygoteLost("the zygote closed its pipe")
-            data += chunk
-    return bytes(data)
 
 
 def _result(reply: dict[str, Any]) -> ProgramResult:

@@ -1,6 +1,7 @@
 """The program that runs *inside* a sandbox as the zygote: a warm ``python3 -I -S`` that
 forks one child per program to run. Standard library only (taskgym is not importable in
-the sandbox); the host sends this file's source with ``-c``.
+the sandbox); the host sends :mod:`taskgym.sandboxes.wire` and this file as one program
+with ``-c``.
 
 Protocol on the zygote's stdin/stdout: each message is a 4-byte big-endian length and a
 JSON object. Request: ``{"code", "stdin" (base64), "limits": {...}, "channel": bool,
@@ -24,18 +25,19 @@ import base64
 import builtins
 import contextlib
 import ctypes
-import json
 import os
 import resource
 import selectors
 import shutil
 import signal
-import struct
 import sys
 import tempfile
 import time
 import traceback
 from typing import Any
+
+# Inside the sandbox this import is replaced by wire.py's source (see zygote.py).
+from taskgym.sandboxes.wire import read_message, write_message
 
 _CHUNK = 65536
 _PR_SET_DUMPABLE = 4
@@ -50,45 +52,17 @@ def main() -> None:
     for fd in (0, 1):
         os.dup2(devnull, fd)  # nothing may reach the control channel by accident
     os.close(devnull)
-    _write_message(control_out, {"ready": True, "pid": os.getpid()})
+    write_message(control_out, {"ready": True, "pid": os.getpid()})
     while True:
-        request = _read_message(control_in)
+        request = read_message(control_in)
         if request is None:
             return
-        _write_message(control_out, _run(request, (control_in, control_out)))
+        write_message(control_out, _run(request, (control_in, control_out)))
 
 
 def _make_undumpable() -> None:
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
-
-
-def _read_exact(fd: int, size: int) -> bytes | None:
-    data = b""
-    while len(data) < size:
-        chunk = os.read(fd, size - len(data))
-        if not chunk:
-            return None
-        data += chunk
-    return data
-
-
-def _read_message(fd: int) -> dict[str, Any] | None:
-    header = _read_exact(fd, 4)
-    if header is None:
-        return None
-    body = _read_exact(fd, struct.unpack(">I", header)[0])
-    if body is None:
-        return None
-    message: dict[str, Any] = json.loads(body)
-    return message
-
-
-def _write_message(fd: int, message: dict[str, Any]) -> None:
-    body = json.dumps(message).encode()
-    data = struct.pack(">I", len(body)) + body
-    while data:
-        data = data[os.write(fd, data) :]
 
 
 def _run(request: dict[str, Any], control: tuple[int, int]) -> dict[str, Any]:
