@@ -8,6 +8,7 @@ once. Paths are always relative to the sandbox's work directory.
 from __future__ import annotations
 
 import abc
+import base64
 import contextlib
 import dataclasses
 import os
@@ -17,6 +18,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 
 from taskgym.errors import SandboxClosedError, SandboxError
 from taskgym.sandboxes.shell import ShellSession, Signaller
@@ -78,6 +80,19 @@ class ExecResult:
     timed_out: bool = False
     stdout_truncated: bool = False
     stderr_truncated: bool = False
+
+    @classmethod
+    def from_reply(cls, reply: Mapping[str, Any]) -> ExecResult:
+        """The result a helper inside a sandbox (zygote, docker server) sent as JSON,
+        with its output in base64."""
+        return cls(
+            exit_code=int(reply["exit_code"]),
+            stdout=base64.b64decode(reply["stdout"]),
+            stderr=base64.b64decode(reply["stderr"]),
+            timed_out=bool(reply["timed_out"]),
+            stdout_truncated=bool(reply["stdout_truncated"]),
+            stderr_truncated=bool(reply["stderr_truncated"]),
+        )
 
     @property
     def ok(self) -> bool:

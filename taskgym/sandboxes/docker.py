@@ -177,14 +177,7 @@ class DockerSandbox(Sandbox):
             },
             limits.wall_seconds,
         )
-        return ExecResult(
-            exit_code=int(reply["exit_code"]),
-            stdout=base64.b64decode(reply["stdout"]),
-            stderr=base64.b64decode(reply["stderr"]),
-            timed_out=bool(reply["timed_out"]),
-            stdout_truncated=bool(reply["stdout_truncated"]),
-            stderr_truncated=bool(reply["stderr_truncated"]),
-        )
+        return ExecResult.from_reply(reply)
 
     def _start_process(
         self, argv: list[str], limits: Limits, merge_stderr: bool

@@ -176,16 +176,8 @@ def _receive(proc: subprocess.Popen[bytes], deadline: float) -> dict[str, Any]:
 
 
 def _result(reply: dict[str, Any]) -> ProgramResult:
-    execution = ExecResult(
-        exit_code=int(reply["exit_code"]),
-        stdout=base64.b64decode(reply["stdout"]),
-        stderr=base64.b64decode(reply["stderr"]),
-        timed_out=bool(reply["timed_out"]),
-        stdout_truncated=bool(reply["stdout_truncated"]),
-        stderr_truncated=bool(reply["stderr_truncated"]),
-    )
     return ProgramResult(
-        execution,
+        ExecResult.from_reply(reply),
         channel=base64.b64decode(reply["channel"]),
         channel_truncated=bool(reply["channel_truncated"]),
     )
