@@ -78,3 +78,19 @@ def test_auto_raises_when_no_backend_works(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(sandboxes, "unavailable_reason", lambda name: f"{name} is broken")
     with pytest.raises(SandboxUnavailableError, match="bwrap: bwrap is broken; local: local"):
         resolve_sandbox_name("auto")
+
+
+def test_docker_probe_explains_a_missing_engine_instead_of_raising(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from taskgym.sandboxes import docker as docker_backend
+
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    docker_backend.docker_unavailable_reason.cache_clear()
+    try:
+        reason = docker_backend.docker_unavailable_reason("any-image")
+        assert reason is not None and (
+            "no Docker engine answers" in reason or "not installed" in reason
+        )
+    finally:
+        docker_backend.docker_unavailable_reason.cache_clear()

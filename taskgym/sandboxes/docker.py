@@ -392,18 +392,33 @@ def _reap_once() -> None:
 @functools.lru_cache(maxsize=8)
 def docker_unavailable_reason(image: str = SANDBOX_IMAGE) -> str | None:
     """None if a Docker engine answers and ``image`` exists, else why not (cached)."""
+    if shutil.which("docker") is None:
+        return "the docker command is not installed (Debian: apt-get install docker.io)"
+    # Ask the command first: the SDK, asked with no engine listening, raises and leaves
+    # its socket open.
+    try:
+        engine = subprocess.run(
+            [docker_command(), "version", "--format", "{{.Server.APIVersion}}"],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        engine = None
+    if engine is None or engine.returncode != 0:
+        detail = "" if engine is None else engine.stderr.strip()[:200]
+        return f"no Docker engine answers ({detail}); start dockerd or set DOCKER_HOST"
     try:
         client = _client()
     except DependencyNotInstalledError as e:
         return str(e)
-    if shutil.which("docker") is None:
-        return "the docker command is not installed (Debian: apt-get install docker.io)"
     try:
         client.ping()
-    except Exception as e:
+    except Exception as e:  # the SDK raises its own error types
         return f"no Docker engine answers ({e}); start dockerd or set DOCKER_HOST"
-    try:
-        client.images.get(image)
-    except Exception:
-        return f"the image {image} is missing; build it with: taskgym images build"
+    else:
+        try:
+            client.images.get(image)
+        except Exception:
+            return f"the image {image} is missing; build it with: taskgym images build"
+    finally:
+        client.close()
     return None
