@@ -23,6 +23,7 @@ import os
 import subprocess
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -32,7 +33,7 @@ from taskgym.errors import SandboxClosedError, SandboxError
 from taskgym.sandboxes.base import ExecResult, Limits, Sandbox
 from taskgym.sandboxes.wire import compose_source, encode_message, read_message
 
-__all__ = ["ProgramResult", "Zygote"]
+__all__ = ["ProgramResult", "Zygote", "zygote_for"]
 
 _SERVER_SOURCE = compose_source("wire", "zygote_server")
 # The zygote itself runs for a long time: its own CPU clock must not run out. Each
@@ -120,6 +121,15 @@ class Zygote:
                 return ProgramResult(ExecResult(exit_code=-9, stderr=_LOST_NOTE), lost=True)
         return _result(reply)
 
+    @property
+    def usable(self) -> bool:
+        """Open, and its sandbox has not been reset or closed since it started."""
+        return (
+            not self._closed
+            and not self._sandbox.closed
+            and self._sandbox.generation == self._generation
+        )
+
     def close(self) -> None:
         with self._lock:
             if self._closed:
@@ -159,6 +169,21 @@ class Zygote:
     def _restart(self) -> None:
         _stop(self._proc)
         self._proc = self._start()
+
+
+_ZYGOTES: weakref.WeakKeyDictionary[Sandbox, Zygote] = weakref.WeakKeyDictionary()
+_ZYGOTES_LOCK = threading.Lock()
+
+
+def zygote_for(sandbox: Sandbox) -> Zygote:
+    """The zygote of ``sandbox``, started on first use and again after the sandbox was
+    reset (which stops it): what tasks that grade programs call in ``check``."""
+    with _ZYGOTES_LOCK:
+        zygote = _ZYGOTES.get(sandbox)
+        if zygote is None or not zygote.usable:
+            zygote = Zygote(sandbox)
+            _ZYGOTES[sandbox] = zygote
+        return zygote
 
 
 def _send(proc: subprocess.Popen[bytes], message: dict[str, Any]) -> None:

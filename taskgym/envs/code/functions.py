@@ -1,0 +1,182 @@
+"""Function tasks: write a Python function; hidden input/expected-output cases grade it.
+
+A task file is JSONL, one record a line (documented in ``docs/code-tasks.md``)::
+
+    {"id": "reverse-words",                 unique in the file
+     "prompt": "Write reverse_words(s) ...", what the agent reads
+     "entry_point": "reverse_words",        the function the tests call
+     "solution": "def reverse_words(s): ...",  a reference that passes every test
+     "examples": [{"args": ["a b"], "expected": "b a"}],   shown in the prompt
+     "tests": [{"args": ["x y z"], "expected": "z y x"}, ...],  hidden, graded
+     "wall_seconds": 5.0}                   optional, the time for all tests together
+
+The agent answers with the function in a fenced code block (```python ... ```); an
+answer without one is a format failure in the verdict, not an error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, ClassVar
+
+from taskgym.core import Problem, Task, Turn, Verdict
+from taskgym.envs.code.grader import FunctionCase, grade_function
+from taskgym.envs.math.arithmetic import extract_code
+from taskgym.errors import ConfigError, UnknownTaskIdError
+from taskgym.sandboxes import Limits, Sandbox
+from taskgym.sandboxes.zygote import zygote_for
+
+__all__ = ["BUNDLED_FUNCTIONS", "FunctionRecord", "FunctionTestsTask", "load_function_tasks"]
+
+BUNDLED_FUNCTIONS = str(Path(__file__).with_name("data") / "functions.jsonl")
+_REQUIRED: dict[str, type | tuple[type, ...]] = {
+    "id": str,
+    "prompt": str,
+    "entry_point": str,
+    "solution": str,
+    "tests": list,
+}
+_OPTIONAL: dict[str, type | tuple[type, ...]] = {"examples": list, "wall_seconds": (int, float)}
+
+
+@dataclass(frozen=True)
+class FunctionRecord:
+    """One function task, as read from a task file."""
+
+    id: str
+    prompt: str
+    entry_point: str
+    solution: str
+    tests: tuple[FunctionCase, ...]
+    examples: tuple[FunctionCase, ...] = ()
+    wall_seconds: float = 5.0
+
+
+def load_function_tasks(path: str | Path) -> list[FunctionRecord]:
+    """Read and check a task file; ConfigError names the file, line and field at fault."""
+    source = Path(path)
+    try:
+        lines = source.read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise ConfigError(f"cannot read the task file {source}: {e}") from e
+    records, seen = [], set()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{source}:{number}"
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"{where}: not a JSON object: {e}") from e
+        record = _record(raw, where)
+        if record.id in seen:
+            raise ConfigError(f"{where}: the id {record.id!r} is used twice")
+        seen.add(record.id)
+        records.append(record)
+    if not records:
+        raise ConfigError(f"{source} holds no task")
+    return records
+
+
+def _record(raw: Any, where: str) -> FunctionRecord:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: a task is a JSON object, got {type(raw).__name__}")
+    unknown = set(raw) - set(_REQUIRED) - set(_OPTIONAL)
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {sorted(unknown)}")
+    for name, kind in {**_REQUIRED, **_OPTIONAL}.items():
+        if name in raw and not isinstance(raw[name], kind):
+            raise ConfigError(f"{where}: {name!r} has the wrong type ({type(raw[name]).__name__})")
+        if name in _REQUIRED and name not in raw:
+            raise ConfigError(f"{where}: the field {name!r} is missing")
+    if not raw["tests"]:
+        raise ConfigError(f"{where}: 'tests' is empty; a task needs hidden tests")
+    return FunctionRecord(
+        id=raw["id"],
+        prompt=raw["prompt"],
+        entry_point=raw["entry_point"],
+        solution=raw["solution"],
+        tests=_cases(raw["tests"], f"{where}: tests"),
+        examples=_cases(raw.get("examples", []), f"{where}: examples"),
+        wall_seconds=float(raw.get("wall_seconds", 5.0)),
+    )
+
+
+def _cases(raw: list[Any], where: str) -> tuple[FunctionCase, ...]:
+    cases = []
+    for index, case in enumerate(raw):
+        if not isinstance(case, dict) or set(case) != {"args", "expected"}:
+            raise ConfigError(f"{where}[{index}] must be {{'args': [...], 'expected': ...}}")
+        if not isinstance(case["args"], list):
+            raise ConfigError(f"{where}[{index}]: 'args' is a list of positional arguments")
+        cases.append(FunctionCase(args=tuple(case["args"]), expected=case["expected"]))
+    return tuple(cases)
+
+
+@dataclass(frozen=True)
+class FunctionTestsTask(Task):
+    """Write the function a record asks for; its hidden tests grade it.
+
+    Args:
+        tasks: a task file (JSONL, see the module docstring); default: the bundled tasks.
+    """
+
+    tasks: str | None = None
+    family: ClassVar[str] = "code"
+    needs_sandbox: ClassVar[bool] = True
+    _records_by_id: dict[str, FunctionRecord] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        records = load_function_tasks(self.tasks or BUNDLED_FUNCTIONS)
+        object.__setattr__(self, "_records_by_id", {r.id: r for r in records})
+
+    @cached_property
+    def _ids(self) -> list[str]:
+        return sorted(self._records_by_id)
+
+    def problem(self, seed: int) -> Problem:
+        return self.get(self._ids[seed % len(self._ids)])
+
+    def get(self, task_id: str) -> Problem:
+        record = self._records_by_id.get(task_id)
+        if record is None:
+            raise UnknownTaskIdError(f"no task {task_id!r}; this env has {self._ids}")
+        return Problem(
+            id=record.id,
+            prompt=_prompt(record),
+            solution=(f"```python\n{record.solution.rstrip()}\n```",),
+        )
+
+    def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
+        record = self._records_by_id[problem.id]
+        answer = transcript[-1].action
+        if "```" not in answer:
+            return Verdict.unparsed("no ``` code block in the answer", total=len(record.tests))
+        limits = Limits(
+            wall_seconds=record.wall_seconds, cpu_seconds=max(1, int(record.wall_seconds))
+        )
+        return grade_function(
+            zygote_for(sandbox),
+            extract_code(answer),
+            record.entry_point,
+            record.tests,
+            limits=limits,
+        )
+
+
+def _prompt(record: FunctionRecord) -> str:
+    parts = [record.prompt.rstrip()]
+    if record.examples:
+        parts.append("Examples:")
+        for case in record.examples:
+            call = ", ".join(json.dumps(a) for a in case.args)
+            parts.append(f"    {record.entry_point}({call}) == {json.dumps(case.expected)}")
+    parts.append(
+        f"Answer with the function `{record.entry_point}` in one ```python code block. "
+        "Hidden tests will call it."
+    )
+    return "\n\n".join(parts)

@@ -1,0 +1,110 @@
+"""Function tasks: the task-file format, its clear errors, and episodes graded for real."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import pytest
+
+from taskgym import ConfigError
+from taskgym.envs.code.functions import BUNDLED_FUNCTIONS, load_function_tasks
+
+GOOD = {
+    "id": "double",
+    "prompt": "Write double(x).",
+    "entry_point": "double",
+    "solution": "def double(x):\n    return 2 * x\n",
+    "examples": [{"args": [2], "expected": 4}],
+    "tests": [{"args": [3], "expected": 6}, {"args": [-1], "expected": -2}],
+}
+
+
+def write(tmp_path: Path, *records: Any) -> str:
+    path = tmp_path / "tasks.jsonl"
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in records) + "\n")
+    return str(path)
+
+
+def test_a_users_task_file_is_played_and_graded(tmp_path: Path) -> None:
+    env = gym.make("taskgym/CodeTests-v0", tasks=write(tmp_path, GOOD))
+    obs, info = env.reset(seed=0)
+    assert info["task_id"] == "double" and "double(2) == 4" in obs
+    _, reward, *_ = env.step("```python\ndef double(x):\n    return x + x\n```")
+    assert reward == 1.0
+    env.reset(seed=0)
+    _, reward, _, _, info = env.step("```python\ndef double(x):\n    return 6\n```")
+    assert reward == 0.0 and info["verdict"]["passed"] == 1  # fraction_passed would pay 0.5
+    env.close()
+
+
+def test_an_answer_without_a_code_block_is_a_format_failure(tmp_path: Path) -> None:
+    env = gym.make("taskgym/CodeTests-v0", tasks=write(tmp_path, GOOD))
+    env.reset(seed=0)
+    _, reward, terminated, _, info = env.step("def double(x): return 2 * x")
+    assert (reward, terminated) == (0.0, True)
+    assert not info["verdict"]["parsed"] and "code block" in info["verdict"]["details"]["reason"]
+    env.close()
+
+
+def test_the_hidden_tests_are_not_shown_to_the_agent(tmp_path: Path) -> None:
+    record = {**GOOD, "tests": [{"args": [123456789], "expected": 246913578}]}
+    env = gym.make("taskgym/CodeTests-v0", tasks=write(tmp_path, record))
+    obs, _ = env.reset(seed=0)
+    assert "123456789" not in obs and "246913578" not in obs
+    _, _, _, _, info = env.step("```python\ndef double(x):\n    return 0\n```")
+    assert "123456789" not in json.dumps(info)
+    env.close()
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("not json", "not a JSON object"),
+        ("[1, 2]", "a task is a JSON object"),
+        (
+            json.dumps({k: v for k, v in GOOD.items() if k != "entry_point"}),
+            "'entry_point' is missing",
+        ),
+        (json.dumps({**GOOD, "tests": "none"}), "'tests' has the wrong type"),
+        (json.dumps({**GOOD, "tests": []}), "'tests' is empty"),
+        (json.dumps({**GOOD, "hint": "x"}), r"unknown field\(s\) \['hint'\]"),
+        (json.dumps({**GOOD, "tests": [{"args": 3, "expected": 6}]}), "'args' is a list"),
+        (json.dumps({**GOOD, "tests": [{"input": [3]}]}), r"tests\[0\] must be"),
+    ],
+)
+def test_bad_task_files_name_the_line_and_the_field(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    path = write(tmp_path, GOOD, line)
+    with pytest.raises(ConfigError, match=rf"tasks.jsonl:2: .*{message}"):
+        load_function_tasks(path)
+
+
+def test_duplicate_ids_missing_and_empty_files_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="used twice"):
+        load_function_tasks(write(tmp_path, GOOD, GOOD))
+    with pytest.raises(ConfigError, match="cannot read the task file"):
+        load_function_tasks(tmp_path / "missing.jsonl")
+    with pytest.raises(ConfigError, match="holds no task"):
+        load_function_tasks(write(tmp_path, ""))
+    with pytest.raises(ConfigError, match="bad options for task"):
+        gym.make("taskgym/CodeTests-v0", tasks=str(tmp_path / "missing.jsonl"))
+
+
+def test_bundled_tasks_have_examples_and_hidden_tests() -> None:
+    records = load_function_tasks(BUNDLED_FUNCTIONS)
+    assert len(records) >= 10
+    for record in records:
+        assert record.examples and len(record.tests) >= 4, record.id
+
+
+def test_unknown_task_ids_list_the_known_ones(tmp_path: Path) -> None:
+    from taskgym import UnknownTaskIdError
+
+    env = gym.make("taskgym/CodeTests-v0", tasks=write(tmp_path, GOOD))
+    with pytest.raises(UnknownTaskIdError, match=r"this env has \['double'\]"):
+        env.reset(options={"task_id": "triple"})
+    env.close()
