@@ -17,9 +17,9 @@ import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
+from taskgym.closing import Closing
 from taskgym.errors import SandboxClosedError, SandboxError
 from taskgym.sandboxes.shell import ShellSession, Signaller
 
@@ -130,7 +130,7 @@ def normalize_relative_path(path: str) -> str:
     return norm
 
 
-class Sandbox(abc.ABC):
+class Sandbox(Closing, abc.ABC):
     """An isolated place to run untrusted commands.
 
     Use it as a context manager or call :meth:`close` (idempotent). Every method but
@@ -250,17 +250,6 @@ class Sandbox(abc.ABC):
                     with contextlib.suppress(OSError):
                         pipe.close()
         self._processes = []
-
-    def __enter__(self) -> Sandbox:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _ensure_open(self) -> None:
         if self._closed:

@@ -15,9 +15,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
+from taskgym.closing import Closing
 from taskgym.errors import PoolTimeoutError, SandboxClosedError, SandboxError
 from taskgym.sandboxes.base import Sandbox
 
@@ -42,7 +42,7 @@ class _Entry:
     returned: float
 
 
-class SandboxPool:
+class SandboxPool(Closing):
     """``size`` sandboxes of ``backend``, made ready ahead of time. Thread-safe.
 
     Args:
@@ -154,17 +154,6 @@ class SandboxPool:
             self._cond.notify_all()
         for entry in ready:
             entry.sandbox.close()
-
-    def __enter__(self) -> SandboxPool:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- inside ------------------------------------------------------------------------
 

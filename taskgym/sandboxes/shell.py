@@ -27,8 +27,8 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
 
+from taskgym.closing import Closing
 from taskgym.errors import SandboxClosedError, SandboxError
 
 __all__ = ["ShellResult", "ShellSession", "clean_terminal_text"]
@@ -69,7 +69,7 @@ def clean_terminal_text(data: bytes) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-class ShellSession:
+class ShellSession(Closing):
     """A bash that lives inside a sandbox until closed. Not thread-safe.
 
     Made by :meth:`taskgym.sandboxes.Sandbox.shell`; use it as a context manager or call
@@ -144,17 +144,6 @@ class ShellSession:
             return
         self._closed = True
         self._stop()
-
-    def __enter__(self) -> ShellSession:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- the shell process -------------------------------------------------------------
 

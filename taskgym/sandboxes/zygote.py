@@ -26,9 +26,9 @@ import time
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
+from taskgym.closing import Closing
 from taskgym.errors import SandboxClosedError, SandboxError
 from taskgym.sandboxes.base import ExecResult, Limits, Sandbox
 from taskgym.sandboxes.wire import compose_source, encode_message, read_message
@@ -59,7 +59,7 @@ class ProgramResult:
     """The zygote died while running this program (it was restarted)."""
 
 
-class Zygote:
+class Zygote(Closing):
     """A warm Python in ``sandbox`` that runs one program at a time (thread-safe).
 
     Args:
@@ -136,17 +136,6 @@ class Zygote:
                 return
             self._closed = True
             _stop(self._proc)
-
-    def __enter__(self) -> Zygote:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _start(self) -> subprocess.Popen[bytes]:
         limits = self._sandbox.limits.replace(cpu_seconds=_ZYGOTE_CPU_SECONDS)

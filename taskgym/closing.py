@@ -1,0 +1,25 @@
+"""One context-manager protocol for everything taskgym opens (sandboxes, shell sessions,
+graders, pools): ``with`` calls ``close()``, which each class makes idempotent."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TypeVar
+
+_Self = TypeVar("_Self", bound="Closing")
+
+
+class Closing:
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: _Self) -> _Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
