@@ -9,3 +9,9 @@ register_task(
     family="code",
     description="Write a Python function; hidden input/output tests grade it (tasks=PATH).",
 )
+register_task(
+    "CodeStdio",
+    "taskgym.envs.code.stdio:StdioTestsTask",
+    family="code",
+    description="Write a program that reads stdin and prints the answer; hidden cases grade it.",
+)

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 from taskgym.core import Problem, Task, Turn, Verdict
 from taskgym.envs.code.grader import FunctionCase, grade_function
+from taskgym.envs.code.records import FieldTypes, check_fields, read_records
 from taskgym.envs.math.arithmetic import extract_code
 from taskgym.errors import ConfigError, UnknownTaskIdError
 from taskgym.sandboxes import Limits, Sandbox
@@ -33,14 +34,14 @@ from taskgym.sandboxes.zygote import zygote_for
 __all__ = ["BUNDLED_FUNCTIONS", "FunctionRecord", "FunctionTestsTask", "load_function_tasks"]
 
 BUNDLED_FUNCTIONS = str(Path(__file__).with_name("data") / "functions.jsonl")
-_REQUIRED: dict[str, type | tuple[type, ...]] = {
+_REQUIRED: FieldTypes = {
     "id": str,
     "prompt": str,
     "entry_point": str,
     "solution": str,
     "tests": list,
 }
-_OPTIONAL: dict[str, type | tuple[type, ...]] = {"examples": list, "wall_seconds": (int, float)}
+_OPTIONAL: FieldTypes = {"examples": list, "wall_seconds": (int, float)}
 
 
 @dataclass(frozen=True)
@@ -58,41 +59,11 @@ class FunctionRecord:
 
 def load_function_tasks(path: str | Path) -> list[FunctionRecord]:
     """Read and check a task file; ConfigError names the file, line and field at fault."""
-    source = Path(path)
-    try:
-        lines = source.read_text(encoding="utf-8").splitlines()
-    except OSError as e:
-        raise ConfigError(f"cannot read the task file {source}: {e}") from e
-    records, seen = [], set()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{source}:{number}"
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ConfigError(f"{where}: not a JSON object: {e}") from e
-        record = _record(raw, where)
-        if record.id in seen:
-            raise ConfigError(f"{where}: the id {record.id!r} is used twice")
-        seen.add(record.id)
-        records.append(record)
-    if not records:
-        raise ConfigError(f"{source} holds no task")
-    return records
+    return [_record(raw, where) for where, raw in read_records(path)]
 
 
-def _record(raw: Any, where: str) -> FunctionRecord:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: a task is a JSON object, got {type(raw).__name__}")
-    unknown = set(raw) - set(_REQUIRED) - set(_OPTIONAL)
-    if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {sorted(unknown)}")
-    for name, kind in {**_REQUIRED, **_OPTIONAL}.items():
-        if name in raw and not isinstance(raw[name], kind):
-            raise ConfigError(f"{where}: {name!r} has the wrong type ({type(raw[name]).__name__})")
-        if name in _REQUIRED and name not in raw:
-            raise ConfigError(f"{where}: the field {name!r} is missing")
+def _record(raw: dict[str, Any], where: str) -> FunctionRecord:
+    check_fields(raw, where, _REQUIRED, _OPTIONAL)
     if not raw["tests"]:
         raise ConfigError(f"{where}: 'tests' is empty; a task needs hidden tests")
     return FunctionRecord(

@@ -1,0 +1,58 @@
+"""Reading task files (JSONL, one task a line) with errors that name the file, the line
+and the field at fault; shared by the code task formats."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from taskgym.errors import ConfigError
+
+__all__ = ["FieldTypes", "check_fields", "read_records"]
+
+FieldTypes = Mapping[str, type | tuple[type, ...]]
+
+
+def read_records(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(where, record)`` for each non-blank line, ``where`` being ``file:line``."""
+    source = Path(path)
+    try:
+        lines = source.read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise ConfigError(f"cannot read the task file {source}: {e}") from e
+    seen: set[str] = set()
+    found = False
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{source}:{number}"
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"{where}: not a JSON object: {e}") from e
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{where}: a task is a JSON object, got {type(raw).__name__}")
+        found = True
+        yield where, raw  # the caller checks the record's fields first, then its id here
+        task_id = raw.get("id")
+        if task_id in seen:
+            raise ConfigError(f"{where}: the id {task_id!r} is used twice")
+        if isinstance(task_id, str):
+            seen.add(task_id)
+    if not found:
+        raise ConfigError(f"{source} holds no task")
+
+
+def check_fields(
+    raw: dict[str, Any], where: str, required: FieldTypes, optional: FieldTypes
+) -> None:
+    unknown = set(raw) - set(required) - set(optional)
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {sorted(unknown)}")
+    for name, kind in {**required, **optional}.items():
+        if name in raw and not isinstance(raw[name], kind):
+            raise ConfigError(f"{where}: {name!r} has the wrong type ({type(raw[name]).__name__})")
+        if name in required and name not in raw:
+            raise ConfigError(f"{where}: the field {name!r} is missing")
