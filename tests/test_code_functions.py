@@ -108,3 +108,37 @@ def test_unknown_task_ids_list_the_known_ones(tmp_path: Path) -> None:
     with pytest.raises(UnknownTaskIdError, match=r"this env has \['double'\]"):
         env.reset(options={"task_id": "triple"})
     env.close()
+
+
+def test_feedback_mode_shows_visible_examples_and_never_hidden_tests(tmp_path: Path) -> None:
+    record = {**GOOD, "tests": [{"args": [987654321], "expected": 1975308642}]}
+    env = gym.make(
+        "taskgym/CodeTestsRetry-v0", tasks=write(tmp_path, record)
+    )  # 3 attempts, 0.1 less reward each extra one
+    env.reset(seed=0)
+    observations = []
+    obs, reward, terminated, _, _ = env.step("```python\ndef double(x):\n    return x\n```")
+    observations.append(obs)
+    assert "Example double(2): returned 2; expected 4." in obs
+    assert "1 of 1 hidden tests failed" in obs and "2 attempt(s) left" in obs
+    assert (reward, terminated) == (0.0, False)
+    obs, *_ = env.step("no code at all")
+    observations.append(obs)
+    assert "No ```python code block" in obs
+    obs, reward, terminated, _, info = env.step("```python\ndef double(x):\n    return 2 * x\n```")
+    assert (obs, terminated) == ("All tests passed.", True)
+    assert reward == pytest.approx(0.8) and info["verdict"]["solved"]
+    everything_shown = " ".join(observations) + json.dumps(info)
+    assert "987654321" not in everything_shown and "1975308642" not in everything_shown
+    env.close()
+
+
+def test_feedback_mode_ends_after_the_last_wrong_attempt(tmp_path: Path) -> None:
+    env = gym.make("taskgym/CodeTests-v0", tasks=write(tmp_path, GOOD), attempts=2)
+    env.reset(seed=0)
+    env.step("```python\ndef double(x):\n    return 0\n```")
+    obs, reward, terminated, truncated, _ = env.step("```python\ndef double(x):\n    return 1\n```")
+    assert "No attempts left" in obs and (reward, terminated, truncated) == (0.0, True, False)
+    with pytest.raises(ConfigError, match="attempts must be a positive int"):
+        gym.make("taskgym/CodeTests-v0", attempts=0)
+    env.close()

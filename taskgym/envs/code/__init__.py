@@ -15,3 +15,18 @@ register_task(
     family="code",
     description="Write a program that reads stdin and prints the answer; hidden cases grade it.",
 )
+register_task(
+    "CodeTestsRetry",
+    "taskgym.envs.code.functions:FunctionTestsTask",
+    family="code",
+    attempts=3,
+    # Solved: 1.0 less 0.1 for each extra attempt; not solved: 0 (no penalty below zero).
+    reward={
+        "gated": {
+            "reward": {"weighted": [["binary", 1.0], [{"step_penalty": {"per_step": 0.1}}, 1.0]]},
+            "gate": "binary",
+        }
+    },
+    description="Function tasks with three attempts: feedback on the visible examples, "
+    "0.1 less reward for each extra attempt of a solved task.",
+)

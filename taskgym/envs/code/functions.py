@@ -23,7 +23,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
-from taskgym.core import Problem, Task, Turn, Verdict
+from taskgym.core import Problem, Reply, Task, Turn, Verdict
 from taskgym.envs.code.grader import FunctionCase, grade_function
 from taskgym.envs.code.records import FieldTypes, check_fields, read_records
 from taskgym.envs.math.arithmetic import extract_code
@@ -94,14 +94,32 @@ class FunctionTestsTask(Task):
 
     Args:
         tasks: a task file (JSONL, see the module docstring); default: the bundled tasks.
+        attempts: how many answers the agent may give. After a wrong one it is told which
+            visible examples failed (with what its function returned) and how many hidden
+            tests failed, never which.
     """
 
     tasks: str | None = None
+    attempts: int = 1
     family: ClassVar[str] = "code"
     needs_sandbox: ClassVar[bool] = True
     _records_by_id: dict[str, FunctionRecord] = field(init=False, repr=False, compare=False)
 
+    @property
+    def multi_turn(self) -> bool:
+        return self.attempts > 1
+
+    @property
+    def default_max_turns(self) -> int:
+        return self.attempts
+
     def __post_init__(self) -> None:
+        if (
+            isinstance(self.attempts, bool)
+            or not isinstance(self.attempts, int)
+            or self.attempts < 1
+        ):
+            raise ValueError(f"attempts must be a positive int, got {self.attempts!r}")
         records = load_function_tasks(self.tasks or BUNDLED_FUNCTIONS)
         object.__setattr__(self, "_records_by_id", {r.id: r for r in records})
 
@@ -123,20 +141,54 @@ class FunctionTestsTask(Task):
         )
 
     def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
+        return self._grade(self._records_by_id[problem.id], transcript[-1].action, sandbox)
+
+    def interact(
+        self, problem: Problem, transcript: Sequence[Turn], action: str, sandbox: Sandbox
+    ) -> Reply:
         record = self._records_by_id[problem.id]
-        answer = transcript[-1].action
+        hidden = self._grade(record, action, sandbox)
+        if hidden.solved:
+            return Reply("All tests passed.", done=True)
+        left = self.attempts - len(transcript) - 1
+        feedback = self._feedback(record, action, hidden, sandbox)
+        if left <= 0:
+            return Reply(f"{feedback}\nNo attempts left.", done=True)
+        return Reply(f"{feedback}\n{left} attempt(s) left; answer again.")
+
+    def _grade(
+        self, record: FunctionRecord, answer: str, sandbox: Sandbox, *, visible: bool = False
+    ) -> Verdict:
+        cases = record.examples if visible else record.tests
         if "```" not in answer:
-            return Verdict.unparsed("no ``` code block in the answer", total=len(record.tests))
-        limits = Limits(
-            wall_seconds=record.wall_seconds, cpu_seconds=max(1, int(record.wall_seconds))
-        )
+            return Verdict.unparsed("no ``` code block in the answer", total=len(cases))
+        seconds = record.wall_seconds
         return grade_function(
             zygote_for(sandbox),
             extract_code(answer),
             record.entry_point,
-            record.tests,
-            limits=limits,
+            cases,
+            limits=Limits(wall_seconds=seconds, cpu_seconds=max(1, int(seconds))),
+            show_values=visible,
         )
+
+    def _feedback(
+        self, record: FunctionRecord, answer: str, hidden: Verdict, sandbox: Sandbox
+    ) -> str:
+        """What the agent may learn from a wrong answer: the visible examples it got wrong
+        (with what it returned), and how many hidden tests failed, never which."""
+        if not hidden.parsed:
+            return "No ```python code block was found in the answer."
+        lines = []
+        if record.examples:
+            shown = self._grade(record, answer, sandbox, visible=True)
+            for failure in shown.details.get("failures", []):
+                case = record.examples[failure["case"]]
+                call = f"{record.entry_point}({', '.join(json.dumps(a) for a in case.args)})"
+                outcome = f"returned {failure['got']}" if "got" in failure else failure["why"]
+                lines.append(f"Example {call}: {outcome}; expected {json.dumps(case.expected)}.")
+        lines.append(f"{hidden.total - hidden.passed} of {hidden.total} hidden tests failed.")
+        return "\n".join(lines)
 
 
 def _prompt(record: FunctionRecord) -> str:

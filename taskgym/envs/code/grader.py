@@ -131,10 +131,11 @@ def grade_function(
     cases: Sequence[FunctionCase],
     *,
     limits: Limits | None = None,
+    show_values: bool = False,
 ) -> Verdict:
     """Call ``entry_point`` from ``source`` on every case in one sandboxed run and
     compare the results here. The verdict's details say which cases failed and why,
-    by index only (hidden inputs and expected values are not repeated)."""
+    by index only; ``show_values`` adds what was returned, for cases the agent may see."""
     if not cases:
         raise ValueError("grade_function needs at least one case")
     request = {"source": source, "entry_point": entry_point, "args": [list(c.args) for c in cases]}
@@ -147,11 +148,15 @@ def grade_function(
     failures: list[dict[str, Any]] = []
     passed = 0
     for index, case in enumerate(cases):
-        why = _judge(case, results.get(index))
+        line = results.get(index)
+        why = _judge(case, line)
         if why is None:
             passed += 1
         elif len(failures) < _MAX_REPORTED_FAILURES:
-            failures.append({"case": index, "why": why})
+            failure: dict[str, Any] = {"case": index, "why": why}
+            if show_values and why == "wrong answer":
+                failure["got"] = _shown(line)
+            failures.append(failure)
     details: dict[str, Any] = {"failures": failures}
     if problem is not None:
         details["problem"] = problem
@@ -182,6 +187,14 @@ def _read_channel(channel: bytes, count: int) -> tuple[dict[int, Any], str | Non
             continue
         results[index] = line
     return results, problem
+
+
+def _shown(line: Any) -> str:
+    """A returned value as the agent may read it (JSON, with tuples as lists)."""
+    try:
+        return json.dumps(decode_value(line["v"]))[:300]
+    except (_Malformed, TypeError, ValueError):
+        return "(a value that cannot be shown)"
 
 
 def _judge(case: FunctionCase, line: Any) -> str | None:
