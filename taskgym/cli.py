@@ -76,9 +76,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_env_selection(p: argparse.ArgumentParser) -> None:
-    p.add_argument("env_ids", nargs="*", metavar="ENV_ID", help="default: every registered env")
+    p.add_argument(
+        "env_ids",
+        nargs="*",
+        metavar="ENV_ID",
+        help="default: every registered env",
+    )
     p.add_argument(
         "--sandbox", choices=sandbox_names(), help="sandbox backend (default: each env's own)"
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        type=_option,
+        help="an option for the envs, e.g. --set tasks=my_tasks.jsonl (a JSON value or text)",
     )
 
 
@@ -87,6 +100,16 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
     return value
+
+
+def _option(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"options are KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
 
 
 def _reward_spec(text: str) -> Any:
@@ -98,7 +121,7 @@ def _selected(args: argparse.Namespace) -> list[str]:
 
 
 def _make_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = dict(args.set)
     if args.sandbox:
         kwargs["sandbox"] = args.sandbox
     if getattr(args, "reward", None) is not None:

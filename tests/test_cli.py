@@ -132,3 +132,23 @@ def test_progress_bar_draws_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) 
         bar.finish()
     assert "[###############...............] 2/4 taskgym/A-v0" in tty.getvalue()
     assert pipe.getvalue() == ""
+
+
+def test_set_passes_options_to_the_envs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    record = {
+        "id": "one",
+        "prompt": "Write one().",
+        "entry_point": "one",
+        "solution": "def one():\n    return 1\n",
+        "tests": [{"args": [], "expected": 1}],
+    }
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text(json.dumps(record) + "\n")
+    out = tmp_path / "run.jsonl"
+    args = ["run", "CodeTests-v0", "--episodes", "1", "--set", f"tasks={tasks}", "--out", str(out)]
+    assert main(args) == 0
+    assert json.loads(out.read_text())["task_id"] == "one"
+    assert main(["run", "CodeTests-v0", "--set", "attempts=0"]) == 2
+    assert "attempts must be a positive int" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["run", "--set", "no-equals-sign"])
