@@ -80,7 +80,7 @@ def _add_env_selection(p: argparse.ArgumentParser) -> None:
         "env_ids",
         nargs="*",
         metavar="ENV_ID",
-        help="default: every registered env",
+        help="default: every registered env that needs no option (see `taskgym list`)",
     )
     p.add_argument(
         "--sandbox", choices=sandbox_names(), help="sandbox backend (default: each env's own)"
@@ -117,7 +117,7 @@ def _reward_spec(text: str) -> Any:
 
 
 def _selected(args: argparse.Namespace) -> list[str]:
-    return [full_env_id(e) for e in args.env_ids] or registered_ids()
+    return [full_env_id(e) for e in args.env_ids] or registered_ids(self_contained=True)
 
 
 def _make_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -130,10 +130,11 @@ def _make_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    rows = [
-        (env_id, env_info(env_id).family, env_info(env_id).description)
-        for env_id in registered_ids(args.family)
-    ]
+    rows = []
+    for env_id in registered_ids(args.family):
+        info = env_info(env_id)
+        needs = f" (needs --set {', '.join(info.requires)}=...)" if info.requires else ""
+        rows.append((env_id, info.family, info.description + needs))
     _print_table(("env id", "family", "description"), rows)
     return 0
 

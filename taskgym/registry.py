@@ -24,6 +24,8 @@ class EnvInfo:
     env_id: str
     family: str
     description: str
+    requires: tuple[str, ...] = ()
+    """Options that must be given to ``make`` (a data file's path, say)."""
 
 
 _ENVS: dict[str, EnvInfo] = {}
@@ -38,12 +40,15 @@ def register_task(
     version: int = 0,
     reward: str | dict[str, Any] = "binary",
     sandbox: str = "auto",
+    requires: tuple[str, ...] = (),
     **options: Any,
 ) -> str:
     """Register ``task`` (a ``"module:Class"`` string) as ``taskgym/<name>-v<version>``.
 
     ``options`` are the env's and the task's keyword arguments; they must be JSON so the
-    env's spec can be saved and rebuilt anywhere. Returns the env id.
+    env's spec can be saved and rebuilt anywhere. ``requires`` names options only the
+    user can give (a data file's path): such envs are left out of ``taskgym run``'s
+    default selection. Returns the env id.
 
     Example:
         >>> register_task("ArithmeticDemo", "taskgym.envs.math.arithmetic:ArithmeticTask",
@@ -61,13 +66,18 @@ def register_task(
     except (TypeError, ValueError) as e:
         raise ConfigError(f"the options of {env_id} must be JSON values: {e}") from e
     gym.register(id=env_id, entry_point=ENTRY_POINT, kwargs=kwargs)
-    _ENVS[env_id] = EnvInfo(env_id, family, description)
+    _ENVS[env_id] = EnvInfo(env_id, family, description, tuple(requires))
     return env_id
 
 
-def registered_ids(family: str | None = None) -> list[str]:
-    """The ids of every registered taskgym env (of one family, if given), sorted."""
-    return sorted(i for i, info in _ENVS.items() if family is None or info.family == family)
+def registered_ids(family: str | None = None, *, self_contained: bool = False) -> list[str]:
+    """The ids of every registered taskgym env (of one family, if given), sorted; with
+    ``self_contained``, only those that need no option from the user."""
+    return sorted(
+        env_id
+        for env_id, info in _ENVS.items()
+        if (family is None or info.family == family) and not (self_contained and info.requires)
+    )
 
 
 def env_info(env_id: str) -> EnvInfo:

@@ -38,9 +38,10 @@ __all__ = ["check_task"]
 Policy = Callable[[TaskEnv, int], str]
 
 
-def check_task(env_id: str, *, seeds: int = 3) -> None:
-    """Run every conformance rule on ``env_id`` over ``seeds`` seeds."""
-    env = _make(env_id)
+def check_task(env_id: str, *, seeds: int = 3, **make_kwargs: Any) -> None:
+    """Run every conformance rule on ``env_id`` over ``seeds`` seeds; ``make_kwargs`` go
+    to ``gymnasium.make`` (for envs that need a data file, say)."""
+    env = _make(env_id, make_kwargs)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # gymnasium reports many problems as warnings
@@ -56,7 +57,7 @@ def check_task(env_id: str, *, seeds: int = 3) -> None:
         _stage(env_id, "spec", lambda: _check_spec_json(env_id, env))
     finally:
         env.close()
-    _stage(env_id, "close", lambda: _check_closed(env_id))
+    _stage(env_id, "close", lambda: _check_closed(env_id, make_kwargs))
 
 
 def _stage(env_id: str, name: str, check: Callable[[], None]) -> None:
@@ -69,8 +70,8 @@ def _stage(env_id: str, name: str, check: Callable[[], None]) -> None:
         raise ConformanceError(f"{env_id}: the {name} check raised {e!r}") from e
 
 
-def _make(env_id: str) -> TaskEnv:
-    env = gym.make(env_id).unwrapped
+def _make(env_id: str, make_kwargs: dict[str, Any]) -> TaskEnv:
+    env = gym.make(env_id, **make_kwargs).unwrapped
     if not isinstance(env, TaskEnv):
         raise ConformanceError(f"{env_id} is not a TaskEnv")
     return env
@@ -163,8 +164,8 @@ def _check_spec_json(env_id: str, env: TaskEnv) -> None:
         raise _fail(env_id, f"its spec is not JSON: {e}") from e
 
 
-def _check_closed(env_id: str) -> None:
-    env = _make(env_id)
+def _check_closed(env_id: str, make_kwargs: dict[str, Any]) -> None:
+    env = _make(env_id, make_kwargs)
     env.reset(seed=0)
     sandbox = env.sandbox
     env.close()

@@ -30,8 +30,8 @@ def test_run_with_the_oracle_writes_one_line_per_episode_and_earns_one(
     out_file = tmp_path / "nested" / "run.jsonl"
     assert main(["run", "--episodes", "3", "--seed", "7", "--out", str(out_file)]) == 0
     lines = [json.loads(line) for line in out_file.read_text().splitlines()]
-    assert len(lines) == 3 * len(taskgym.registered_ids())
-    assert {line["env_id"] for line in lines} == set(taskgym.registered_ids())
+    assert len(lines) == 3 * len(taskgym.registered_ids(self_contained=True))
+    assert {line["env_id"] for line in lines} == set(taskgym.registered_ids(self_contained=True))
     assert all(line["reward"] == 1.0 and line["verdict"]["solved"] for line in lines)
     first = lines[0]
     assert first["seed"] == 7 and first["agent"] == "oracle"
@@ -81,7 +81,7 @@ def test_unknown_env_or_reward_is_a_clear_error_with_exit_code_2(
 def test_validate_passes_the_registered_envs(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--seeds", "2"]) == 0
     out = capsys.readouterr().out
-    assert out.count(" ok") == len(taskgym.registered_ids())
+    assert out.count(" ok") == len(taskgym.registered_ids(self_contained=True))
 
 
 def test_validate_fails_an_env_whose_reference_is_wrong(capsys: pytest.CaptureFixture[str]) -> None:

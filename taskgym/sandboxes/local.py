@@ -21,11 +21,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import fcntl
 import os
 import resource
 import shutil
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -321,13 +323,15 @@ def _default_uid() -> int:
 
 def _count_threads_of(uid: int) -> int:
     """Threads of ``uid`` that the kernel charges against its RLIMIT_NPROC here: those in
-    this user namespace (the kernel counts each user namespace apart, so a container's
-    processes under the same uid must not loosen the limit by being counted)."""
+    this user namespace and in user namespaces ``uid`` created (bubblewrap's, with the
+    zombies this machine's init reaps late), but not those in namespaces another user
+    made (a gVisor sandbox's, say), which the kernel charges elsewhere."""
     try:
         entries = list(os.scandir("/proc"))
         own_namespace = os.readlink("/proc/self/ns/user")
     except OSError:
         return 0
+    counted: dict[str, bool] = {own_namespace: True}
     count = 0
     for entry in entries:
         if not entry.name.isdigit():
@@ -335,10 +339,29 @@ def _count_threads_of(uid: int) -> int:
         with contextlib.suppress(OSError):
             if entry.stat().st_uid != uid:
                 continue
-            if os.readlink(f"/proc/{entry.name}/ns/user") != own_namespace:
-                continue
-            count += len(os.listdir(f"/proc/{entry.name}/task"))
+            namespace = os.readlink(f"/proc/{entry.name}/ns/user")
+            if namespace not in counted:
+                counted[namespace] = _namespace_owner(f"/proc/{entry.name}/ns/user") == uid
+            if counted[namespace]:
+                count += len(os.listdir(f"/proc/{entry.name}/task"))
     return count
+
+
+def _namespace_owner(path: str) -> int | None:
+    """The uid that created a user namespace (ioctl NS_GET_OWNER_UID), None if unknown."""
+    ns_get_owner_uid = 0xB704
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        owner = bytearray(4)
+        fcntl.ioctl(fd, ns_get_owner_uid, owner)
+        return int.from_bytes(owner, sys.byteorder)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _open_no_follow(name: str, flags: int, dir_fd: int, shown: str) -> int:

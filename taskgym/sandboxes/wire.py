@@ -64,20 +64,24 @@ def _read_exact(fd: int, size: int, deadline: float | None) -> bytes | None:
     return bytes(data)
 
 
-def compose_source(*module_names: str) -> str:
-    """The sources of sibling modules joined into one program for ``python3 -c``: their
-    ``from __future__`` lines and imports of each other dropped (the definitions are all
-    in the one program)."""
+def compose_source(*modules: str | Path) -> str:
+    """The sources of modules (names of modules beside this one, or paths) joined into
+    one program for ``python3 -c``: their ``from __future__`` lines, imports of each other
+    and, but for the last, ``__main__`` blocks dropped."""
     here = Path(__file__).parent  # not at import: inside a sandbox there is no __file__
     parts = []
-    for name in module_names:
-        lines = (here / f"{name}.py").read_text(encoding="utf-8").splitlines(keepends=True)
+    for position, module in enumerate(modules):
+        path = module if isinstance(module, Path) else here / f"{module}.py"
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        if position < len(modules) - 1 and 'if __name__ == "__main__":\n' in lines:
+            # Only the last module is the program; the others are libraries to it.
+            lines = lines[: lines.index('if __name__ == "__main__":\n')]
         parts.append(
             "".join(
                 line
                 for line in lines
                 if line != "from __future__ import annotations\n"
-                and not line.startswith("from taskgym.sandboxes.")
+                and not line.startswith("from taskgym.")
             )
         )
     return "from __future__ import annotations\n" + "\n".join(parts)

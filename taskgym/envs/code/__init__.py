@@ -30,3 +30,11 @@ register_task(
     description="Function tasks with three attempts: feedback on the visible examples, "
     "0.1 less reward for each extra attempt of a solved task.",
 )
+register_task(
+    "HumanEval",
+    "taskgym.envs.code.humaneval:HumanEvalTask",
+    family="code",
+    requires=("path",),
+    description="HumanEval-format tasks (path=HumanEval.jsonl.gz); check() runs in a "
+    "process apart from the candidate.",
+)

@@ -27,18 +27,31 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
+import signal
+import subprocess
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from taskgym.core import Verdict
-from taskgym.sandboxes.base import Limits
+from taskgym.errors import SandboxError
+from taskgym.sandboxes.base import Limits, Sandbox
+from taskgym.sandboxes.wire import compose_source, encode_message, read_message
 from taskgym.sandboxes.zygote import Zygote
 
-__all__ = ["FunctionCase", "decode_value", "grade_function", "values_match"]
+__all__ = [
+    "FunctionCase",
+    "decode_value",
+    "grade_assert_tests",
+    "grade_function",
+    "values_match",
+]
 
 _HARNESS_SOURCE = Path(__file__).with_name("harness.py").read_text(encoding="utf-8")
 _MAX_REPORTED_FAILURES = 20
@@ -212,3 +225,97 @@ def _judge(case: FunctionCase, line: Any) -> str | None:
     if values_match(case.expected, got, case.rel_tol, case.abs_tol):
         return None
     return "wrong answer"
+
+
+def _program(entry: str) -> str:
+    here = Path(__file__).parent
+    modules = (
+        here.parent.parent / "sandboxes" / "wire.py",
+        here / "harness.py",
+        here / "assert_tests.py",
+    )
+    return compose_source(*modules) + f"\n{entry}()\n"
+
+
+_TEST_RUNNER_SOURCE = _program("run_tests")
+_CANDIDATE_SOURCE = _program("serve_candidate")
+
+
+def grade_assert_tests(
+    sandbox: Sandbox,
+    candidate: str,
+    *,
+    prelude: str,
+    test: str,
+    entry_point: str,
+    call: str = "check(candidate)",
+    seconds: float = 10.0,
+) -> Verdict:
+    """Run assert-style ``test`` code (``call`` starts it, after ``prelude``, the task's
+    own imports and helpers) against ``candidate``, in two processes of ``sandbox`` that
+    talk only through this one: the tests see plain values from the candidate, and the
+    candidate never holds the tests. One check: passed or not."""
+    deadline = time.monotonic() + seconds
+    tests = sandbox.start_process(["python3", "-I", "-S", "-c", _TEST_RUNNER_SOURCE])
+    solution: subprocess.Popen[bytes] | None = None
+    try:
+        _send_to(
+            tests, {"prelude": prelude, "test": test, "entry_point": entry_point, "call": call}
+        )
+        if _receive_from(tests, deadline) != {"ready": True}:
+            raise SandboxError("the test process did not start")
+        solution = sandbox.start_process(["python3", "-I", "-S", "-c", _CANDIDATE_SOURCE])
+        _send_to(solution, {"prelude": prelude, "candidate": candidate, "entry_point": entry_point})
+        loaded = _receive_from(solution, deadline)
+        if loaded is None or "setup_error" in loaded:
+            why = "the solution did not load" + (f": {loaded['setup_error']}" if loaded else "")
+            return Verdict(parsed=True, passed=0, total=1, details={"failure": why[:500]})
+        return _relay(tests, solution, deadline)
+    except TimeoutError:
+        return Verdict(parsed=True, passed=0, total=1, details={"failure": "it ran out of time"})
+    finally:
+        for proc in (tests, solution):
+            if proc is not None:
+                _end(proc)
+
+
+def _relay(
+    tests: subprocess.Popen[bytes], solution: subprocess.Popen[bytes], deadline: float
+) -> Verdict:
+    while True:
+        message = _receive_from(tests, deadline)
+        if message is None:
+            return Verdict(parsed=True, passed=0, total=1, details={"failure": "the tests died"})
+        if message == {"passed": True}:
+            return Verdict(parsed=True, passed=1, total=1)
+        if "failed" in message:
+            failure = str(message["failed"])[:500]
+            return Verdict(parsed=True, passed=0, total=1, details={"failure": failure})
+        try:
+            _send_to(solution, {"args": message["call"]})
+            reply = _receive_from(solution, deadline)
+        except (OSError, ValueError):
+            reply = None
+        _send_to(tests, reply if reply is not None else {"e": "the candidate's process is gone"})
+
+
+def _send_to(proc: subprocess.Popen[bytes], message: dict[str, Any]) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write(encode_message(message))
+    proc.stdin.flush()
+
+
+def _receive_from(proc: subprocess.Popen[bytes], deadline: float) -> dict[str, Any] | None:
+    assert proc.stdout is not None
+    os.set_blocking(proc.stdout.fileno(), False)
+    return read_message(proc.stdout.fileno(), deadline)
+
+
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    for pipe in (proc.stdin, proc.stdout, proc.stderr):
+        if pipe is not None:
+            with contextlib.suppress(OSError):
+                pipe.close()
+    proc.wait()

@@ -1,0 +1,120 @@
+"""The two programs behind assert-style grading, run inside the sandbox (standard library
+only; each is sent with :mod:`taskgym.sandboxes.wire` and :mod:`.harness` in front).
+
+``run_tests``: makes itself non-dumpable *before* reading anything, reads ``{"prelude",
+"test", "entry_point", "call"}``, says ``ready``, runs the test code with the entry point
+bound to a proxy, and reports ``{"passed": true}`` or ``{"failed": "..."}``. Each call
+of the proxy is a ``{"call": [tagged args]}`` message to the host, answered with
+``{"v": tagged}`` or ``{"e": "..."}``.
+
+``serve_candidate``: reads ``{"prelude", "candidate", "entry_point"}`` (never the
+tests), then answers ``{"args": [...]}`` messages with the function's tagged value.
+
+The host starts the candidate only after the test process said ``ready``, and as a
+separate process, not a fork: nothing the candidate can reach (its memory, its parents'
+memory, the test process's /proc entries) holds the tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import traceback
+from typing import Any
+
+from taskgym.envs.code.harness import tag
+from taskgym.sandboxes.wire import read_message, write_message
+
+_PR_SET_DUMPABLE = 4
+
+
+class CandidateError(Exception):
+    """The candidate raised (or is gone); the message says how."""
+
+
+def untag(tagged: Any) -> Any:  # noqa: PLR0911 - one return a type
+    """A tagged value back to a plain Python value of exactly that type."""
+    if tagged is None:
+        return None
+    ((kind, body),) = tagged.items()
+    if kind == "b":
+        return bool(body)
+    if kind == "s":
+        return str(body)
+    if kind == "i":
+        return int(body)
+    if kind == "f":
+        return float(body)
+    if kind in ("l", "t"):
+        items = [untag(item) for item in body]
+        return items if kind == "l" else tuple(items)
+    if kind == "d":
+        return {untag(k): untag(v) for k, v in body}
+    raise ValueError(f"unknown tag {kind!r}")
+
+
+def _control() -> tuple[int, int]:
+    """The host's pipes, moved off stdin/stdout so nothing else can write to them."""
+    read_fd, write_fd = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    return read_fd, write_fd
+
+
+def run_tests() -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    read_fd, write_fd = _control()
+    request = read_message(read_fd)
+    if request is None:
+        return
+    write_message(write_fd, {"ready": True})
+
+    def candidate(*args: Any) -> Any:
+        write_message(write_fd, {"call": [tag(a) for a in args]})
+        reply = read_message(read_fd)
+        if reply is None or "e" in reply:
+            raise CandidateError(reply["e"] if reply else "the candidate's process is gone")
+        return untag(reply["v"])
+
+    namespace: dict[str, Any] = {"__name__": "tests"}
+    try:
+        exec(compile(request["prelude"], "prompt.py", "exec"), namespace)
+        namespace[request["entry_point"]] = candidate
+        namespace["candidate"] = candidate
+        exec(compile(request["test"], "tests.py", "exec"), namespace)
+        exec(compile(request["call"], "call.py", "exec"), namespace)
+    except BaseException as e:
+        frame = traceback.extract_tb(e.__traceback__)[-1]
+        failure = f"{type(e).__name__} at {frame.filename}:{frame.lineno}: {e}"
+        write_message(write_fd, {"failed": failure[:500]})
+    else:
+        write_message(write_fd, {"passed": True})
+
+
+def serve_candidate() -> None:
+    read_fd, write_fd = _control()
+    request = read_message(read_fd)
+    if request is None:
+        return
+    namespace: dict[str, Any] = {"__name__": "candidate"}
+    try:
+        exec(compile(request["prelude"], "prompt.py", "exec"), namespace)
+        exec(compile(request["candidate"], "solution.py", "exec"), namespace)
+        function = namespace[request["entry_point"]]
+    except BaseException as e:
+        write_message(write_fd, {"setup_error": f"{type(e).__name__}: {e}"[:500]})
+        return
+    write_message(write_fd, {"ready": True})
+    while True:
+        message = read_message(read_fd)
+        if message is None:
+            return
+        try:
+            reply = {"v": tag(function(*[untag(a) for a in message["args"]]))}
+        except BaseException as e:
+            reply = {"e": f"{type(e).__name__}: {e}"[:500]}
+        write_message(write_fd, reply)

@@ -1,0 +1,112 @@
+"""HumanEval-format tasks (``HumanEval.jsonl`` or ``.jsonl.gz``: ``task_id``, ``prompt``,
+``canonical_solution``, ``test`` defining ``check(candidate)``, ``entry_point``).
+
+The agent reads the prompt (a signature and docstring) and answers with the whole
+function in a ```python block. Grading runs the record's ``check`` in a process that
+holds no candidate code, and the candidate in one that never holds the tests (see
+:func:`taskgym.envs.code.grader.grade_assert_tests`); the prompt is loaded before the
+answer, so its imports and helpers are there as in the original harness.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, ClassVar
+
+from taskgym.core import Problem, Task, Turn, Verdict
+from taskgym.envs.code.grader import grade_assert_tests
+from taskgym.envs.math.arithmetic import extract_code
+from taskgym.errors import ConfigError, UnknownTaskIdError
+from taskgym.sandboxes import Sandbox
+
+__all__ = ["HumanEvalTask", "load_humaneval"]
+
+_FIELDS = ("task_id", "prompt", "canonical_solution", "test", "entry_point")
+
+
+def load_humaneval(path: str | Path) -> list[dict[str, str]]:
+    source = Path(path)
+    opener: Any = gzip.open if source.suffix == ".gz" else open
+    try:
+        with opener(source, "rt", encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        raise ConfigError(f"cannot read the HumanEval file {source}: {e}") from e
+    records = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"{source}:{number}: not a JSON object: {e}") from e
+        missing = [f for f in _FIELDS if not isinstance(record.get(f), str)]
+        if missing:
+            raise ConfigError(f"{source}:{number}: missing or not text: {missing}")
+        records.append({f: record[f] for f in _FIELDS})
+    if not records:
+        raise ConfigError(f"{source} holds no task")
+    return records
+
+
+@dataclass(frozen=True)
+class HumanEvalTask(Task):
+    """Complete a HumanEval function; its ``check`` grades it.
+
+    Args:
+        path: the HumanEval file (``HumanEval.jsonl`` or ``.jsonl.gz``).
+        seconds: time for one answer's tests.
+    """
+
+    path: str = ""
+    seconds: float = 10.0
+    family: ClassVar[str] = "code"
+    needs_sandbox: ClassVar[bool] = True
+    _records: dict[str, dict[str, str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.path:
+            raise ConfigError(
+                "taskgym/HumanEval-v0 needs path= to HumanEval.jsonl(.gz) "
+                "(from github.com/openai/human-eval, data/HumanEval.jsonl.gz)"
+            )
+        records = load_humaneval(self.path)
+        object.__setattr__(self, "_records", {r["task_id"]: r for r in records})
+
+    @cached_property
+    def _ids(self) -> list[str]:
+        return list(self._records)
+
+    def problem(self, seed: int) -> Problem:
+        return self.get(self._ids[seed % len(self._ids)])
+
+    def get(self, task_id: str) -> Problem:
+        record = self._records.get(task_id)
+        if record is None:
+            raise UnknownTaskIdError(f"no task {task_id!r} in {self.path}")
+        prompt = (
+            "Complete this Python function. Answer with the whole function (and any imports "
+            f"it needs) in one ```python code block.\n\n```python\n{record['prompt']}```"
+        )
+        solution = f"```python\n{record['prompt']}{record['canonical_solution']}```"
+        return Problem(id=task_id, prompt=prompt, solution=(solution,))
+
+    def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
+        record = self._records[problem.id]
+        answer = transcript[-1].action
+        if "```" not in answer:
+            return Verdict.unparsed("no ``` code block in the answer")
+        return grade_assert_tests(
+            sandbox,
+            extract_code(answer),
+            prelude=record["prompt"],
+            test=record["test"],
+            entry_point=record["entry_point"],
+            call=f"check({record['entry_point']})",
+            seconds=self.seconds,
+        )
