@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from taskgym.core import Problem, Reply, Task, Turn, Verdict
+from taskgym.core import Problem, Reply, Turn, Verdict
 from taskgym.envs.code.grader import FunctionCase, grade_function
-from taskgym.envs.code.records import FieldTypes, check_fields, read_records
+from taskgym.envs.code.records import FieldTypes, RecordsTask, check_fields, read_records
 from taskgym.envs.math.arithmetic import extract_code
-from taskgym.errors import ConfigError, UnknownTaskIdError
+from taskgym.errors import ConfigError
 from taskgym.sandboxes import Limits, Sandbox
 from taskgym.sandboxes.zygote import zygote_for
 
@@ -89,7 +88,7 @@ def _cases(raw: list[Any], where: str) -> tuple[FunctionCase, ...]:
 
 
 @dataclass(frozen=True)
-class FunctionTestsTask(Task):
+class FunctionTestsTask(RecordsTask):
     """Write the function a record asks for; its hidden tests grade it.
 
     Args:
@@ -103,7 +102,6 @@ class FunctionTestsTask(Task):
     attempts: int = 1
     family: ClassVar[str] = "code"
     needs_sandbox: ClassVar[bool] = True
-    _records_by_id: dict[str, FunctionRecord] = field(init=False, repr=False, compare=False)
 
     @property
     def multi_turn(self) -> bool:
@@ -121,19 +119,9 @@ class FunctionTestsTask(Task):
         ):
             raise ValueError(f"attempts must be a positive int, got {self.attempts!r}")
         records = load_function_tasks(self.tasks or BUNDLED_FUNCTIONS)
-        object.__setattr__(self, "_records_by_id", {r.id: r for r in records})
+        self._keep({r.id: r for r in records})
 
-    @cached_property
-    def _ids(self) -> list[str]:
-        return sorted(self._records_by_id)
-
-    def problem(self, seed: int) -> Problem:
-        return self.get(self._ids[seed % len(self._ids)])
-
-    def get(self, task_id: str) -> Problem:
-        record = self._records_by_id.get(task_id)
-        if record is None:
-            raise UnknownTaskIdError(f"no task {task_id!r}; this env has {self._ids}")
+    def _problem_for(self, record: FunctionRecord) -> Problem:
         return Problem(
             id=record.id,
             prompt=_prompt(record),

@@ -13,15 +13,15 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from taskgym.core import Problem, Task, Turn, Verdict
+from taskgym.core import Problem, Turn, Verdict
 from taskgym.envs.code.grader import grade_assert_tests
+from taskgym.envs.code.records import RecordsTask
 from taskgym.envs.math.arithmetic import extract_code
-from taskgym.errors import ConfigError, UnknownTaskIdError
+from taskgym.errors import ConfigError
 from taskgym.sandboxes import Sandbox
 
 __all__ = ["HumanEvalTask", "load_humaneval"]
@@ -55,7 +55,7 @@ def load_humaneval(path: str | Path) -> list[dict[str, str]]:
 
 
 @dataclass(frozen=True)
-class HumanEvalTask(Task):
+class HumanEvalTask(RecordsTask):
     """Complete a HumanEval function; its ``check`` grades it.
 
     Args:
@@ -67,7 +67,6 @@ class HumanEvalTask(Task):
     seconds: float = 10.0
     family: ClassVar[str] = "code"
     needs_sandbox: ClassVar[bool] = True
-    _records: dict[str, dict[str, str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.path:
@@ -76,28 +75,18 @@ class HumanEvalTask(Task):
                 "(from github.com/openai/human-eval, data/HumanEval.jsonl.gz)"
             )
         records = load_humaneval(self.path)
-        object.__setattr__(self, "_records", {r["task_id"]: r for r in records})
+        self._keep({r["task_id"]: r for r in records})
 
-    @cached_property
-    def _ids(self) -> list[str]:
-        return list(self._records)
-
-    def problem(self, seed: int) -> Problem:
-        return self.get(self._ids[seed % len(self._ids)])
-
-    def get(self, task_id: str) -> Problem:
-        record = self._records.get(task_id)
-        if record is None:
-            raise UnknownTaskIdError(f"no task {task_id!r} in {self.path}")
+    def _problem_for(self, record: dict[str, str]) -> Problem:
         prompt = (
             "Complete this Python function. Answer with the whole function (and any imports "
             f"it needs) in one ```python code block.\n\n```python\n{record['prompt']}```"
         )
         solution = f"```python\n{record['prompt']}{record['canonical_solution']}```"
-        return Problem(id=task_id, prompt=prompt, solution=(solution,))
+        return Problem(id=record["task_id"], prompt=prompt, solution=(solution,))
 
     def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
-        record = self._records[problem.id]
+        record = self._records_by_id[problem.id]
         answer = transcript[-1].action
         if "```" not in answer:
             return Verdict.unparsed("no ``` code block in the answer")

@@ -8,9 +8,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from taskgym.errors import ConfigError
+from taskgym.core import Problem, Task
+from taskgym.errors import ConfigError, UnknownTaskIdError
 
-__all__ = ["FieldTypes", "check_fields", "read_records"]
+__all__ = ["FieldTypes", "RecordsTask", "check_fields", "read_records"]
 
 FieldTypes = Mapping[str, type | tuple[type, ...]]
 
@@ -56,3 +57,31 @@ def check_fields(
             raise ConfigError(f"{where}: {name!r} has the wrong type ({type(raw[name]).__name__})")
         if name in required and name not in raw:
             raise ConfigError(f"{where}: the field {name!r} is missing")
+
+
+class RecordsTask(Task):
+    """A task whose problems are records read from a file and looked up by id.
+
+    Subclasses (frozen dataclasses) call :meth:`_keep` in ``__post_init__`` with their
+    records by id, in file order, and say in :meth:`_problem_for` how a record becomes a
+    :class:`~taskgym.core.Problem`; seeds pick records in that order.
+    """
+
+    _records_by_id: dict[str, Any]
+    _ids: list[str]
+
+    def _keep(self, records_by_id: dict[str, Any]) -> None:
+        object.__setattr__(self, "_records_by_id", records_by_id)
+        object.__setattr__(self, "_ids", list(records_by_id))
+
+    def problem(self, seed: int) -> Problem:
+        return self.get(self._ids[seed % len(self._ids)])
+
+    def get(self, task_id: str) -> Problem:
+        record = self._records_by_id.get(task_id)
+        if record is None:
+            raise UnknownTaskIdError(f"no task {task_id!r}; this env has {self._ids}")
+        return self._problem_for(record)
+
+    def _problem_for(self, record: Any) -> Problem:
+        raise NotImplementedError

@@ -17,15 +17,14 @@ A time-out, a crash or a non-zero exit fails the case.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from taskgym.core import Problem, Task, Turn, Verdict
-from taskgym.envs.code.records import FieldTypes, check_fields, read_records
+from taskgym.core import Problem, Turn, Verdict
+from taskgym.envs.code.records import FieldTypes, RecordsTask, check_fields, read_records
 from taskgym.envs.math.arithmetic import extract_code
-from taskgym.errors import ConfigError, UnknownTaskIdError
+from taskgym.errors import ConfigError
 from taskgym.sandboxes import Limits, Sandbox
 from taskgym.sandboxes.zygote import Zygote, zygote_for
 
@@ -131,7 +130,7 @@ def grade_program(
 
 
 @dataclass(frozen=True)
-class StdioTestsTask(Task):
+class StdioTestsTask(RecordsTask):
     """Write a program that reads stdin and prints the answer; hidden cases grade it.
 
     Args:
@@ -141,23 +140,12 @@ class StdioTestsTask(Task):
     tasks: str | None = None
     family: ClassVar[str] = "code"
     needs_sandbox: ClassVar[bool] = True
-    _records_by_id: dict[str, StdioRecord] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         records = load_stdio_tasks(self.tasks or BUNDLED_STDIO)
-        object.__setattr__(self, "_records_by_id", {r.id: r for r in records})
+        self._keep({r.id: r for r in records})
 
-    @cached_property
-    def _ids(self) -> list[str]:
-        return sorted(self._records_by_id)
-
-    def problem(self, seed: int) -> Problem:
-        return self.get(self._ids[seed % len(self._ids)])
-
-    def get(self, task_id: str) -> Problem:
-        record = self._records_by_id.get(task_id)
-        if record is None:
-            raise UnknownTaskIdError(f"no task {task_id!r}; this env has {self._ids}")
+    def _problem_for(self, record: StdioRecord) -> Problem:
         return Problem(
             id=record.id,
             prompt=_prompt(record),
