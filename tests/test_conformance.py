@@ -18,7 +18,10 @@ from tests.helpers import EchoTask, FileTask, registered
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 # Envs that play public data sets the project may not copy: where to find them.
-DATA_ENVS = {"taskgym/HumanEval-v0": {"path": SHARED_DATA / "humaneval.jsonl.gz"}}
+DATA_ENVS = {
+    "taskgym/HumanEval-v0": {"path": SHARED_DATA / "humaneval.jsonl.gz"},
+    "taskgym/MBPP-v0": {"path": SHARED_DATA / "mbpp_intercode.json"},
+}
 
 
 @pytest.mark.parametrize("env_id", taskgym.registered_ids())

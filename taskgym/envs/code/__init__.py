@@ -38,3 +38,11 @@ register_task(
     description="HumanEval-format tasks (path=HumanEval.jsonl.gz); check() runs in a "
     "process apart from the candidate.",
 )
+register_task(
+    "MBPP",
+    "taskgym.envs.code.mbpp:MBPPTask",
+    family="code",
+    requires=("path",),
+    description="MBPP tasks (path=ic_mbpp.json or MBPP JSONL); the asserts run apart from "
+    "the candidate.",
+)

@@ -46,11 +46,16 @@ def untag(tagged: Any) -> Any:  # noqa: PLR0911 - one return a type
         return int(body)
     if kind == "f":
         return float(body)
+    if kind == "c":
+        return complex(float(body[0]), float(body[1]))
     if kind in ("l", "t"):
         items = [untag(item) for item in body]
         return items if kind == "l" else tuple(items)
     if kind == "d":
         return {untag(k): untag(v) for k, v in body}
+    if kind in ("S", "F"):
+        members = {untag(item) for item in body}
+        return members if kind == "S" else frozenset(members)
     raise ValueError(f"unknown tag {kind!r}")
 
 

@@ -75,7 +75,7 @@ class _Malformed(Exception):
     """A value on the channel that is not a well-formed tagged value."""
 
 
-def decode_value(tagged: Any, depth: int = 0) -> Any:  # noqa: PLR0911 - one return a type
+def decode_value(tagged: Any, depth: int = 0) -> Any:  # noqa: PLR0911, PLR0912 - one a type
     """A tagged value from the harness back to a plain Python value (exact types);
     _Malformed for anything the harness would never send."""
     if depth > 64:
@@ -95,9 +95,20 @@ def decode_value(tagged: Any, depth: int = 0) -> Any:  # noqa: PLR0911 - one ret
         return float(body)
     if kind == "s" and type(body) is str:
         return body
+    if kind == "c" and type(body) is list and len(body) == 2:
+        try:
+            return complex(float(body[0]), float(body[1]))
+        except (TypeError, ValueError) as e:
+            raise _Malformed(str(e)) from e
     if kind in ("l", "t") and type(body) is list:
         items = [decode_value(item, depth + 1) for item in body]
         return items if kind == "l" else tuple(items)
+    if kind in ("S", "F") and type(body) is list:
+        try:
+            members = {decode_value(item, depth + 1) for item in body}
+        except TypeError as e:  # an unhashable item
+            raise _Malformed(str(e)) from e
+        return members if kind == "S" else frozenset(members)
     if kind == "d" and type(body) is list:
         pairs = [(decode_value(k, depth + 1), decode_value(v, depth + 1)) for k, v in body]
         try:
