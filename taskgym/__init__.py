@@ -8,6 +8,7 @@
 """
 
 from taskgym import envs as _envs  # noqa: F401 - registers every env
+from taskgym.batch import Graded, grade_many
 from taskgym.core import Outcome, Problem, Reply, Task, Turn, Verdict
 from taskgym.envs.env import TaskEnv
 from taskgym.errors import (
@@ -48,6 +49,7 @@ __all__ = [
     "EnvInfo",
     "EpisodeStateError",
     "ExecResult",
+    "Graded",
     "Limits",
     "Outcome",
     "PoolTimeoutError",
@@ -68,6 +70,7 @@ __all__ = [
     "Verdict",
     "__version__",
     "env_info",
+    "grade_many",
     "make_reward",
     "make_sandbox",
     "register_reward",

@@ -176,6 +176,10 @@ class Task(abc.ABC):
     sandbox_backends: ClassVar[tuple[str, ...]] = ()
     """The backends the task can run in, in order of preference ("auto" picks the first
     that works here); empty means any. A task that needs its own OS image names docker."""
+    runs_only_in_zygote: ClassVar[bool] = False
+    """Whether the task uses its sandbox only through :func:`~taskgym.sandboxes.zygote.
+    zygote_for` (no setup files, shells or other processes). Between such episodes the
+    env then scrubs the sandbox instead of resetting it, and the zygote stays warm."""
 
     def sandbox_options(self) -> dict[str, Any]:
         """Options the task's sandbox needs (an image, limits); the user's win."""

@@ -38,6 +38,7 @@ from taskgym.sandboxes import (
     unavailable_reason,
 )
 from taskgym.sandboxes.pool import SandboxPool
+from taskgym.sandboxes.zygote import scrub_for_next_episode
 from taskgym.spaces import UnicodeText
 
 __all__ = ["TaskEnv", "load_task"]
@@ -299,6 +300,8 @@ class TaskEnv(gym.Env[str, str]):
             return self.sandbox_pool.acquire()
         current = self._sandbox
         if current is not None and not current.closed:
+            if self.task.runs_only_in_zygote and scrub_for_next_episode(current):
+                return current  # as new, with its grader process still warm
             try:
                 current.reset()
             except (NotImplementedError, SandboxError, OSError):

@@ -33,7 +33,7 @@ from taskgym.errors import SandboxClosedError, SandboxError
 from taskgym.sandboxes.base import ExecResult, Limits, Sandbox
 from taskgym.sandboxes.wire import compose_source, encode_message, read_message
 
-__all__ = ["ProgramResult", "Zygote", "zygote_for"]
+__all__ = ["ProgramResult", "Zygote", "scrub_for_next_episode", "zygote_for"]
 
 _SERVER_SOURCE = compose_source("wire", "zygote_server")
 # The zygote itself runs for a long time: its own CPU clock must not run out. Each
@@ -121,6 +121,21 @@ class Zygote(Closing):
                 return ProgramResult(ExecResult(exit_code=-9, stderr=_LOST_NOTE), lost=True)
         return _result(reply)
 
+    def scrub(self) -> bool:
+        """Make the sandbox as new for another episode while this zygote stays warm:
+        every other process killed, the work directory, /tmp and /dev/shm emptied.
+        Only in sandboxes where the zygote has a pid namespace of its own (bwrap);
+        False when it cannot be done or something stayed, and the caller resets."""
+        if not self._sweep or not self.usable:
+            return False
+        with self._lock:
+            try:
+                _send(self._proc, {"scrub": True})
+                reply = _receive(self._proc, time.monotonic() + _REPLY_MARGIN_SECONDS)
+            except (OSError, ValueError, EOFError, TimeoutError):
+                return False
+        return bool(reply.get("scrubbed")) and not reply.get("left")
+
     @property
     def usable(self) -> bool:
         """Open, and its sandbox has not been reset or closed since it started."""
@@ -173,6 +188,14 @@ def zygote_for(sandbox: Sandbox) -> Zygote:
             zygote = Zygote(sandbox)
             _ZYGOTES[sandbox] = zygote
         return zygote
+
+
+def scrub_for_next_episode(sandbox: Sandbox) -> bool:
+    """Whether ``sandbox`` was made as new for another episode by its running zygote
+    (kept warm); False means the caller must reset it (see :meth:`Zygote.scrub`)."""
+    with _ZYGOTES_LOCK:
+        zygote = _ZYGOTES.get(sandbox)
+    return zygote is not None and zygote.scrub()
 
 
 def _send(proc: subprocess.Popen[bytes], message: dict[str, Any]) -> None:

@@ -7,7 +7,8 @@ Protocol on the zygote's stdin/stdout: each message is a 4-byte big-endian lengt
 JSON object. Request: ``{"code", "stdin" (base64), "limits": {...}, "channel": bool,
 "sweep": bool}``.
 Reply: ``{"exit_code", "stdout", "stderr", "channel" (base64), "timed_out",
-"stdout_truncated", "stderr_truncated", "channel_truncated"}``.
+"stdout_truncated", "stderr_truncated", "channel_truncated"}``. A ``{"scrub": true}``
+request instead empties the sandbox for the next episode (see ``_scrub``).
 
 The child: a fresh directory (removed afterwards), its own process group, rlimits, stdin
 from memory, stdout/stderr/channel to pipes the zygote reads with caps, every other
@@ -57,6 +58,9 @@ def main() -> None:
         request = read_message(control_in)
         if request is None:
             return
+        if request.get("scrub"):
+            write_message(control_out, _scrub())
+            continue
         write_message(control_out, _run(request, (control_in, control_out)))
 
 
@@ -83,6 +87,53 @@ def _sweep() -> None:
     with contextlib.suppress(ChildProcessError):
         while os.waitpid(-1, os.WNOHANG)[0]:
             pass
+
+
+# What a program may write to in the bwrap sandbox: its work directory (the zygote's
+# cwd), its private /tmp, and /dev/shm.
+_SCRATCH = (".", "/tmp", "/dev/shm")
+
+
+def _scrub() -> dict[str, Any]:
+    """Make the sandbox as new for the next episode without stopping the zygote: kill
+    every other process, then empty every place a program could write. Only sent where
+    the zygote has a pid namespace of its own. Reply ``left``: what could not go."""
+    _sweep()
+    _wait_until_alone()  # a killed process may still finish a write: wait for it to go
+    left = []
+    for place in _SCRATCH:
+        with contextlib.suppress(OSError):
+            for entry in os.listdir(place):
+                _remove(os.path.join(place, entry))
+        with contextlib.suppress(OSError):
+            left += [os.path.join(place, entry) for entry in os.listdir(place)]
+    return {"scrubbed": True, "left": left}
+
+
+def _wait_until_alone(seconds: float = 2.0) -> None:
+    """Until only the namespace's init (pid 1) and this process are left in /proc."""
+    mine = {"1", str(os.getpid())}
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not {entry for entry in os.listdir("/proc") if entry.isdigit()} - mine:
+            return
+        time.sleep(0.002)
+
+
+def _remove(path: str) -> None:
+    """Delete ``path`` and what is under it, making read-only directories writable
+    first (a program may chmod its files to stay)."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        with contextlib.suppress(OSError):
+            os.chmod(path, 0o700)
+        with contextlib.suppress(OSError):
+            for entry in os.listdir(path):
+                _remove(os.path.join(path, entry))
+        with contextlib.suppress(OSError):
+            os.rmdir(path)
+    else:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def _run_in(request: dict[str, Any], workdir: str) -> dict[str, Any]:

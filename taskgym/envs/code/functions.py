@@ -102,6 +102,7 @@ class FunctionTestsTask(RecordsTask):
     attempts: int = 1
     family: ClassVar[str] = "code"
     needs_sandbox: ClassVar[bool] = True
+    runs_only_in_zygote: ClassVar[bool] = True
 
     @property
     def multi_turn(self) -> bool:

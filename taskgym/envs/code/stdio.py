@@ -140,6 +140,7 @@ class StdioTestsTask(RecordsTask):
     tasks: str | None = None
     family: ClassVar[str] = "code"
     needs_sandbox: ClassVar[bool] = True
+    runs_only_in_zygote: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         records = load_stdio_tasks(self.tasks or BUNDLED_STDIO)
