@@ -123,3 +123,67 @@ def test_a_missing_interpreter_is_a_clear_sandbox_error(real_box: Sandbox) -> No
 
     with pytest.raises(SandboxError, match="the zygote did not start"):
         Zygote(real_box, python="no-such-python")
+
+
+# -- sessions: a program that talks with the host while it runs ---------------------------
+
+ECHO = (
+    "import json, os, struct\n"
+    "def read():\n"
+    "    head = os.read(0, 4)\n"
+    "    return json.loads(os.read(0, struct.unpack('>I', head)[0])) if head else None\n"
+    "def write(m):\n"
+    "    body = json.dumps(m).encode()\n"
+    "    os.write(1, struct.pack('>I', len(body)) + body)\n"
+    "while (m := read()) is not None:\n"
+    "    if m.get('do'):\n"
+    "        exec(m['do'])\n"
+    "    write(m)\n"
+)
+
+
+def soon(seconds: float = 5.0) -> float:
+    return time.monotonic() + seconds
+
+
+def test_a_session_carries_messages_both_ways(zygote: Zygote) -> None:
+    with zygote.session(ECHO) as session:
+        for value in (1, "two", [3]):
+            assert session.exchange({"v": value}, soon()) == ({"v": value}, "")
+        assert session.exchange({"v": 0}, None) == (None, "")  # sent without waiting
+        assert session.exchange(None, soon()) == ({"v": 0}, "")
+
+
+SESSION_ATTACKS = {
+    "a length of 4 GiB": "os.write(1, b'\\xff\\xff\\xff\\xff')",
+    "bytes that are not JSON": "os.write(1, b'\\x00\\x00\\x00\\x03abc')",
+    "a list, not a message": "os.write(1, b'\\x00\\x00\\x00\\x02[]')",
+    "killing the zygote": "import signal; os.kill(os.getppid(), signal.SIGKILL)",
+    "never answering": "import time; time.sleep(60)",
+    "exiting at once": "os._exit(0)",
+    "closing its pipes": "os.close(0); os.close(1)",
+}
+
+
+@pytest.mark.parametrize("attack", SESSION_ATTACKS)
+def test_a_session_program_cannot_break_the_zygote(zygote: Zygote, attack: str) -> None:
+    with zygote.session(ECHO) as session:
+        message, why = session.exchange({"do": SESSION_ATTACKS[attack]}, soon(1.0))
+        assert message is None or message == {"do": SESSION_ATTACKS[attack]}, message
+        if message is not None:  # it answered first: the next message shows the damage
+            message, why = session.exchange(None, soon(1.0))
+        assert message is None and why
+    assert zygote.run("print('still here')").execution.out == "still here\n"
+    with zygote.session(ECHO) as session:
+        assert session.exchange({"v": 1}, soon()) == ({"v": 1}, "")
+
+
+def test_a_caller_that_fails_inside_a_session_leaves_the_zygote_usable(zygote: Zygote) -> None:
+    def caller_with_a_bug() -> None:
+        with zygote.session(ECHO) as session:
+            session.exchange({"v": 1}, None)  # sent, never read: the zygote holds a reply
+            raise KeyError("the caller's own bug")
+
+    with pytest.raises(KeyError):
+        caller_with_a_bug()
+    assert zygote.run("print('in step')").execution.out == "in step\n"

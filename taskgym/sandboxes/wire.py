@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
+import select
 import struct
 import time
 from pathlib import Path
@@ -27,11 +27,19 @@ def write_message(fd: int, message: dict[str, Any]) -> None:
         data = data[os.write(fd, data) :]
 
 
-def read_message(fd: int, deadline: float | None = None) -> dict[str, Any] | None:
+def read_message(
+    fd: int, deadline: float | None = None, max_bytes: int | None = None
+) -> dict[str, Any] | None:
     """The next message on ``fd``; None when the stream ends. With a ``deadline`` the fd
-    must be non-blocking, and TimeoutError is raised when it passes."""
+    must be non-blocking, and TimeoutError is raised when it passes; a message longer
+    than ``max_bytes`` is a ValueError (read from a program that may lie about it)."""
     header = _read_exact(fd, 4, deadline)
-    body = None if header is None else _read_exact(fd, struct.unpack(">I", header)[0], deadline)
+    if header is None:
+        return None
+    size = struct.unpack(">I", header)[0]
+    if max_bytes is not None and size > max_bytes:
+        raise ValueError(f"a message of {size} bytes; at most {max_bytes} are read")
+    body = _read_exact(fd, size, deadline)
     if body is None:
         return None
     message: dict[str, Any] = json.loads(body)
@@ -40,27 +48,22 @@ def read_message(fd: int, deadline: float | None = None) -> dict[str, Any] | Non
 
 def _read_exact(fd: int, size: int, deadline: float | None) -> bytes | None:
     data = bytearray()
-    selector = None if deadline is None else selectors.DefaultSelector()
-    try:
-        if selector is not None:
-            selector.register(fd, selectors.EVENT_READ)
-        while len(data) < size:
-            if selector is not None and deadline is not None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError("no reply in time")
-                if not selector.select(timeout=remaining):
-                    continue
-            try:
-                chunk = os.read(fd, size - len(data))
-            except BlockingIOError:
-                continue
-            if not chunk:
-                return None
-            data += chunk
-    finally:
-        if selector is not None:
-            selector.close()
+    while len(data) < size:
+        try:
+            chunk = os.read(fd, size - len(data))
+        except BlockingIOError:  # only with a deadline: the fd is non-blocking then
+            remaining = float("inf") if deadline is None else deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("no reply in time") from None
+            # poll() on one fd: no epoll object made and closed for every message, and
+            # no limit on the fd's number as select() has.
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            poller.poll(None if deadline is None else max(remaining * 1000, 1))
+            continue
+        if not chunk:
+            return None
+        data += chunk
     return bytes(data)
 
 

@@ -24,7 +24,7 @@ import subprocess
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,7 @@ from taskgym.errors import SandboxClosedError, SandboxError
 from taskgym.sandboxes.base import ExecResult, Limits, Sandbox
 from taskgym.sandboxes.wire import compose_source, encode_message, read_message
 
-__all__ = ["ProgramResult", "Zygote", "scrub_for_next_episode", "zygote_for"]
+__all__ = ["ProgramResult", "Zygote", "ZygoteSession", "scrub_for_next_episode", "zygote_for"]
 
 _SERVER_SOURCE = compose_source("wire", "zygote_server")
 # The zygote itself runs for a long time: its own CPU clock must not run out. Each
@@ -121,6 +121,56 @@ class Zygote(Closing):
                 return ProgramResult(ExecResult(exit_code=-9, stderr=_LOST_NOTE), lost=True)
         return _result(reply)
 
+    @contextlib.contextmanager
+    def session(self, code: str, *, limits: Limits | None = None) -> Iterator[ZygoteSession]:
+        """Run Python ``code`` in a fresh child that talks with the caller while it runs:
+        it reads wire-framed messages on stdin and answers on stdout (its stderr is
+        dropped). The zygote serves nothing else until the block ends, which stops the
+        child (and, in bwrap, everything it left behind)."""
+        limits = limits if limits is not None else self._sandbox.limits
+        request = {"code": code, "limits": dataclasses.asdict(limits), "sweep": self._sweep}
+        with self._lock:
+            if self._closed:
+                raise SandboxClosedError("this zygote is closed")
+            session = ZygoteSession(self._proc)
+            try:
+                _send(self._proc, {"session": request})
+                opened = _receive(self._proc, time.monotonic() + _REPLY_MARGIN_SECONDS)
+            except (OSError, ValueError, EOFError, TimeoutError) as e:
+                self._replace()
+                raise SandboxError(f"the grader process was lost opening a session: {e!r}") from e
+            if opened != {"opened": True}:
+                self._replace()
+                raise SandboxError(f"the grader process said {opened!r} instead of opened")
+            try:
+                yield session
+            finally:
+                self._end(session)
+
+    def _end(self, session: ZygoteSession) -> None:
+        """Stop a session's program, or replace the zygote when that cannot be done
+        cleanly: it must never be left inside a session the caller has given up."""
+        if not session.lost:
+            try:
+                _send(self._proc, {"end": True})
+                if _receive(self._proc, time.monotonic() + _REPLY_MARGIN_SECONDS) == {
+                    "ended": True
+                }:
+                    return
+            except (OSError, ValueError, EOFError, TimeoutError):
+                pass
+        with contextlib.suppress(SandboxError):
+            self._replace()
+
+    def _replace(self) -> None:
+        """Start another zygote (a program killed or hung this one), unless its sandbox
+        is gone (SandboxClosedError then)."""
+        if self._sandbox.closed or self._sandbox.generation != self._generation:
+            self._closed = True
+            _stop(self._proc)
+            raise SandboxClosedError("this zygote's sandbox was reset or closed")
+        self._restart()
+
     def scrub(self) -> bool:
         """Make the sandbox as new for another episode while this zygote stays warm:
         every other process killed, the work directory, /tmp and /dev/shm emptied.
@@ -175,27 +225,62 @@ class Zygote(Closing):
         self._proc = self._start()
 
 
-_ZYGOTES: weakref.WeakKeyDictionary[Sandbox, Zygote] = weakref.WeakKeyDictionary()
+class ZygoteSession:
+    """The caller's end of :meth:`Zygote.session` (used inside its ``with`` block)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self._proc = proc
+        self.lost = False
+
+    def exchange(
+        self, message: dict[str, Any] | None, deadline: float | None
+    ) -> tuple[dict[str, Any] | None, str]:
+        """Send ``message`` to the program (if not None) and, with a ``deadline``, wait
+        for its next message: ``(message, "")`` or ``(None, why)``."""
+        if self.lost:
+            return None, "the grader process was lost"
+        wait = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        try:
+            _send(self._proc, {"send": message, "wait": wait})
+            reply = _receive(self._proc, time.monotonic() + (wait or 0) + _REPLY_MARGIN_SECONDS)
+        except (OSError, ValueError, EOFError, TimeoutError):
+            self.lost = True
+            return None, "the grader process was lost"
+        if deadline is None:
+            return None, ""
+        if reply.get("message") is None:
+            return None, str(reply.get("why", "no message"))
+        answer = reply["message"]
+        if not isinstance(answer, dict):
+            return None, "the program sent something that is not a message"
+        return answer, ""
+
+
+# A sandbox's zygotes by purpose: assert-style grading keeps the tests and the candidate
+# in zygotes of their own, so no process the candidate descends from ever held the tests.
+_ZYGOTES: weakref.WeakKeyDictionary[Sandbox, dict[str, Zygote]] = weakref.WeakKeyDictionary()
 _ZYGOTES_LOCK = threading.Lock()
 
 
-def zygote_for(sandbox: Sandbox) -> Zygote:
-    """The zygote of ``sandbox``, started on first use and again after the sandbox was
-    reset (which stops it): what tasks that grade programs call in ``check``."""
+def zygote_for(sandbox: Sandbox, purpose: str = "programs") -> Zygote:
+    """The zygote of ``sandbox`` for ``purpose``, started on first use and again after
+    the sandbox was reset (which stops it): what tasks that grade programs call in
+    ``check``."""
     with _ZYGOTES_LOCK:
-        zygote = _ZYGOTES.get(sandbox)
+        zygotes = _ZYGOTES.setdefault(sandbox, {})
+        zygote = zygotes.get(purpose)
         if zygote is None or not zygote.usable:
             zygote = Zygote(sandbox)
-            _ZYGOTES[sandbox] = zygote
+            zygotes[purpose] = zygote
         return zygote
 
 
 def scrub_for_next_episode(sandbox: Sandbox) -> bool:
-    """Whether ``sandbox`` was made as new for another episode by its running zygote
+    """Whether ``sandbox`` was made as new for another episode by its running zygotes
     (kept warm); False means the caller must reset it (see :meth:`Zygote.scrub`)."""
     with _ZYGOTES_LOCK:
-        zygote = _ZYGOTES.get(sandbox)
-    return zygote is not None and zygote.scrub()
+        zygotes = list(_ZYGOTES.get(sandbox, {}).values())
+    return bool(zygotes) and all(zygote.scrub() for zygote in zygotes)
 
 
 def _send(proc: subprocess.Popen[bytes], message: dict[str, Any]) -> None:

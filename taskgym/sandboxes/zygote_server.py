@@ -8,7 +8,8 @@ JSON object. Request: ``{"code", "stdin" (base64), "limits": {...}, "channel": b
 "sweep": bool}``.
 Reply: ``{"exit_code", "stdout", "stderr", "channel" (base64), "timed_out",
 "stdout_truncated", "stderr_truncated", "channel_truncated"}``. A ``{"scrub": true}``
-request instead empties the sandbox for the next episode (see ``_scrub``).
+request instead empties the sandbox for the next episode (see ``_scrub``), and a
+``{"session": ...}`` request runs a program that talks with the host (see ``_session``).
 
 The child: a fresh directory (removed afterwards), its own process group, rlimits, stdin
 from memory, stdout/stderr/channel to pipes the zygote reads with caps, every other
@@ -61,6 +62,9 @@ def main() -> None:
         if request.get("scrub"):
             write_message(control_out, _scrub())
             continue
+        if "session" in request:
+            write_message(control_out, _session(request["session"], control_in, control_out))
+            continue
         write_message(control_out, _run(request, (control_in, control_out)))
 
 
@@ -87,6 +91,84 @@ def _sweep() -> None:
     with contextlib.suppress(ChildProcessError):
         while os.waitpid(-1, os.WNOHANG)[0]:
             pass
+
+
+def _session(request: dict[str, Any], control_in: int, control_out: int) -> dict[str, Any]:
+    """Run one program that talks with the host while it runs: the program reads
+    messages on its stdin and answers on its stdout (the wire framing); the zygote
+    passes them on. After ``{"session": {"code", "limits", "sweep"}}`` and the reply
+    ``{"opened": true}``, each host request is ``{"send": message or null, "wait": s or
+    null}``: the message is written to the program, and with ``wait`` the program's next
+    message (at most ``limits["output_bytes"]``) comes back as ``{"message": ...}``, or
+    ``{"message": null, "why": ...}``. ``{"end": true}`` stops the program; the reply
+    to the session request itself comes then: ``{"ended": true}``."""
+    limits = request["limits"]
+    workdir = tempfile.mkdtemp(prefix="run-", dir=os.getcwd())
+    program = _compiled(request["code"])
+    child_stdin, to_child = os.pipe()  # os.pipe() is (read end, write end)
+    from_child, child_stdout = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child never returns
+        os.chdir(workdir)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        _child(program, child_stdin, {"stdout": child_stdout, "stderr": devnull}, limits)
+    for fd in (child_stdin, child_stdout):
+        os.close(fd)
+    os.set_blocking(from_child, False)
+    try:
+        write_message(control_out, {"opened": True})
+        while True:
+            step = read_message(control_in)
+            if step is None or step.get("end"):
+                break
+            write_message(control_out, _exchange(step, to_child, from_child, limits))
+    finally:
+        for fd in (to_child, from_child):
+            os.close(fd)
+        _reap(pid)
+        if request.get("sweep"):
+            _sweep()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return {"ended": True}
+
+
+_COMPILED: dict[str, Any] = {}
+
+
+def _compiled(code: str) -> Any:
+    """A session's program compiled once and kept: sessions run the caller's own
+    programs (the untrusted code arrives later, as messages), so compiling here is safe,
+    and it saves every child the compile. Source that does not compile is left for the
+    child to fail on, with the usual traceback."""
+    program = _COMPILED.get(code)
+    if program is None:
+        try:
+            program = compile(code, "main.py", "exec")
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return code
+        if len(_COMPILED) >= 16:
+            _COMPILED.clear()
+        _COMPILED[code] = program
+    return program
+
+
+def _exchange(
+    step: dict[str, Any], to_child: int, from_child: int, limits: dict[str, Any]
+) -> dict[str, Any]:
+    try:
+        if step.get("send") is not None:
+            write_message(to_child, step["send"])
+        if step.get("wait") is None:
+            return {"sent": True}
+        deadline = time.monotonic() + float(step["wait"])
+        message = read_message(from_child, deadline, max_bytes=int(limits["output_bytes"]))
+    except TimeoutError:
+        return {"message": None, "why": "it ran out of time"}
+    except (OSError, ValueError) as e:  # a closed pipe, a lying length, bad JSON
+        return {"message": None, "why": f"the program broke the protocol: {e}"}
+    if message is None:
+        return {"message": None, "why": "the program ended"}
+    return {"message": message}
 
 
 # What a program may write to in the bwrap sandbox: its work directory (the zygote's
@@ -245,7 +327,7 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def _child(code: str, stdin: int, writers: dict[str, int], limits: dict[str, Any]) -> None:
+def _child(code: Any, stdin: int, writers: dict[str, int], limits: dict[str, Any]) -> None:
     status = 1
     try:
         os.setpgid(0, 0)
@@ -290,13 +372,14 @@ def _lower(which: int, soft: int, hard: int | None = None) -> None:
     resource.setrlimit(which, (soft, hard))
 
 
-def _run_as_main(code: str) -> int:
+def _run_as_main(code: Any) -> int:
     """Run ``code`` like ``python3 main.py``: exit status from SystemExit, traceback
     and status 1 on an uncaught exception, atexit handlers run, streams flushed."""
     status = 0
     try:
         namespace = {"__name__": "__main__", "__builtins__": builtins, "__file__": "main.py"}
-        exec(compile(code, "main.py", "exec"), namespace)  # running it is the point
+        program = code if not isinstance(code, str) else compile(code, "main.py", "exec")
+        exec(program, namespace)  # running it is the point
     except SystemExit as e:
         status = _exit_status(e.code)
     except BaseException:

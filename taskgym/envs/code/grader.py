@@ -17,7 +17,7 @@ attacks on graders):
 
 Example:
     >>> from taskgym.sandboxes import make_sandbox
-    >>> from taskgym.sandboxes.zygote import Zygote
+    >>> from taskgym.sandboxes.zygote import Zygote, ZygoteSession, zygote_for
     >>> from taskgym.envs.code.grader import FunctionCase, grade_function
     >>> with make_sandbox("local") as box, Zygote(box) as zygote:
     ...     cases = [FunctionCase(args=[2, 3], expected=5)]
@@ -27,12 +27,8 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
-import signal
-import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,8 +38,8 @@ from typing import Any
 from taskgym.core import Verdict
 from taskgym.errors import SandboxError
 from taskgym.sandboxes.base import Limits, Sandbox
-from taskgym.sandboxes.wire import compose_source, encode_message, read_message
-from taskgym.sandboxes.zygote import Zygote
+from taskgym.sandboxes.wire import compose_source
+from taskgym.sandboxes.zygote import Zygote, ZygoteSession, zygote_for
 
 __all__ = [
     "FunctionCase",
@@ -263,70 +259,51 @@ def grade_assert_tests(
     seconds: float = 10.0,
 ) -> Verdict:
     """Run assert-style ``test`` code (``call`` starts it, after ``prelude``, the task's
-    own imports and helpers) against ``candidate``, in two processes of ``sandbox`` that
+    own imports and helpers) against ``candidate``, in two programs of ``sandbox`` that
     talk only through this one: the tests see plain values from the candidate, and the
-    candidate never holds the tests. One check: passed or not."""
+    candidate never holds the tests. One check: passed or not.
+
+    Each program is a child of a zygote of its own (``zygote_for(sandbox, "tests")`` and
+    ``"candidates"``): the candidates' zygote never receives test code, so nothing a
+    candidate inherits holds any; in bwrap the two are in different pid namespaces."""
     deadline = time.monotonic() + seconds
-    tests = sandbox.start_process(["python3", "-I", "-S", "-c", _TEST_RUNNER_SOURCE])
-    solution: subprocess.Popen[bytes] | None = None
-    try:
-        _send_to(
-            tests, {"prelude": prelude, "test": test, "entry_point": entry_point, "call": call}
-        )
-        if _receive_from(tests, deadline) != {"ready": True}:
-            raise SandboxError("the test process did not start")
-        solution = sandbox.start_process(["python3", "-I", "-S", "-c", _CANDIDATE_SOURCE])
-        _send_to(solution, {"prelude": prelude, "candidate": candidate, "entry_point": entry_point})
-        loaded = _receive_from(solution, deadline)
+    limits = sandbox.limits.replace(wall_seconds=seconds, cpu_seconds=max(1, math.ceil(seconds)))
+    testing = zygote_for(sandbox, "tests")
+    answering = zygote_for(sandbox, "candidates")
+    with (
+        testing.session(_TEST_RUNNER_SOURCE, limits=limits) as tests,
+        answering.session(_CANDIDATE_SOURCE, limits=limits) as solution,
+    ):
+        task = {"prelude": prelude, "test": test, "entry_point": entry_point, "call": call}
+        ready, why = tests.exchange(task, deadline)
+        if ready != {"ready": True}:
+            raise SandboxError(f"the test process did not start: {why or ready}")
+        code = {"prelude": prelude, "candidate": candidate, "entry_point": entry_point}
+        loaded, why = solution.exchange(code, deadline)
         if loaded is None or "setup_error" in loaded:
-            why = "the solution did not load" + (f": {loaded['setup_error']}" if loaded else "")
-            return Verdict(parsed=True, passed=0, total=1, details={"failure": why[:500]})
+            reason = loaded["setup_error"] if loaded else why
+            return _failed(f"the solution did not load: {reason}")
         return _relay(tests, solution, deadline)
-    except TimeoutError:
-        return Verdict(parsed=True, passed=0, total=1, details={"failure": "it ran out of time"})
-    finally:
-        for proc in (tests, solution):
-            if proc is not None:
-                _end(proc)
 
 
-def _relay(
-    tests: subprocess.Popen[bytes], solution: subprocess.Popen[bytes], deadline: float
-) -> Verdict:
+def _failed(why: str) -> Verdict:
+    return Verdict(parsed=True, passed=0, total=1, details={"failure": why[:500]})
+
+
+def _relay(tests: ZygoteSession, solution: ZygoteSession, deadline: float) -> Verdict:
+    """Carry the tests' calls to the candidate and its values back, until the tests say
+    how it went. Only the tests' own report counts; anything else is a failure."""
+    message, why = tests.exchange(None, deadline)
     while True:
-        message = _receive_from(tests, deadline)
         if message is None:
-            return Verdict(parsed=True, passed=0, total=1, details={"failure": "the tests died"})
+            return _failed(f"the tests did not finish: {why}")
         if message == {"passed": True}:
             return Verdict(parsed=True, passed=1, total=1)
         if "failed" in message:
-            failure = str(message["failed"])[:500]
-            return Verdict(parsed=True, passed=0, total=1, details={"failure": failure})
-        try:
-            _send_to(solution, {"args": message["call"]})
-            reply = _receive_from(solution, deadline)
-        except (OSError, ValueError):
-            reply = None
-        _send_to(tests, reply if reply is not None else {"e": "the candidate's process is gone"})
-
-
-def _send_to(proc: subprocess.Popen[bytes], message: dict[str, Any]) -> None:
-    assert proc.stdin is not None
-    proc.stdin.write(encode_message(message))
-    proc.stdin.flush()
-
-
-def _receive_from(proc: subprocess.Popen[bytes], deadline: float) -> dict[str, Any] | None:
-    assert proc.stdout is not None
-    os.set_blocking(proc.stdout.fileno(), False)
-    return read_message(proc.stdout.fileno(), deadline)
-
-
-def _end(proc: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    for pipe in (proc.stdin, proc.stdout, proc.stderr):
-        if pipe is not None:
-            with contextlib.suppress(OSError):
-                pipe.close()
-    proc.wait()
+            return _failed(str(message["failed"]))
+        if "call" not in message:
+            return _failed("the tests sent something unexpected")
+        reply, why = solution.exchange({"args": message["call"]}, deadline)
+        if reply is None:
+            reply = {"e": f"the candidate gave no value: {why}"}
+        message, why = tests.exchange(reply, deadline)

@@ -123,6 +123,7 @@ class MBPPTask(RecordsTask):
     seconds: float = 10.0
     family: ClassVar[str] = "code"
     needs_sandbox: ClassVar[bool] = True
+    runs_only_in_zygote: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         if not self.path:
