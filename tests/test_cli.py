@@ -149,6 +149,6 @@ def test_set_passes_options_to_the_envs(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(args) == 0
     assert json.loads(out.read_text())["task_id"] == "one"
     assert main(["run", "CodeTests-v0", "--set", "attempts=0"]) == 2
-    assert "attempts must be a positive int" in capsys.readouterr().err
+    assert "attempts must be an int >= 1" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["run", "--set", "no-equals-sign"])

@@ -139,6 +139,6 @@ def test_feedback_mode_ends_after_the_last_wrong_attempt(tmp_path: Path) -> None
     env.step("```python\ndef double(x):\n    return 0\n```")
     obs, reward, terminated, truncated, _ = env.step("```python\ndef double(x):\n    return 1\n```")
     assert "No attempts left" in obs and (reward, terminated, truncated) == (0.0, True, False)
-    with pytest.raises(ConfigError, match="attempts must be a positive int"):
+    with pytest.raises(ConfigError, match="attempts must be an int >= 1"):
         gym.make("taskgym/CodeTests-v0", attempts=0)
     env.close()

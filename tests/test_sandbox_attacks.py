@@ -40,6 +40,16 @@ def leaves_anything_behind(box: Sandbox) -> bool:
     return container.returncode == 0 or volume.returncode == 0
 
 
+def still_running_after(marker: str, seconds: float = 5.0) -> list[int]:
+    """processes_running(marker) once it is empty, or when ``seconds`` have passed:
+    processes in another session (bwrap's) die a moment after their parent, later on a
+    loaded machine."""
+    deadline = time.monotonic() + seconds
+    while (found := processes_running(marker)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
 def processes_running(marker: str) -> list[int]:
     """Host pids of live (not zombie) processes whose command line contains ``marker``:
     works whatever pid namespace the process is in."""

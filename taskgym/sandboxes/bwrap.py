@@ -13,6 +13,8 @@ Each command runs in new user, pid, network, mount, IPC, UTS and cgroup namespac
 - ``--new-session`` (without it a command could push keystrokes into the parent's
   terminal, CVE-2017-5226), ``--die-with-parent``, ``--clearenv``, and no further user
   namespaces (``--disable-userns``);
+- taskgym's own package hidden, where it lies under a system directory (its bundled
+  task files hold hidden tests), and any other path given in ``hide``;
 - a pid namespace whose init is bubblewrap: when the command exits, everything it
   started dies with the namespace, daemons that called ``setsid`` included.
 
@@ -30,6 +32,8 @@ import functools
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
+from pathlib import Path
 
 from taskgym.errors import SandboxUnavailableError
 from taskgym.sandboxes.base import ExecResult, Limits
@@ -56,6 +60,10 @@ class BwrapSandbox(LocalSandbox):
         disk_bytes, max_files: quota of the work directory (root only; by default
             512 MiB and 50,000 files when root, none otherwise).
         base_dir: where the work directory is created on the host.
+        hide: host paths under the system directories that commands must not see (each
+            becomes an empty directory or file inside). taskgym's own package is always
+            hidden: installed system-wide it lies under ``/usr``, with the bundled tasks'
+            hidden tests.
     """
 
     backend = "bwrap"
@@ -69,6 +77,7 @@ class BwrapSandbox(LocalSandbox):
         disk_bytes: int | None = None,
         max_files: int | None = None,
         base_dir: str | None = None,
+        hide: Sequence[str] = (),
     ) -> None:
         reason = bwrap_unavailable_reason()
         if reason is not None:
@@ -78,6 +87,9 @@ class BwrapSandbox(LocalSandbox):
             max_files = DEFAULT_MAX_FILES if max_files is None else max_files
         self.network = network
         self.tmp_bytes = int(tmp_bytes)
+        # taskgym itself is hidden too: installed system-wide it sits under /usr, and its
+        # bundled task files hold the hidden tests.
+        self.hidden = _paths_to_hide([*hide, str(Path(__file__).resolve().parents[1])])
         self._bwrap = _bwrap_path()
         super().__init__(limits, base_dir=base_dir, disk_bytes=disk_bytes, max_files=max_files)
         self.inside_workdir = INSIDE_WORKDIR
@@ -85,7 +97,7 @@ class BwrapSandbox(LocalSandbox):
 
     def _wrap(self, argv: list[str], env: dict[str, str]) -> list[str]:
         args = _bwrap_args(self._bwrap, self.workdir, env, self.network, self.tmp_bytes)
-        return [*args, "--", *argv]
+        return [*args, *self.hidden, "--", *argv]
 
     def _run(
         self, argv: list[str], stdin: bytes, limits: Limits, env: dict[str, str]
@@ -96,6 +108,20 @@ class BwrapSandbox(LocalSandbox):
         if result.exit_code == 1 and result.stderr.startswith(b"bwrap: execvp "):
             return dataclasses.replace(result, exit_code=127)
         return result
+
+
+def _paths_to_hide(paths: Sequence[str]) -> list[str]:
+    """bwrap arguments that cover each path the sandbox would otherwise see (it lies
+    under a bound system directory) with something empty and read-only."""
+    args: list[str] = []
+    for path in map(os.path.realpath, paths):
+        if not any(path == d or path.startswith(d + "/") for d in _SYSTEM_DIRS):
+            continue  # not bound into the sandbox: nothing to hide
+        if os.path.isdir(path):
+            args += ["--tmpfs", path, "--remount-ro", path]
+        elif os.path.exists(path):
+            args += ["--ro-bind", "/dev/null", path]
+    return args
 
 
 def _bwrap_path() -> str:

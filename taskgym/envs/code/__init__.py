@@ -31,6 +31,14 @@ register_task(
     "0.1 less reward for each extra attempt of a solved task.",
 )
 register_task(
+    "CodeTestsTools",
+    "taskgym.envs.code.functions:FunctionTestsTask",
+    family="code",
+    runs=4,
+    description="Function tasks in tool mode: up to four runs of the agent's own code in the "
+    "sandbox (<run>code</run>) before it submits.",
+)
+register_task(
     "HumanEval",
     "taskgym.envs.code.humaneval:HumanEvalTask",
     family="code",

@@ -17,6 +17,7 @@ answer without one is a format failure in the verdict, not an error.
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ from taskgym.envs.code.grader import FunctionCase, grade_function
 from taskgym.envs.code.records import FieldTypes, RecordsTask, check_fields, read_records
 from taskgym.envs.math.arithmetic import extract_code
 from taskgym.errors import ConfigError
-from taskgym.sandboxes import Limits, Sandbox
+from taskgym.sandboxes import ExecResult, Limits, Sandbox
 from taskgym.sandboxes.zygote import zygote_for
 
 __all__ = ["BUNDLED_FUNCTIONS", "FunctionRecord", "FunctionTestsTask", "load_function_tasks"]
@@ -96,46 +97,67 @@ class FunctionTestsTask(RecordsTask):
         attempts: how many answers the agent may give. After a wrong one it is told which
             visible examples failed (with what its function returned) and how many hidden
             tests failed, never which.
+        runs: tool mode: how many times the agent may run code of its own in the sandbox
+            (an action ``<run>code</run>``) before it submits; each run is a fresh Python
+            process whose exit code, stdout and stderr come back. The first action that is
+            not a run is the submission. Not with ``attempts``.
     """
 
     tasks: str | None = None
     attempts: int = 1
+    runs: int = 0
     family: ClassVar[str] = "code"
     needs_sandbox: ClassVar[bool] = True
     runs_only_in_zygote: ClassVar[bool] = True
 
     @property
     def multi_turn(self) -> bool:
-        return self.attempts > 1
+        return self.attempts > 1 or self.runs > 0
 
     @property
     def default_max_turns(self) -> int:
-        return self.attempts
+        return self.runs + 1 if self.runs else self.attempts
 
     def __post_init__(self) -> None:
-        if (
-            isinstance(self.attempts, bool)
-            or not isinstance(self.attempts, int)
-            or self.attempts < 1
-        ):
-            raise ValueError(f"attempts must be a positive int, got {self.attempts!r}")
+        for name, least in (("attempts", 1), ("runs", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
+        if self.runs and self.attempts > 1:
+            raise ValueError("runs (tool mode) and attempts (feedback mode) do not combine")
         records = load_function_tasks(self.tasks or BUNDLED_FUNCTIONS)
         self._keep({r.id: r for r in records})
 
     def _problem_for(self, record: FunctionRecord) -> Problem:
+        submission = f"```python\n{record.solution.rstrip()}\n```"
+        if not self.runs:
+            return Problem(id=record.id, prompt=_prompt(record), solution=(submission,))
+        # The reference tries itself on the first example before it submits.
+        trial = record.solution.rstrip()
+        if record.examples:
+            args = ", ".join(repr(a) for a in record.examples[0].args)
+            trial += f"\nprint({record.entry_point}({args}))"
         return Problem(
             id=record.id,
-            prompt=_prompt(record),
-            solution=(f"```python\n{record.solution.rstrip()}\n```",),
+            prompt=_prompt(record, runs=self.runs),
+            solution=(f"<run>\n{trial}\n</run>", submission),
         )
 
     def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
-        return self._grade(self._records_by_id[problem.id], transcript[-1].action, sandbox)
+        record = self._records_by_id[problem.id]
+        submission = transcript[-1].action
+        if self.runs and _run_code(submission) is not None:
+            return Verdict.unparsed(
+                "the turns ran out before a submission", total=len(record.tests)
+            )
+        return self._grade(record, submission, sandbox)
 
     def interact(
         self, problem: Problem, transcript: Sequence[Turn], action: str, sandbox: Sandbox
     ) -> Reply:
         record = self._records_by_id[problem.id]
+        if self.runs:
+            return self._tool_turn(record, transcript, action, sandbox)
         hidden = self._grade(record, action, sandbox)
         if hidden.solved:
             return Reply("All tests passed.", done=True)
@@ -144,6 +166,22 @@ class FunctionTestsTask(RecordsTask):
         if left <= 0:
             return Reply(f"{feedback}\nNo attempts left.", done=True)
         return Reply(f"{feedback}\n{left} attempt(s) left; answer again.")
+
+    def _tool_turn(
+        self, record: FunctionRecord, transcript: Sequence[Turn], action: str, sandbox: Sandbox
+    ) -> Reply:
+        """Tool mode: run the agent's code and show what it did, or take the submission."""
+        code = _run_code(action)
+        if code is None:
+            return Reply("Submitted.", done=True)
+        used = sum(_run_code(turn.action) is not None for turn in transcript)
+        if used >= self.runs:
+            return Reply(f"No runs left (you had {self.runs}); submit your function now.")
+        seconds = record.wall_seconds
+        limits = Limits(wall_seconds=seconds, cpu_seconds=max(1, int(seconds)))
+        result = zygote_for(sandbox).run(code, limits=limits).execution
+        left = self.runs - used - 1
+        return Reply(f"{_describe_run(result)}\n[{left} run(s) left]")
 
     def _grade(
         self, record: FunctionRecord, answer: str, sandbox: Sandbox, *, visible: bool = False
@@ -180,13 +218,52 @@ class FunctionTestsTask(RecordsTask):
         return "\n".join(lines)
 
 
-def _prompt(record: FunctionRecord) -> str:
+_RUN_OUTPUT_CHARS = 2000
+
+
+def _run_code(action: str) -> str | None:
+    """The code of a ``<run>...</run>`` action (a fence inside is allowed), else None."""
+    start = action.find("<run>")
+    if start == -1:
+        return None
+    end = action.find("</run>", start)
+    body = action[start + len("<run>") : end if end != -1 else len(action)]
+    return extract_code(body) if "```" in body else body
+
+
+def _describe_run(result: ExecResult) -> str:
+    """What the agent sees of its run: exit code, then stdout and stderr, each cut in
+    the middle when long."""
+
+    def cut(text: str) -> str:
+        if len(text) <= _RUN_OUTPUT_CHARS:
+            return text
+        half = _RUN_OUTPUT_CHARS // 2
+        return f"{text[:half]}\n[... {len(text) - 2 * half} characters cut ...]\n{text[-half:]}"
+
+    code = result.exit_code
+    if result.timed_out or code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
+        status = "timed out (the run's time limit stopped it)"
+    elif code < 0:
+        status = f"killed by signal {-code} ({signal.strsignal(-code) or 'unknown'})"
+    else:
+        status = f"exit code {code}"
+    return f"{status}\n--- stdout ---\n{cut(result.out)}\n--- stderr ---\n{cut(result.err)}"
+
+
+def _prompt(record: FunctionRecord, runs: int = 0) -> str:
     parts = [record.prompt.rstrip()]
     if record.examples:
         parts.append("Examples:")
         for case in record.examples:
             call = ", ".join(json.dumps(a) for a in case.args)
             parts.append(f"    {record.entry_point}({call}) == {json.dumps(case.expected)}")
+    if runs:
+        parts.append(
+            f"Before you answer you may run Python code up to {runs} time(s): reply with "
+            "<run>your code</run> and you will see its exit code, stdout and stderr. Each run "
+            "is a fresh process. Any reply without <run> is your final answer."
+        )
     parts.append(
         f"Answer with the function `{record.entry_point}` in one ```python code block. "
         "Hidden tests will call it."
