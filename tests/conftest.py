@@ -3,12 +3,13 @@ named in TASKGYM_REQUIRE_BACKENDS (CI sets it), whose absence fails the run inst
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 
 import pytest
 
-from taskgym.sandboxes import Sandbox, make_sandbox, unavailable_reason
+from taskgym.sandboxes import Sandbox, make_sandbox, resolve_sandbox_name, unavailable_reason
 
 REAL_BACKENDS = ("local", "bwrap", "docker")
 REQUIRED_BACKENDS = {
@@ -23,6 +24,30 @@ def require_backend(name: str) -> None:
     if name in REQUIRED_BACKENDS:
         pytest.fail(f"the {name} sandbox is required here but unavailable: {reason}")
     pytest.skip(f"the {name} sandbox is unavailable: {reason}")
+
+
+@functools.cache
+def _pytest_missing_in(backend: str) -> str | None:
+    with make_sandbox(backend) as box:
+        result = box.run(["python3", "-c", "import pytest"])
+    return None if result.ok else result.err.strip().splitlines()[-1:][0]
+
+
+def require_pytest_in(name: str = "auto") -> None:
+    """Project tasks run pytest inside the sandbox: skip (or, where the backend is
+    required, fail) when the backend's python3 cannot import it."""
+    backend = resolve_sandbox_name(name)
+    require_backend(backend)
+    reason = _pytest_missing_in(backend)
+    if reason is None:
+        return
+    message = (
+        f"the {backend} sandbox's python3 has no pytest ({reason}); project tasks need it: "
+        "apt-get install python3-pytest, or taskgym images build for docker"
+    )
+    if backend in REQUIRED_BACKENDS:
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @pytest.fixture(params=REAL_BACKENDS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import subprocess
@@ -10,7 +11,9 @@ from pathlib import Path
 import pytest
 
 import taskgym
+from taskgym import cli
 from taskgym.cli import main
+from taskgym.errors import SandboxUnavailableError
 from tests.helpers import registered
 
 
@@ -152,3 +155,21 @@ def test_set_passes_options_to_the_envs(tmp_path: Path, capsys: pytest.CaptureFi
     assert "attempts must be an int >= 1" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["run", "--set", "no-equals-sign"])
+
+
+def test_an_env_whose_sandbox_cannot_run_here_is_skipped_unless_named(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`taskgym run` of everything notes and skips an env whose sandbox lacks a part
+    (bubblewrap, pytest inside it); naming the env raises the error instead."""
+
+    def episodes():  # type: ignore[no-untyped-def]
+        raise SandboxUnavailableError("no pytest in the sandbox: apt-get install python3-pytest")
+        yield
+
+    everything = argparse.Namespace(env_ids=[])
+    assert list(cli._unless_unavailable(everything, "taskgym/X-v0", episodes())) == []
+    assert "skipped taskgym/X-v0: no pytest" in capsys.readouterr().err
+    named = argparse.Namespace(env_ids=["X-v0"])
+    with pytest.raises(SandboxUnavailableError):
+        list(cli._unless_unavailable(named, "taskgym/X-v0", episodes()))

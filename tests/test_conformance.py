@@ -14,6 +14,7 @@ import taskgym
 from taskgym import ConformanceError, Problem, Turn, Verdict
 from taskgym.sandboxes import Sandbox
 from taskgym.testing import check_task
+from tests.conftest import require_pytest_in
 from tests.helpers import EchoTask, FileTask, registered
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -30,6 +31,8 @@ def test_registered_env_conforms(env_id: str) -> None:
     for value in make_kwargs.values():
         if not Path(value).exists():
             pytest.skip(f"{env_id} needs {value}, which is absent (../shared/data is not here)")
+    if env_id == "taskgym/CodeProject-v0":
+        require_pytest_in("auto")
     check_task(env_id, seeds=3, **make_kwargs)
 
 

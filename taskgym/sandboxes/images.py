@@ -4,7 +4,11 @@
 3 and bash included) and imports it with ``docker import``; ``build_image`` builds a
 Dockerfile kept in ``taskgym/sandboxes/images/<name>/`` ``FROM`` it. Both are what
 ``taskgym images build`` runs. Users with a registry can build the same Dockerfiles with
-``--build-arg BASE=python:3.11-slim``.
+``--build-arg BASE=python:3.11-slim`` (plus pytest, for project tasks).
+
+The base image's tag names what it holds (``-pytest``: Debian's python3-pytest, which
+project tasks need); an image built FROM a base carries the base's id in a label and is
+rebuilt when the base changes, so that an old image on a machine is never used by mistake.
 """
 
 from __future__ import annotations
@@ -27,17 +31,27 @@ __all__ = [
     "image_exists",
 ]
 
-BASE_IMAGE = "taskgym/base:bookworm"
+BASE_IMAGE = "taskgym/base:bookworm-pytest"
+_BASE_LABEL = "org.taskgym.base-id"
 SANDBOX_IMAGE = "taskgym/sandbox:latest"
 IMAGES_DIR = Path(__file__).with_name("images")
 _DEFAULT_MIRROR = "http://deb.debian.org/debian"
 
 
 def image_exists(tag: str) -> bool:
+    return _inspect(tag, "{{.Id}}") is not None
+
+
+def _inspect(tag: str, template: str) -> str | None:
+    """One field of an image (a Go template of ``docker image inspect``); None if the
+    image does not exist."""
     result = subprocess.run(
-        [docker_command(), "image", "inspect", tag], capture_output=True, check=False, timeout=60
+        [docker_command(), "image", "inspect", "--format", template, tag],
+        capture_output=True,
+        check=False,
+        timeout=60,
     )
-    return result.returncode == 0
+    return result.stdout.decode().strip() if result.returncode == 0 else None
 
 
 def build_base_image(
@@ -47,7 +61,7 @@ def build_base_image(
     mirror: str | None = None,
     force: bool = False,
 ) -> str:
-    """Make ``tag`` from a debootstrap'd Debian (minbase, plus python3 and bash).
+    """Make ``tag`` from a debootstrap'd Debian (minbase, plus python3, pytest and bash).
 
     Needs root, ``debootstrap`` and a running Docker engine; takes a few minutes and
     reaches only the Debian mirror (the one apt uses here, by default). Returns ``tag``.
@@ -62,7 +76,7 @@ def build_base_image(
             [
                 debootstrap,
                 "--variant=minbase",
-                "--include=python3,bash",
+                "--include=python3,python3-pytest,bash",
                 suite,
                 root,
                 mirror or _apt_mirror(),
@@ -86,9 +100,12 @@ def build_base_image(
 def build_image(
     name: str = "sandbox", *, tag: str | None = None, base: str = BASE_IMAGE, force: bool = False
 ) -> str:
-    """Build the Dockerfile in ``images/<name>/`` ``FROM base``; returns the tag."""
+    """Build the Dockerfile in ``images/<name>/`` ``FROM base``; returns the tag. An
+    image already built from this very base is kept unless ``force``."""
     tag = tag or f"taskgym/{name}:latest"
-    if image_exists(tag) and not force:
+    base_id = _inspect(base, "{{.Id}}") or base  # a registry's base: its name
+    built_from = _inspect(tag, '{{index .Config.Labels "' + _BASE_LABEL + '"}}')
+    if built_from == base_id and not force:
         return tag
     context = IMAGES_DIR / name
     if not (context / "Dockerfile").is_file():
@@ -102,6 +119,8 @@ def build_image(
             "none",
             "--build-arg",
             f"BASE={base}",
+            "--label",
+            f"{_BASE_LABEL}={base_id}",
             "-t",
             tag,
             ".",

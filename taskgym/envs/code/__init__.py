@@ -39,6 +39,13 @@ register_task(
     "sandbox (<run>code</run>) before it submits.",
 )
 register_task(
+    "CodeProject",
+    "taskgym.envs.code.project:ProjectTestsTask",
+    family="code",
+    description="Edit a small project over several turns (write, read, run, submit); its "
+    "hidden pytest suite grades the files left (path=DIR).",
+)
+register_task(
     "HumanEval",
     "taskgym.envs.code.humaneval:HumanEvalTask",
     family="code",

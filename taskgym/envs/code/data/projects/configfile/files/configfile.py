@@ -1,0 +1,6 @@
+class ParseError(ValueError):
+    pass
+
+
+def parse(text):
+    raise NotImplementedError

@@ -1,0 +1,476 @@
+"""Project tasks: the agent edits a small project over several turns; a hidden pytest
+suite grades the files it leaves.
+
+A task is one directory (documented in ``docs/code-tasks.md``)::
+
+    inventory/
+      task.json    {"id": "inventory", "prompt": "...",                       required
+                    "modules": ["inventory"],  the project's importable names (default:
+                                               its top-level .py files and packages)
+                    "max_turns": 12, "test_seconds": 60, "call_seconds": 10,
+                    "run_seconds": 10}
+      files/       the starting project: written to the work directory, shown in the prompt
+      tests/       the hidden pytest suite (test_*.py, conftest.py, helpers); never shown
+      solution/    files that, written over files/, pass every hidden test (the oracle)
+
+``ProjectTestsTask(path=...)`` takes a task directory or a directory of them.
+
+Each turn the agent writes files, reads files, runs shell commands or submits (see
+:data:`ACTIONS`); when it submits or its turns run out, :func:`grade_project` runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from taskgym.core import Problem, Reply, Turn, Verdict
+from taskgym.envs.code.records import RecordsTask
+from taskgym.errors import CheckerError, ConfigError, SandboxError, SandboxUnavailableError
+from taskgym.sandboxes import Limits, Sandbox
+from taskgym.sandboxes.wire import compose_source
+from taskgym.sandboxes.zygote import ZygoteSession, zygote_for
+
+__all__ = [
+    "ACTIONS",
+    "BUNDLED_PROJECTS",
+    "ProjectRecord",
+    "ProjectTestsTask",
+    "grade_project",
+    "load_project_tasks",
+]
+
+BUNDLED_PROJECTS = str(Path(__file__).with_name("data") / "projects")
+_MAX_FILES = 200
+_MAX_FILE_BYTES = 1 << 20
+_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "id": str,
+    "prompt": str,
+    "modules": list,
+    "max_turns": int,
+    "test_seconds": (int, float),
+    "call_seconds": (int, float),
+    "run_seconds": (int, float),
+}
+# Names a project may not take: the tests process imports them for itself.
+_RESERVED = {"pytest", "_pytest", "pluggy", "iniconfig", "py", "packaging", "taskgym"}
+
+
+@dataclass(frozen=True)
+class ProjectRecord:
+    """One project task, as read from its directory."""
+
+    id: str
+    prompt: str
+    files: dict[str, str]
+    tests: dict[str, str]
+    solution: dict[str, str]
+    modules: tuple[str, ...]
+    max_turns: int = 12
+    test_seconds: float = 60.0
+    call_seconds: float = 10.0
+    run_seconds: float = 10.0
+    source: str = field(default="", compare=False)
+
+
+def load_project_tasks(path: str | Path) -> list[ProjectRecord]:
+    """Read a task directory, or every task directory in ``path`` (sorted by name).
+    ConfigError names the directory and what is wrong with it."""
+    root = Path(path)
+    if (root / "task.json").is_file():
+        return [_load_one(root)]
+    if not root.is_dir():
+        raise ConfigError(f"{root} is not a directory of project tasks")
+    records = [_load_one(d) for d in sorted(root.iterdir()) if (d / "task.json").is_file()]
+    if not records:
+        raise ConfigError(f"{root} holds no project task (a directory with a task.json)")
+    seen: dict[str, str] = {}
+    for record in records:
+        if record.id in seen:
+            raise ConfigError(f"{record.source}: the id {record.id!r} is also {seen[record.id]}'s")
+        seen[record.id] = record.source
+    return records
+
+
+def _load_one(directory: Path) -> ProjectRecord:
+    where = str(directory)
+    raw = _read_manifest(directory / "task.json")
+    files = _read_tree(directory / "files", where)
+    tests = _read_tree(directory / "tests", where)
+    solution = _read_tree(directory / "solution", where)
+    if not any(Path(p).name.startswith("test_") for p in tests):
+        raise ConfigError(f"{where}/tests holds no test_*.py file: a project needs hidden tests")
+    if not solution:
+        raise ConfigError(f"{where}/solution is empty: a project needs a reference solution")
+    modules = tuple(raw.get("modules") or _top_level_modules({**files, **solution}))
+    for module in modules:
+        if not isinstance(module, str) or not module.isidentifier():
+            raise ConfigError(f"{where}/task.json: module {module!r} is not a Python name")
+        if module in _RESERVED or module in sys.stdlib_module_names:
+            raise ConfigError(
+                f"{where}: the project's module {module!r} has the name of a module the "
+                "tests need (the standard library's or pytest's); rename it"
+            )
+    if not modules:
+        raise ConfigError(f"{where}: the project has no Python module for the tests to import")
+    numbers = {k: raw[k] for k in _NUMBERS if k in raw}
+    return ProjectRecord(
+        id=raw["id"], prompt=raw["prompt"], files=files, tests=tests, solution=solution,
+        modules=modules, **numbers, source=where,
+    )  # fmt: skip
+
+
+_NUMBERS = ("max_turns", "test_seconds", "call_seconds", "run_seconds")
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{path} cannot be read as JSON: {e}") from e
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path} must hold a JSON object")
+    unknown = sorted(set(raw) - set(_FIELDS))
+    if unknown:
+        raise ConfigError(f"{path}: unknown field(s) {unknown}; known: {list(_FIELDS)}")
+    for name, kind in _FIELDS.items():
+        if name in raw and (isinstance(raw[name], bool) or not isinstance(raw[name], kind)):
+            raise ConfigError(f"{path}: {name!r} has the wrong type")
+    for name in ("id", "prompt"):
+        if not raw.get(name):
+            raise ConfigError(f"{path}: {name!r} is missing or empty")
+    for name in _NUMBERS:
+        if name in raw and raw[name] <= 0:
+            raise ConfigError(f"{path}: {name!r} must be positive")
+    return raw
+
+
+def _read_tree(directory: Path, where: str) -> dict[str, str]:
+    if not directory.is_dir():
+        if directory.name == "files":
+            return {}
+        raise ConfigError(f"{where}: the directory {directory.name}/ is missing")
+    files: dict[str, str] = {}
+    for path in sorted(directory.rglob("*")):
+        if not path.is_file() or "__pycache__" in path.parts or path.suffix == ".pyc":
+            continue
+        relative = path.relative_to(directory).as_posix()
+        if len(files) >= _MAX_FILES or path.stat().st_size > _MAX_FILE_BYTES:
+            raise ConfigError(f"{where}: {directory.name}/ is too big (200 files of 1 MiB at most)")
+        try:
+            files[relative] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{where}: {directory.name}/{relative} is not UTF-8 text: {e}") from e
+    return files
+
+
+def _top_level_modules(files: dict[str, str]) -> list[str]:
+    names = set()
+    for relative in files:
+        parts = relative.split("/")
+        if len(parts) == 1 and parts[0].endswith(".py"):
+            names.add(parts[0][:-3])
+        elif len(parts) == 2 and parts[1] == "__init__.py":
+            names.add(parts[0])
+    return sorted(n for n in names if n.isidentifier() and not n.startswith("test"))
+
+
+# -- the episode ---------------------------------------------------------------------
+
+ACTIONS = """\
+Each turn, answer with one or more of these blocks (they run in order):
+<write path="relative/path.py">
+the whole new content of the file
+</write>
+<read path="relative/path"/>
+<run>a shell command, run in the project's directory (python3 -m pytest works there)</run>
+<submit/>  (last: ends the episode, and the hidden tests grade the project)"""
+
+_BLOCK = re.compile(
+    r'<write path="(?P<write>[^"]*)">\n?(?P<content>.*?)</write>'
+    r'|<read path="(?P<read>[^"]*)"\s*/>'
+    r"|<run>(?P<run>.*?)</run>"
+    r"|(?P<submit><submit\s*/>)",
+    re.DOTALL,
+)
+_SHOWN_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class ProjectTestsTask(RecordsTask):
+    """Edit a project until its hidden pytest suite passes (multi-turn).
+
+    Args:
+        path: a project task directory, or a directory of them; default: the bundled ones.
+    """
+
+    path: str | None = None
+    family: ClassVar[str] = "code"
+    needs_sandbox: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        records = load_project_tasks(self.path or BUNDLED_PROJECTS)
+        self._keep({r.id: r for r in records})
+
+    @property
+    def multi_turn(self) -> bool:
+        return True
+
+    @property
+    def default_max_turns(self) -> int:
+        return max(int(r.max_turns) for r in self._records_by_id.values())
+
+    def _problem_for(self, record: ProjectRecord) -> Problem:
+        writes = "".join(
+            f'<write path="{path}">\n{text}</write>\n' for path, text in record.solution.items()
+        )
+        return Problem(id=record.id, prompt=_prompt(record), solution=(writes + "<submit/>",))
+
+    def setup(self, problem: Problem, sandbox: Sandbox) -> None:
+        for path, text in self._records_by_id[problem.id].files.items():
+            sandbox.write_file(path, text)
+
+    def interact(
+        self, problem: Problem, transcript: Sequence[Turn], action: str, sandbox: Sandbox
+    ) -> Reply:
+        record: ProjectRecord = self._records_by_id[problem.id]
+        shown: list[str] = []
+        for block in _BLOCK.finditer(action):
+            if block["submit"] is not None:
+                return Reply("\n\n".join([*shown, "Submitted."]), done=True)
+            shown.append(_perform(block, sandbox, record))
+        if not shown:
+            shown.append("No action found.\n" + ACTIONS)
+        left = record.max_turns - len(transcript) - 1
+        if left <= 0:  # the task's own limit (the env's may end the episode earlier)
+            return Reply("\n\n".join([*shown, "No turns left: the project is graded."]), True)
+        shown.append(f"[{left} turn(s) left]")
+        return Reply("\n\n".join(shown))
+
+    def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
+        return grade_project(sandbox, self._records_by_id[problem.id])
+
+
+def _perform(block: re.Match[str], sandbox: Sandbox, record: ProjectRecord) -> str:
+    if block["write"] is not None:
+        path = block["write"]
+        try:
+            sandbox.write_file(path, block["content"])
+        except (ValueError, OSError) as e:
+            return f"write {path}: failed ({e})"
+        return f"write {path}: done"
+    if block["read"] is not None:
+        path = block["read"]
+        try:
+            data = sandbox.read_file(path, max_bytes=_SHOWN_CHARS * 4)
+        except (ValueError, OSError) as e:
+            return f"read {path}: failed ({e})"
+        return f"read {path}:\n{_cut(data.decode('utf-8', errors='replace'))}"
+    result = sandbox.run(block["run"], timeout=record.run_seconds)
+    if result.timed_out:
+        status = f"timed out after {record.run_seconds:g} s"
+    else:
+        status = f"exit code {result.exit_code}"
+    return f"run: {status}\n{_cut(result.out + result.err)}"
+
+
+def _cut(text: str) -> str:
+    if len(text) <= _SHOWN_CHARS:
+        return text
+    half = _SHOWN_CHARS // 2
+    return f"{text[:half]}\n[... {len(text) - 2 * half} characters cut ...]\n{text[-half:]}"
+
+
+def _prompt(record: ProjectRecord) -> str:
+    parts = [record.prompt.rstrip(), "The project's files (in the working directory):"]
+    parts += [f"--- {path} ---\n{text.rstrip()}" for path, text in record.files.items()]
+    if not record.files:
+        parts.append("(none yet)")
+    parts.append(
+        f"{ACTIONS}\n\nYou have {record.max_turns} turns; when they run out, the files as "
+        "they are then are graded."
+    )
+    return "\n\n".join(parts)
+
+
+# -- grading -------------------------------------------------------------------------
+
+
+def _program(entry: str) -> str:
+    here = Path(__file__).parent
+    modules = (
+        here.parent.parent / "sandboxes" / "wire.py",
+        here / "harness.py",
+        here / "assert_tests.py",
+        here / "project_inside.py",
+    )
+    return compose_source(*modules) + f"\n{entry}()\n"
+
+
+_TESTS_SOURCE = _program("run_project_tests")
+_CANDIDATE_SOURCE = _program("serve_project")
+# Lists the work directory's regular files (no links), so grading can carry them over.
+_LIST_FILES = """
+import json, os
+found = []
+for top, dirs, files in os.walk("."):
+    dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+    for name in sorted(files):
+        path = os.path.join(top, name)[2:]
+        if os.path.isfile(path) and not os.path.islink(path) and not name.endswith(".pyc"):
+            found.append(path)
+print(json.dumps(found[:LIMIT]))
+""".replace("LIMIT", str(_MAX_FILES * 2))
+
+
+def grade_project(sandbox: Sandbox, record: ProjectRecord) -> Verdict:
+    """Run ``record``'s hidden tests against the files the agent left in ``sandbox``.
+
+    The agent's regular files are read out, the sandbox is reset (everything the agent
+    started is stopped: nothing of it runs while the tests are graded) and the files are
+    put back. Then the tests process collects the tests and deletes them before any
+    candidate code starts, and every call into the project goes through the host (see
+    :mod:`.project_inside`). One check per collected test; a test without a report (the
+    time ran out, the tests process died) failed."""
+    files = _carry_over(sandbox)
+    limits = sandbox.limits.replace(
+        wall_seconds=record.test_seconds + 5, cpu_seconds=math.ceil(record.test_seconds) + 5
+    )
+    deadline = time.monotonic() + record.test_seconds
+    with zygote_for(sandbox, "project-tests").session(_TESTS_SOURCE, limits=limits) as tests:
+        request = {"tests": record.tests, "modules": list(record.modules)}
+        collected, why = tests.exchange(request, deadline)
+        ids = _collected(record, collected, why)
+        with _Candidate(sandbox, record, limits) as candidate:
+            results, problem = _relay(tests, candidate, set(ids), deadline)
+    failures = [
+        {"test": test, "why": results.get(test, (False, "no result"))[1][-1000:]}
+        for test in ids
+        if not results.get(test, (False, ""))[0]
+    ]
+    passed = len(ids) - len(failures)
+    details: dict[str, Any] = {"failures": failures[:20], "files": len(files)}
+    if problem:
+        details["problem"] = problem
+    return Verdict(parsed=True, passed=passed, total=len(ids), details=details)
+
+
+def _carry_over(sandbox: Sandbox) -> list[str]:
+    listing = sandbox.run(["python3", "-I", "-S", "-c", _LIST_FILES], timeout=30)
+    try:
+        paths = json.loads(listing.out) if listing.ok else []
+    except ValueError:
+        paths = []
+    files: dict[str, bytes] = {}
+    total = 0
+    for path in paths if isinstance(paths, list) else []:
+        if not isinstance(path, str) or total > 64 * _MAX_FILE_BYTES:
+            continue
+        try:
+            files[path] = sandbox.read_file(path, max_bytes=_MAX_FILE_BYTES * 4)
+        except (OSError, ValueError):
+            continue
+        total += len(files[path])
+    sandbox.reset()
+    for path, data in files.items():
+        sandbox.write_file(path, data)
+    return list(files)
+
+
+def _collected(record: ProjectRecord, message: dict[str, Any] | None, why: str) -> list[str]:
+    if message is None:
+        raise SandboxError(f"the tests process of {record.id!r} did not start: {why}")
+    if "fatal" in message:
+        fatal = str(message["fatal"])
+        if "cannot be imported" in fatal:
+            raise SandboxUnavailableError(
+                f"{fatal}. Project tasks run pytest inside the sandbox: install it where the "
+                "sandbox's python3 finds it (Debian: apt-get install python3-pytest; the "
+                "docker image: taskgym images build)"
+            )
+        raise CheckerError(f"the tests of {record.id!r} failed to run: {fatal}")
+    errors = message.get("errors") or []
+    ids = message.get("collected")
+    if errors:
+        raise CheckerError(f"the tests of {record.id!r} do not collect: {errors[0][:1500]}")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise CheckerError(f"the tests of {record.id!r} collected no test")
+    return list(dict.fromkeys(ids))
+
+
+class _Candidate:
+    """The candidate's process, started when the tests first need it and again after it
+    died or ran out of time (its objects are then gone)."""
+
+    def __init__(self, sandbox: Sandbox, record: ProjectRecord, limits: Limits) -> None:
+        self.zygote = zygote_for(sandbox, "candidates")
+        self.record, self.limits = record, limits
+        self.session: ZygoteSession | None = None
+        self.stack = ExitStack()
+        self.generation = 0
+
+    def __enter__(self) -> _Candidate:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stack.close()
+
+    def ask(self, op: Any, deadline: float) -> dict[str, Any]:
+        call_deadline = min(deadline, time.monotonic() + self.record.call_seconds)
+        if self.session is None:
+            self.generation += 1
+            self.session = self.stack.enter_context(
+                self.zygote.session(_CANDIDATE_SOURCE, limits=self.limits)
+            )
+            ready, why = self.session.exchange({"generation": self.generation}, call_deadline)
+            if ready != {"ready": True}:
+                return self._stop(f"the candidate's process did not start: {why}")
+        reply, why = self.session.exchange(op, call_deadline)
+        if reply is None:
+            late = time.monotonic() >= call_deadline
+            reason = (
+                f"the candidate did not answer within {self.record.call_seconds:g} s"
+                if late
+                else f"the candidate's process ended ({why})"
+            )
+            return self._stop(f"{reason}; it was stopped, and its objects are gone")
+        return reply
+
+    def _stop(self, why: str) -> dict[str, Any]:
+        self.stack.close()
+        self.stack, self.session = ExitStack(), None
+        return {"error": why}
+
+
+def _relay(
+    tests: ZygoteSession, candidate: _Candidate, ids: set[str], deadline: float
+) -> tuple[dict[str, tuple[bool, str]], str]:
+    """Carry the tests' operations to the candidate and its answers back; collect each
+    test's outcome as the tests process reports it. Returns (results, problem)."""
+    results: dict[str, tuple[bool, str]] = {}
+    message, why = tests.exchange({"go": True}, deadline)
+    while True:
+        if message is None:
+            return results, f"the tests did not finish: {why}"
+        if "result" in message:
+            result = message["result"]
+            test = result.get("id") if isinstance(result, dict) else None
+            if test in ids and test not in results:
+                results[test] = (result.get("passed") is True, str(result.get("why", "")))
+            message, why = tests.exchange(None, deadline)
+        elif "op" in message:
+            message, why = tests.exchange(candidate.ask(message["op"], deadline), deadline)
+        elif "done" in message:
+            return results, ""
+        elif "fatal" in message:
+            return results, f"the tests process failed: {str(message['fatal'])[-500:]}"
+        else:
+            return results, "the tests process sent something unexpected"
