@@ -12,6 +12,7 @@ import pytest
 
 import taskgym
 from taskgym import ConformanceError, Problem, Turn, Verdict
+from taskgym.envs.shell.tasks import BUNDLED_SHELL_TASKS
 from taskgym.sandboxes import Sandbox
 from taskgym.testing import check_task
 from tests.conftest import require_pytest_in
@@ -22,6 +23,7 @@ SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 DATA_ENVS = {
     "taskgym/HumanEval-v0": {"path": SHARED_DATA / "humaneval.jsonl.gz"},
     "taskgym/MBPP-v0": {"path": SHARED_DATA / "mbpp_intercode.json"},
+    "taskgym/ShellTasks-v0": {"path": Path(BUNDLED_SHELL_TASKS)},
 }
 
 

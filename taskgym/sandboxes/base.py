@@ -219,6 +219,13 @@ class Sandbox(Closing, abc.ABC):
         self._sessions = [s for s in self._sessions if not s.closed] + [session]
         return session
 
+    def stop_processes(self) -> None:
+        """Stop everything running in the sandbox (shell sessions, grader processes and
+        whatever they left behind, on backends that contain it) and keep the files: what
+        a checker calls before it looks at the state an agent left."""
+        self._ensure_open()
+        self._stop_processes()
+
     def reset(self) -> None:
         """Make the sandbox as new (no files, no sessions) so a pool can lease it again.
         Backends that cannot do it cheaply raise NotImplementedError; the pool then

@@ -1,0 +1,19 @@
+"""The shell family: multi-turn tasks in a persistent shell inside a sandbox, graded on
+the state the agent leaves (see :mod:`taskgym.envs.shell.tasks`)."""
+
+from taskgym.registry import register_task
+
+register_task(
+    "Shell",
+    "taskgym.envs.shell.tasks:ShellTask",
+    family="shell",
+    description="Shell automation: one command a turn in a persistent shell, then submit; "
+    "checks of the files and state left behind grade it.",
+)
+register_task(
+    "ShellTasks",
+    "taskgym.envs.shell.tasks:ShellTask",
+    family="shell",
+    requires=("path",),
+    description="Shell tasks from a directory of your own (path=DIR, see docs/shell-tasks.md).",
+)

@@ -1,0 +1,1 @@
+mkdir -p backup && tar -cf - --exclude=cache site | tar -xf - -C backup

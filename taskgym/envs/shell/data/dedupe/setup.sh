@@ -1,0 +1,1 @@
+printf "mia\nleo\nmia\nava\nleo\nzoe\nmia\nben\n" > names.txt

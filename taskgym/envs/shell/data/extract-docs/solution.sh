@@ -1,0 +1,1 @@
+mkdir -p docs && tar -xzf bundle.tar.gz -C docs --wildcards '*.md'

@@ -1,0 +1,1 @@
+find logs -name "*.log" -size +10k | sort > big.txt

@@ -1,0 +1,2 @@
+chmod u+x scripts/*.sh
+chmod 600 secrets.txt

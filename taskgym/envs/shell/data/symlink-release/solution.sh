@@ -1,0 +1,1 @@
+ln -sfn "releases/$(ls releases | sort -V | tail -1)" current

@@ -1,0 +1,1 @@
+printf 'The cat sat.\nThe dog, the cat!\nThe mat? the CAT sat\n' > text.txt

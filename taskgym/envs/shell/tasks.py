@@ -1,0 +1,257 @@
+"""Shell tasks: the agent types one command a turn in a persistent shell and says
+``submit`` when done; checks of what it left behind decide the reward.
+
+A task is one directory (documented in ``docs/shell-tasks.md``)::
+
+    archive-old-logs/
+      task.json     {"id": "...", "instruction": "...",                      required
+                     "max_turns": 15, "command_seconds": 10, "check_seconds": 30,
+                     "checks": [{"file_equals": "count.txt", "text": "3"}, ...]}
+      setup.sh      optional: bash that builds the starting state, in the work directory
+      solution.sh   the reference: one command a line (a line ending in \\ goes on)
+      check.sh      optional: bash run after the episode; exit status 0 passes
+
+Each declarative check and the check script count as one check each (see
+:mod:`.checks`). Checks run after the agent is done, once every process of the episode
+is stopped, in fresh processes started from taskgym: the scripts never enter the
+sandbox before then, and nothing the agent left running can touch files while they run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from taskgym.core import Problem, Reply, Turn, Verdict
+from taskgym.envs.code.records import RecordsTask
+from taskgym.envs.shell.checks import Check, parse_checks, run_checks
+from taskgym.errors import CheckerError, ConfigError
+from taskgym.sandboxes import Sandbox
+from taskgym.sandboxes.shell import ShellSession
+
+__all__ = ["BUNDLED_SHELL_TASKS", "ShellRecord", "ShellTask", "load_shell_tasks"]
+
+BUNDLED_SHELL_TASKS = str(Path(__file__).with_name("data"))
+SUBMIT = "submit"
+_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "id": str,
+    "instruction": str,
+    "max_turns": int,
+    "command_seconds": (int, float),
+    "check_seconds": (int, float),
+    "checks": list,
+}
+_OUTPUT_BYTES = 8 * 1024  # of each command's output, head and tail kept
+
+
+@dataclass(frozen=True)
+class ShellRecord:
+    """One shell task, as read from its directory."""
+
+    id: str
+    instruction: str
+    solution: tuple[str, ...]
+    setup: str = ""
+    check_script: str = ""
+    checks: tuple[Check, ...] = ()
+    max_turns: int = 15
+    command_seconds: float = 10.0
+    check_seconds: float = 30.0
+    source: str = field(default="", compare=False)
+
+    @property
+    def total_checks(self) -> int:
+        return len(self.checks) + bool(self.check_script)
+
+
+def load_shell_tasks(path: str | Path) -> list[ShellRecord]:
+    """A task directory, or every task directory in ``path`` (sorted by name)."""
+    root = Path(path)
+    if (root / "task.json").is_file():
+        return [_load_one(root)]
+    if not root.is_dir():
+        raise ConfigError(f"{root} is not a directory of shell tasks")
+    records = [_load_one(d) for d in sorted(root.iterdir()) if (d / "task.json").is_file()]
+    if not records:
+        raise ConfigError(f"{root} holds no shell task (a directory with a task.json)")
+    seen: dict[str, str] = {}
+    for record in records:
+        if record.id in seen:
+            raise ConfigError(f"{record.source}: the id {record.id!r} is also {seen[record.id]}'s")
+        seen[record.id] = record.source
+    return records
+
+
+def _load_one(directory: Path) -> ShellRecord:
+    manifest = directory / "task.json"
+    try:
+        raw = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{manifest} cannot be read as JSON: {e}") from e
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{manifest} must hold a JSON object")
+    unknown = sorted(set(raw) - set(_FIELDS))
+    if unknown:
+        raise ConfigError(f"{manifest}: unknown field(s) {unknown}; known: {list(_FIELDS)}")
+    for name, kind in _FIELDS.items():
+        if name in raw and (isinstance(raw[name], bool) or not isinstance(raw[name], kind)):
+            raise ConfigError(f"{manifest}: {name!r} has the wrong type")
+        if name in ("id", "instruction") and not raw.get(name):
+            raise ConfigError(f"{manifest}: {name!r} is missing or empty")
+        if name in ("max_turns", "command_seconds", "check_seconds") and raw.get(name, 1) <= 0:
+            raise ConfigError(f"{manifest}: {name!r} must be positive")
+    solution = _commands(_text(directory / "solution.sh", required=True))
+    if not solution:
+        raise ConfigError(f"{directory}/solution.sh holds no command")
+    record = ShellRecord(
+        id=raw["id"],
+        instruction=raw["instruction"],
+        solution=solution,
+        setup=_text(directory / "setup.sh"),
+        check_script=_text(directory / "check.sh"),
+        checks=parse_checks(raw.get("checks", []), str(manifest)),
+        **{k: raw[k] for k in ("max_turns", "command_seconds", "check_seconds") if k in raw},
+        source=str(directory),
+    )
+    if not record.total_checks:
+        raise ConfigError(f"{directory}: a task needs 'checks' in task.json or a check.sh")
+    if len(record.solution) >= record.max_turns:
+        raise ConfigError(
+            f"{directory}: the reference takes {len(record.solution)} commands and a submit, "
+            f"more than max_turns={record.max_turns}"
+        )
+    return record
+
+
+def _text(path: Path, *, required: bool = False) -> str:
+    if not path.is_file():
+        if required:
+            raise ConfigError(f"{path.parent}: {path.name} is missing")
+        return ""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path} is not UTF-8 text: {e}") from e
+
+
+def _commands(script: str) -> tuple[str, ...]:
+    """One command a line; a line that ends in a backslash goes on to the next; blank
+    lines and lines that start with # are skipped."""
+    commands: list[str] = []
+    pending = ""
+    for line in script.splitlines():
+        if not pending and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + "\n"
+            continue
+        commands.append(pending + line)
+        pending = ""
+    if pending:
+        commands.append(pending.rstrip("\n"))
+    return tuple(commands)
+
+
+# One persistent shell per sandbox, opened at the episode's first command.
+_SHELLS: weakref.WeakKeyDictionary[Sandbox, ShellSession] = weakref.WeakKeyDictionary()
+
+
+def _shell(sandbox: Sandbox, record: ShellRecord) -> ShellSession:
+    session = _SHELLS.get(sandbox)
+    if session is None or session.closed:
+        session = sandbox.shell(timeout=record.command_seconds, output_bytes=_OUTPUT_BYTES)
+        _SHELLS[sandbox] = session
+    return session
+
+
+@dataclass(frozen=True)
+class ShellTask(RecordsTask):
+    """Do what the instruction says in a shell, one command a turn; checks of the state
+    left behind grade it (multi-turn).
+
+    Args:
+        path: a shell task directory, or a directory of them; default: the bundled ones.
+    """
+
+    path: str | None = None
+    family: ClassVar[str] = "shell"
+    needs_sandbox: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        records = load_shell_tasks(self.path or BUNDLED_SHELL_TASKS)
+        self._keep({r.id: r for r in records})
+
+    @property
+    def multi_turn(self) -> bool:
+        return True
+
+    @property
+    def default_max_turns(self) -> int:
+        return max(int(r.max_turns) for r in self._records_by_id.values())
+
+    def _problem_for(self, record: ShellRecord) -> Problem:
+        return Problem(id=record.id, prompt=_prompt(record), solution=(*record.solution, SUBMIT))
+
+    def setup(self, problem: Problem, sandbox: Sandbox) -> None:
+        record: ShellRecord = self._records_by_id[problem.id]
+        _SHELLS.pop(sandbox, None)
+        if not record.setup:
+            return
+        result = sandbox.run(["bash", "-c", record.setup, "setup"], timeout=record.check_seconds)
+        if not result.ok:
+            raise CheckerError(
+                f"the setup of shell task {record.id!r} failed (exit {result.exit_code}): "
+                f"{(result.out + result.err)[-500:]}"
+            )
+
+    def interact(
+        self, problem: Problem, transcript: Sequence[Turn], action: str, sandbox: Sandbox
+    ) -> Reply:
+        record: ShellRecord = self._records_by_id[problem.id]
+        command = strip_fence(action).strip()
+        if command == SUBMIT:
+            return Reply("Submitted.", done=True)
+        if not command:
+            return Reply(f"No command. Type one shell command, or {SUBMIT} when done.")
+        result = _shell(sandbox, record).run(command, timeout=record.command_seconds)
+        parts = [result.output.rstrip("\n")] if result.output.strip() else []
+        if result.timed_out:
+            parts.append(
+                f"[the command ran out of its {record.command_seconds:g} s and was interrupted]"
+            )
+        if result.exit_code is not None:
+            parts.append(f"[exit code {result.exit_code}]")
+        left = record.max_turns - len(transcript) - 1
+        if left <= 0:
+            return Reply("\n".join([*parts, "[no turns left: the result is checked]"]), True)
+        parts.append(f"[{left} turn(s) left]")
+        return Reply("\n".join(parts))
+
+    def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
+        record: ShellRecord = self._records_by_id[problem.id]
+        _SHELLS.pop(sandbox, None)
+        # Nothing of the episode may run while the checks do: a process left behind could
+        # rewrite what they read, or answer for the agent.
+        sandbox.stop_processes()
+        return run_checks(sandbox, record.checks, record.check_script, record.check_seconds)
+
+
+def _prompt(record: ShellRecord) -> str:
+    return (
+        f"{record.instruction.rstrip()}\n\n"
+        "You are in a bash shell, in the working directory the task is about. Answer each "
+        "turn with one shell command (its output and exit code come back); the shell "
+        f"keeps its state between commands. Answer {SUBMIT} when you are done. You have "
+        f"{record.max_turns} turns, and each command {record.command_seconds:g} s."
+    )
+
+
+def strip_fence(action: str) -> str:
+    """A command given in a fenced block, unwrapped (models often answer that way)."""
+    match = re.fullmatch(r"\s*```[a-z]*\n(.*?)\n?```\s*", action, re.DOTALL)
+    return match.group(1) if match else action

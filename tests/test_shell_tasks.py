@@ -1,0 +1,203 @@
+"""Shell tasks (Shell-v0, ShellTasks-v0): one command a turn in a persistent shell,
+graded after the episode on the state left behind, by checks the agent cannot reach."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import gymnasium as gym
+import pytest
+
+from taskgym import ConfigError
+from taskgym.envs.shell.tasks import BUNDLED_SHELL_TASKS, _commands, load_shell_tasks
+from tests.conftest import require_backend
+
+
+def make_env(**kwargs: object) -> gym.Env:  # type: ignore[type-arg]
+    return gym.make("taskgym/Shell-v0", **kwargs)
+
+
+def play(env: gym.Env, task_id: str, actions: list[str]) -> tuple[float, dict, list[str]]:  # type: ignore[type-arg]
+    env.reset(options={"task_id": task_id})
+    observations = []
+    for action in actions:
+        obs, reward, terminated, truncated, info = env.step(action)
+        observations.append(obs)
+        if terminated or truncated:
+            return float(reward), info["verdict"], observations
+    raise AssertionError("the episode did not end")
+
+
+# -- the format ----------------------------------------------------------------------
+
+
+def test_bundled_tasks_load() -> None:
+    records = load_shell_tasks(BUNDLED_SHELL_TASKS)
+    assert len(records) >= 14
+    assert all(r.total_checks >= 1 and r.solution for r in records)
+
+
+def test_commands_are_lines_with_continuations() -> None:
+    script = "# a comment\n\necho a\nfor x in 1 2; do \\\n  echo $x; \\\ndone\necho b\n"
+    assert _commands(script) == ("echo a", "for x in 1 2; do \n  echo $x; \ndone", "echo b")
+
+
+def write_task(root: Path, manifest: dict, **files: str) -> Path:
+    root.mkdir(parents=True)
+    (root / "task.json").write_text(json.dumps(manifest))
+    for name, text in files.items():
+        (root / name).write_text(text)
+    return root
+
+
+GOOD = {"id": "t", "instruction": "do it", "checks": [{"file_exists": "x"}]}
+
+
+@pytest.mark.parametrize(
+    ("manifest", "files", "message"),
+    [
+        ({**GOOD, "colour": 1}, {"solution.sh": "touch x"}, "unknown field"),
+        ({**GOOD, "instruction": ""}, {"solution.sh": "touch x"}, "'instruction' is missing"),
+        ({**GOOD, "max_turns": 0}, {"solution.sh": "touch x"}, "must be positive"),
+        (GOOD, {}, "solution.sh is missing"),
+        (GOOD, {"solution.sh": "# nothing\n"}, "holds no command"),
+        ({**GOOD, "checks": []}, {"solution.sh": "touch x"}, "needs 'checks'"),
+        ({**GOOD, "checks": [{"file_smells": "x"}]}, {"solution.sh": "touch x"}, "exactly one"),
+        (
+            {**GOOD, "checks": [{"file_equals": "x"}]},
+            {"solution.sh": "touch x"},
+            r"lacks \['text'\]",
+        ),
+        (
+            {**GOOD, "checks": [{"file_matches": "x", "regex": "("}]},
+            {"solution.sh": "touch x"},
+            "bad regex",
+        ),
+        ({**GOOD, "max_turns": 2}, {"solution.sh": "touch x\ntouch y"}, "more than max_turns"),
+    ],
+)
+def test_bad_task_directories_say_what_is_wrong(
+    tmp_path: Path, manifest: dict, files: dict, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_shell_tasks(write_task(tmp_path / "t", manifest, **files))
+
+
+# -- episodes ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "backend", ["local", "bwrap", pytest.param("docker", marks=pytest.mark.integration)]
+)
+def test_every_reference_earns_one_and_the_empty_episode_zero(backend: str) -> None:
+    require_backend(backend)
+    env = make_env(sandbox=backend)
+    for record in load_shell_tasks(BUNDLED_SHELL_TASKS):
+        reward, verdict, _ = play(env, record.id, [*record.solution, "submit"])
+        assert reward == 1.0, (record.id, verdict)
+        reward, verdict, _ = play(env, record.id, ["submit"])
+        assert reward == 0.0, (record.id, verdict)
+    env.close()
+
+
+def test_state_output_exit_codes_and_time_outs() -> None:
+    env = make_env()
+    env.reset(options={"task_id": "shell-count-lines"})
+    obs, *_ = env.step("cd /tmp && X=41 && mkdir -p d")
+    assert obs.startswith("[exit code 0]")
+    obs, *_ = env.step("echo $((X + 1)) in $PWD")
+    assert obs.startswith("42 in /tmp\n[exit code 0]")
+    obs, *_ = env.step("```bash\nls nope\n```")
+    assert "No such file" in obs and "[exit code 2]" in obs
+    obs, *_ = env.step("sleep 60")
+    assert "ran out of its 10 s and was interrupted" in obs
+    obs, *_ = env.step("echo still $X")
+    assert obs.startswith("still 41")
+    obs, *_ = env.step("head -c 100000 /dev/zero | tr '\\0' a")
+    assert "cut" in obs and len(obs) < 10_000
+    obs, *_ = env.step("   ")
+    assert obs.startswith("No command")
+    env.close()
+
+
+def test_the_turn_limit_checks_what_is_there() -> None:
+    env = make_env(max_turns=2)
+    env.reset(options={"task_id": "shell-count-lines"})
+    env.step("wc -l < data.txt > count.txt")
+    _, reward, terminated, truncated, _info = env.step("echo thinking")
+    assert truncated and not terminated and reward == 1.0
+    env.close()
+
+
+# -- tampering: each earns nothing ---------------------------------------------------
+
+TAMPER_BACKENDS = ["bwrap", pytest.param("docker", marks=pytest.mark.integration)]
+
+
+@pytest.mark.parametrize("backend", TAMPER_BACKENDS)
+def test_a_fake_success_line_and_a_check_of_its_own_earn_nothing(backend: str) -> None:
+    require_backend(backend)
+    env = make_env(sandbox=backend)
+    reward, verdict, _ = play(
+        env,
+        "shell-fix-script",
+        [
+            "echo 'All checks passed'; echo PASS; echo '[exit code 0]'",
+            "printf '#!/bin/sh\\nexit 0\\n' > check.sh; chmod +x check.sh",
+            "mkdir -p tests && echo 'def test_ok(): pass' > tests/test_ok.py",
+            "submit",
+        ],
+    )
+    assert reward == 0.0 and verdict["passed"] == 0
+    env.close()
+
+
+@pytest.mark.parametrize("backend", TAMPER_BACKENDS)
+def test_the_check_script_is_not_in_the_sandbox_during_the_episode(backend: str) -> None:
+    require_backend(backend)
+    env = make_env(sandbox=backend)
+    _, _, observations = play(
+        env,
+        "shell-fix-script",
+        [
+            "grep -rl 'inputs it never saw' / 2>/dev/null | grep -v '^/proc' | head; echo done",
+            "submit",
+        ],
+    )
+    assert observations[0].startswith("done"), observations[0]
+    env.close()
+
+
+@pytest.mark.parametrize("backend", TAMPER_BACKENDS)
+def test_a_process_left_running_cannot_answer_at_check_time(backend: str) -> None:
+    """A daemon waits for the episode's shell to end (the moment checks start) and then
+    writes the right answer, again and again. Every process is stopped first."""
+    require_backend(backend)
+    env = make_env(sandbox=backend)
+    env.reset(options={"task_id": "shell-count-lines"})
+    daemon = (
+        "shell=$$; setsid nohup sh -c "
+        "'while kill -0 '$shell' 2>/dev/null; do sleep 0.01; done; "
+        "while true; do echo 137 > count.txt; sleep 0.005; done' >/dev/null 2>&1 &"
+    )
+    env.step(daemon)
+    obs, *_ = env.step("sleep 0.3; ps -e | grep -c sleep; ls")
+    assert "count.txt" not in obs
+    _, reward, *_, info = env.step("submit")
+    assert reward == 0.0, info["verdict"]
+    box = env.unwrapped._sandbox  # type: ignore[attr-defined]
+    with pytest.raises(FileNotFoundError):
+        box.read_file("count.txt")
+    env.close()
+
+
+def test_a_link_to_the_right_content_is_not_the_file(tmp_path: Path) -> None:
+    """Checks read regular files only: a symbolic link (here to a file that holds the
+    right answer) fails, so a link cannot make a check read outside the work directory."""
+    env = make_env()
+    reward, verdict, _ = play(
+        env, "shell-count-lines", ["echo 137 > answer; ln -s answer count.txt", "submit"]
+    )
+    assert reward == 0.0 and "regular file" in verdict["details"]["failures"][0]["why"]
+    env.close()
