@@ -185,6 +185,12 @@ class Task(abc.ABC):
         """Options the task's sandbox needs (an image, limits); the user's win."""
         return {}
 
+    def problem_sandbox(self, problem: Problem) -> tuple[str, dict[str, Any]] | None:
+        """The backend and options one problem needs when they are not the env's (a
+        shell task that runs in a Docker image of its own), or None for the env's
+        sandbox. The env then gives that problem a sandbox of its own."""
+        return None
+
     @property
     def multi_turn(self) -> bool:
         """Whether an episode goes on after the first action (see :meth:`interact`)."""

@@ -15,7 +15,7 @@ from taskgym import ConformanceError, Problem, Turn, Verdict
 from taskgym.envs.shell.tasks import BUNDLED_SHELL_TASKS
 from taskgym.sandboxes import Sandbox
 from taskgym.testing import check_task
-from tests.conftest import require_pytest_in
+from tests.conftest import require_backend, require_pytest_in
 from tests.helpers import EchoTask, FileTask, registered
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -35,6 +35,8 @@ def test_registered_env_conforms(env_id: str) -> None:
             pytest.skip(f"{env_id} needs {value}, which is absent (../shared/data is not here)")
     if env_id == "taskgym/CodeProject-v0":
         require_pytest_in("auto")
+    if env_id == "taskgym/ShellTools-v0":  # its tasks run in a docker image of their own
+        require_backend("docker")
     check_task(env_id, seeds=3, **make_kwargs)
 
 

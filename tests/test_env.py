@@ -222,6 +222,52 @@ def test_a_sandbox_that_cannot_reset_is_replaced() -> None:
         _BACKENDS.pop("one-shot")
 
 
+class OddSeedsNeedTheirOwn(FileTask):
+    """Problems of odd seeds need a sandbox of another backend (like a shell task with a
+    docker image of its own)."""
+
+    def problem_sandbox(self, problem: Problem) -> tuple[str, dict[str, Any]] | None:
+        return ("own", {}) if int(problem.id.removeprefix("file-")) % 2 else None
+
+
+def test_a_problem_that_needs_its_own_sandbox_gets_one_and_the_pool_never_sees_it() -> None:
+    from taskgym.sandboxes.pool import SandboxPool
+
+    class Own(FakeSandbox):
+        backend = "own"
+
+    taskgym.register_sandbox("own", Own)
+    try:
+        with SandboxPool("fake", size=1) as pool:
+            env = TaskEnv(OddSeedsNeedTheirOwn(), sandbox_pool=pool)
+            env.reset(options={"task_id": "file-2"})
+            pooled = env.sandbox
+            assert pooled is not None and pooled.backend == "fake"
+            env.reset(options={"task_id": "file-1"})
+            own = env.sandbox
+            assert own is not None and own.backend == "own" and not pooled.closed
+            assert env.step("1")[1] == 1.0  # set up and checked in its own sandbox
+            env.reset(options={"task_id": "file-3"})
+            assert env.sandbox is own and set(own.files) == {"in.txt"}  # type: ignore[attr-defined]
+            env.reset(options={"task_id": "file-4"})
+            assert own.closed and env.sandbox is not None and env.sandbox.backend == "fake"
+            env.close()
+            assert pool.stats.created == 1
+    finally:
+        _BACKENDS.pop("own")
+
+
+def test_a_problem_sandbox_that_cannot_run_here_names_the_problem() -> None:
+    class Unrunnable(FileTask):
+        def problem_sandbox(self, problem: Problem) -> tuple[str, dict[str, Any]] | None:
+            return ("docker", {"image": "taskgym/no-such-image:latest"})
+
+    env = TaskEnv(Unrunnable(), sandbox="fake")
+    with pytest.raises(taskgym.TaskgymError, match="problem 'file-5' needs the docker sandbox"):
+        env.reset(options={"task_id": "file-5"})
+    env.close()
+
+
 def test_envs_can_share_a_pool_and_return_sandboxes_on_close() -> None:
     from taskgym.sandboxes.pool import SandboxPool
 

@@ -34,8 +34,13 @@ def play(env: gym.Env, task_id: str, actions: list[str]) -> tuple[float, dict, l
 
 def test_bundled_tasks_load() -> None:
     records = load_shell_tasks(BUNDLED_SHELL_TASKS)
-    assert len(records) >= 14
+    assert len(records) >= 40
     assert all(r.total_checks >= 1 and r.solution for r in records)
+    with_image = {r.id for r in records if r.image}
+    assert len(with_image) >= 5 and {r.image for r in records if r.image} == {"shell-tools"}
+    shell = gym.make("taskgym/Shell-v0").unwrapped.task  # type: ignore[attr-defined]
+    tools = gym.make("taskgym/ShellTools-v0").unwrapped.task  # type: ignore[attr-defined]
+    assert set(tools._ids) == with_image and not with_image & set(shell._ids)
 
 
 def test_commands_are_lines_with_continuations() -> None:
@@ -93,11 +98,42 @@ def test_bad_task_directories_say_what_is_wrong(
 def test_every_reference_earns_one_and_the_empty_episode_zero(backend: str) -> None:
     require_backend(backend)
     env = make_env(sandbox=backend)
-    for record in load_shell_tasks(BUNDLED_SHELL_TASKS):
+    records = {r.id: r for r in load_shell_tasks(BUNDLED_SHELL_TASKS)}
+    for task_id in env.unwrapped.task._ids:  # type: ignore[attr-defined]
+        record = records[task_id]
         reward, verdict, _ = play(env, record.id, [*record.solution, "submit"])
         assert reward == 1.0, (record.id, verdict)
         reward, verdict, _ = play(env, record.id, ["submit"])
         assert reward == 0.0, (record.id, verdict)
+    env.close()
+
+
+@pytest.mark.integration
+def test_tasks_with_an_image_run_in_it_whatever_the_env_sandbox() -> None:
+    """ShellTools-v0's tasks need git, sqlite3, zip and jq: each gets a docker sandbox of
+    the shell-tools image, even from an env made with sandbox="bwrap"."""
+    require_backend("docker")
+    env = gym.make("taskgym/ShellTools-v0", sandbox="bwrap")
+    for task_id in env.unwrapped.task._ids:  # type: ignore[attr-defined]
+        env.reset(options={"task_id": task_id})
+        assert env.unwrapped.sandbox.backend == "docker"  # type: ignore[attr-defined]
+        for action in env.unwrapped.problem.solution:  # type: ignore[attr-defined]
+            *_, reward, _, _, info = env.step(action)
+        assert reward == 1.0, (task_id, info["verdict"])
+        reward, verdict, _ = play(env, task_id, ["submit"])
+        assert reward == 0.0, (task_id, verdict)
+    env.close()
+
+
+def test_a_process_that_must_stay_running_is_checked_before_the_stop() -> None:
+    """file_changes looks while the episode's processes still run; a heartbeat written
+    once, by a process that is gone, fails it."""
+    env = make_env()
+    reward, verdict, _ = play(
+        env, "shell-heartbeat-worker", ["echo 1 > heartbeat.txt; echo 7 > worker.pid", "submit"]
+    )
+    assert reward == 0.0 and verdict["passed"] == 1
+    assert "unchanged" in verdict["details"]["failures"][0]["why"]
     env.close()
 
 
@@ -118,6 +154,8 @@ def test_state_output_exit_codes_and_time_outs() -> None:
     assert "cut" in obs and len(obs) < 10_000
     obs, *_ = env.step("   ")
     assert obs.startswith("No command")
+    obs, *_ = env.step("echo " + "x" * 20_000)
+    assert obs.startswith("[not run: a command of 20005 characters")
     env.close()
 
 
@@ -155,17 +193,22 @@ def test_a_fake_success_line_and_a_check_of_its_own_earn_nothing(backend: str) -
 
 @pytest.mark.parametrize("backend", TAMPER_BACKENDS)
 def test_the_check_script_is_not_in_the_sandbox_during_the_episode(backend: str) -> None:
+    """A search of every place but the read-only system (and of the system's Python
+    directories, where an installed taskgym would be) finds only the copy the agent
+    planted: the search works, and the check script is nowhere."""
     require_backend(backend)
     env = make_env(sandbox=backend)
+    search = (
+        "grep -rl --exclude-dir=proc --exclude-dir=sys --exclude-dir=usr --exclude-dir=dev "
+        "'inputs it never saw' / /usr/local /usr/lib/python3 2>/dev/null; echo done"
+    )
     _, _, observations = play(
         env,
         "shell-fix-script",
-        [
-            "grep -rl 'inputs it never saw' / 2>/dev/null | grep -v '^/proc' | head; echo done",
-            "submit",
-        ],
+        ["mkdir planted && echo 'inputs it never saw' > planted/copy.txt", search, "submit"],
     )
-    assert observations[0].startswith("done"), observations[0]
+    found = observations[1].split("done")[0].split()
+    assert found and all(path.endswith("/planted/copy.txt") for path in found), found
     env.close()
 
 

@@ -117,6 +117,9 @@ class TaskEnv(gym.Env[str, str]):
         self._problem: Problem | None = None
         self._transcript: list[Turn] = []
         self._sandbox: Sandbox | None = None
+        # What the current sandbox was made for: None for the env's own backend and
+        # options, else a problem's (see Task.problem_sandbox).
+        self._sandbox_needs: tuple[str, dict[str, Any]] | None = None
         self._outcome: Outcome | None = None
         self._episode_over = True
 
@@ -154,7 +157,8 @@ class TaskEnv(gym.Env[str, str]):
         problem = self._pick_problem(options)
         self._problem, self._transcript, self._outcome = problem, [], None
         if self.task.needs_sandbox:
-            self._sandbox = self._fresh_sandbox()
+            needs = self._guard("problem_sandbox", lambda: self.task.problem_sandbox(problem))
+            self._sandbox = self._fresh_sandbox(needs)
             self._guard("setup", lambda: self.task.setup(problem, self._live_sandbox()))
         else:
             self._let_go_of_sandbox()
@@ -292,12 +296,21 @@ class TaskEnv(gym.Env[str, str]):
         clipped = text[:head] + mark + text[len(text) - (keep - head) :]
         return clipped[:limit]
 
-    def _fresh_sandbox(self) -> Sandbox:
+    def _fresh_sandbox(self, needs: tuple[str, dict[str, Any]] | None = None) -> Sandbox:
         """A sandbox as new for the next episode: the last one reset when it can be (a
-        warm start), or one from the pool, or a new one."""
+        warm start), or one from the pool, or a new one. ``needs``: the problem's own
+        backend and options, which neither the pool nor another problem's sandbox has."""
+        if needs != self._sandbox_needs:
+            self._let_go_of_sandbox()
+            self._sandbox, self._sandbox_needs = None, needs
+        if needs is not None:
+            return self._reused_or(lambda: _problem_sandbox(self.problem.id, *needs))
         if self.sandbox_pool is not None:
             self._let_go_of_sandbox()
             return self.sandbox_pool.acquire()
+        return self._reused_or(lambda: make_sandbox(self.sandbox_backend, **self.sandbox_options))
+
+    def _reused_or(self, make: Callable[[], Sandbox]) -> Sandbox:
         current = self._sandbox
         if current is not None and not current.closed:
             if self.task.runs_only_in_zygote and scrub_for_next_episode(current):
@@ -308,17 +321,26 @@ class TaskEnv(gym.Env[str, str]):
                 current.close()
             else:
                 return current
-        return make_sandbox(self.sandbox_backend, **self.sandbox_options)
+        return make()
 
     def _let_go_of_sandbox(self) -> None:
         sandbox = self._sandbox
         if sandbox is None or sandbox.closed:
             return
-        if self.sandbox_pool is not None:
+        if self.sandbox_pool is not None and self._sandbox_needs is None:
             self._sandbox = None
             self.sandbox_pool.release(sandbox)
         else:
             sandbox.close()
+
+
+def _problem_sandbox(problem_id: str, backend: str, options: dict[str, Any]) -> Sandbox:
+    try:
+        return make_sandbox(backend, **options)
+    except SandboxUnavailableError as e:
+        raise SandboxUnavailableError(
+            f"problem {problem_id!r} needs the {backend} sandbox with {options}: {e}"
+        ) from e
 
 
 def load_task(entry_point: str, options: Mapping[str, Any]) -> Task:

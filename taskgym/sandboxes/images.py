@@ -111,12 +111,16 @@ def build_image(
     if not (context / "Dockerfile").is_file():
         known = sorted(p.name for p in IMAGES_DIR.iterdir() if (p / "Dockerfile").is_file())
         raise SandboxUnavailableError(f"no Dockerfile for image {name!r}; known: {known}")
+    # A Dockerfile whose first line is "# taskgym: network" installs packages: its build
+    # gets the host's network. Every other build has none.
+    first_line = (context / "Dockerfile").read_text(encoding="utf-8").partition("\n")[0]
+    network = "host" if first_line.strip() == "# taskgym: network" else "none"
     _run(
         [
             docker_command(),
             "build",
             "--network",
-            "none",
+            network,
             "--build-arg",
             f"BASE={base}",
             "--label",

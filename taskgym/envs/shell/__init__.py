@@ -7,8 +7,17 @@ register_task(
     "Shell",
     "taskgym.envs.shell.tasks:ShellTask",
     family="shell",
+    with_image=False,
     description="Shell automation: one command a turn in a persistent shell, then submit; "
     "checks of the files and state left behind grade it.",
+)
+register_task(
+    "ShellTools",
+    "taskgym.envs.shell.tasks:ShellTask",
+    family="shell",
+    with_image=True,
+    description="Shell tasks that need tools of their own image (git, sqlite3, zip, jq): "
+    "each runs in a docker sandbox of it (taskgym images build).",
 )
 register_task(
     "ShellTasks",

@@ -8,16 +8,20 @@ Declarative checks (a list in ``task.json``; each is one check)::
     {"file_matches": "app.conf", "regex": "(?m)^port = 8080$"}
     {"command": "stat -c %a secret.txt", "output": "600"}    output stripped, compared
     {"command": "test -x run.sh"}                   passes when the exit status is 0
+    {"file_changes": "heartbeat.txt"}               something still running rewrites it
+                                                    (it changes within 1.5 s)
 
 Files are read by taskgym itself (``Sandbox.read_file``: regular files only, no links),
 never by a process the agent could have prepared; commands and the check script run in
-fresh processes after every process of the episode was stopped.
+fresh processes after every process of the episode was stopped. Only ``file_changes``,
+which asks whether a process the agent had to leave running is alive, looks before that.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +37,9 @@ _KINDS = {
     "file_equals": {"text"},
     "file_matches": {"regex"},
     "command": {"output"},
+    "file_changes": set(),
 }
+_CHANGE_SECONDS = 1.5
 _MAX_READ = 4 * 1024 * 1024
 
 
@@ -80,11 +86,22 @@ def parse_checks(raw: Any, where: str) -> tuple[Check, ...]:
     return tuple(checks)
 
 
-def run_checks(sandbox: Sandbox, checks: Sequence[Check], script: str, seconds: float) -> Verdict:
-    """Run every check; one verdict check each (and one for the script)."""
+def run_checks(
+    sandbox: Sandbox,
+    checks: Sequence[Check],
+    script: str,
+    seconds: float,
+    *,
+    stop: Callable[[], None],
+) -> Verdict:
+    """Run every check; one verdict check each (and one for the script). ``stop`` stops
+    the episode's processes: called after the ``file_changes`` checks, before the rest."""
     failures: list[dict[str, Any]] = []
+    live = [i for i, c in enumerate(checks) if c.kind == "file_changes"]
+    whys = dict(zip(live, _changes(sandbox, [checks[i].target for i in live]), strict=True))
+    stop()
     for index, check in enumerate(checks):
-        why = _failure(sandbox, check, seconds)
+        why = whys[index] if index in whys else _failure(sandbox, check, seconds)
         if why is not None:
             failures.append({"check": index, "what": check.describe(), "why": why})
     total = len(checks)
@@ -123,3 +140,26 @@ def _failure(sandbox: Sandbox, check: Check, seconds: float) -> str | None:  # n
     if check.kind == "file_matches" and not re.search(check.expected or "", text):
         return "no match"
     return None
+
+
+def _changes(sandbox: Sandbox, paths: list[str]) -> list[str | None]:
+    """For each path, None when its content changed (or it appeared) within the window,
+    else why not: only a process still running can do that."""
+    if not paths:
+        return []
+    seen: list[set[bytes | None]] = [set() for _ in paths]
+    deadline = time.monotonic() + _CHANGE_SECONDS
+    while True:
+        for states, path in zip(seen, paths, strict=True):
+            states.add(_content(sandbox, path))
+        if time.monotonic() >= deadline or all(len(states) > 1 for states in seen):
+            break
+        time.sleep(0.1)
+    return [None if len(states) > 1 else f"unchanged for {_CHANGE_SECONDS} s" for states in seen]
+
+
+def _content(sandbox: Sandbox, path: str) -> bytes | None:
+    try:
+        return sandbox.read_file(path, max_bytes=_MAX_READ)
+    except OSError:
+        return None

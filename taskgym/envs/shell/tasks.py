@@ -6,7 +6,9 @@ A task is one directory (documented in ``docs/shell-tasks.md``)::
     archive-old-logs/
       task.json     {"id": "...", "instruction": "...",                      required
                      "max_turns": 15, "command_seconds": 10, "check_seconds": 30,
-                     "checks": [{"file_equals": "count.txt", "text": "3"}, ...]}
+                     "checks": [{"file_equals": "count.txt", "text": "3"}, ...],
+                     "image": "shell-tools"}   optional: runs only in this docker image
+                                               (taskgym/sandboxes/images/<image>/)
       setup.sh      optional: bash that builds the starting state, in the work directory
       solution.sh   the reference: one command a line (a line ending in \\ goes on)
       check.sh      optional: bash run after the episode; exit status 0 passes
@@ -25,7 +27,7 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from taskgym.core import Problem, Reply, Turn, Verdict
 from taskgym.envs.code.records import RecordsTask
@@ -45,8 +47,11 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
     "command_seconds": (int, float),
     "check_seconds": (int, float),
     "checks": list,
+    "image": str,
 }
 _OUTPUT_BYTES = 8 * 1024  # of each command's output, head and tail kept
+# A longer "command" is not one anybody types: refused unread, so garbage costs nothing.
+MAX_COMMAND_CHARS = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ class ShellRecord:
     max_turns: int = 15
     command_seconds: float = 10.0
     check_seconds: float = 30.0
+    image: str | None = None
     source: str = field(default="", compare=False)
 
     @property
@@ -115,6 +121,7 @@ def _load_one(directory: Path) -> ShellRecord:
         setup=_text(directory / "setup.sh"),
         check_script=_text(directory / "check.sh"),
         checks=parse_checks(raw.get("checks", []), str(manifest)),
+        image=raw.get("image"),
         **{k: raw[k] for k in ("max_turns", "command_seconds", "check_seconds") if k in raw},
         source=str(directory),
     )
@@ -176,15 +183,27 @@ class ShellTask(RecordsTask):
 
     Args:
         path: a shell task directory, or a directory of them; default: the bundled ones.
+        with_image: only the tasks that need a docker image of their own (True), only
+            those that run in any sandbox (False), or all (None). A task with an image
+            gets a docker sandbox of that image whatever the env's sandbox is.
     """
 
     path: str | None = None
+    with_image: bool | None = None
     family: ClassVar[str] = "shell"
     needs_sandbox: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         records = load_shell_tasks(self.path or BUNDLED_SHELL_TASKS)
+        if self.with_image is not None:
+            records = [r for r in records if (r.image is not None) == self.with_image]
+            if not records:
+                raise ConfigError(f"no task in {self.path} has with_image={self.with_image}")
         self._keep({r.id: r for r in records})
+
+    def problem_sandbox(self, problem: Problem) -> tuple[str, dict[str, Any]] | None:
+        image = self._records_by_id[problem.id].image
+        return None if image is None else ("docker", {"image": f"taskgym/{image}:latest"})
 
     @property
     def multi_turn(self) -> bool:
@@ -218,6 +237,11 @@ class ShellTask(RecordsTask):
             return Reply("Submitted.", done=True)
         if not command:
             return Reply(f"No command. Type one shell command, or {SUBMIT} when done.")
+        if len(command) > MAX_COMMAND_CHARS:
+            return Reply(
+                f"[not run: a command of {len(command)} characters; at most "
+                f"{MAX_COMMAND_CHARS} are taken. Write long content to a file in parts.]"
+            )
         result = _shell(sandbox, record).run(command, timeout=record.command_seconds)
         parts = [result.output.rstrip("\n")] if result.output.strip() else []
         if result.timed_out:
@@ -234,11 +258,20 @@ class ShellTask(RecordsTask):
 
     def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
         record: ShellRecord = self._records_by_id[problem.id]
-        _SHELLS.pop(sandbox, None)
-        # Nothing of the episode may run while the checks do: a process left behind could
-        # rewrite what they read, or answer for the agent.
-        sandbox.stop_processes()
-        return run_checks(sandbox, record.checks, record.check_script, record.check_seconds)
+        return run_checks(
+            sandbox,
+            record.checks,
+            record.check_script,
+            record.check_seconds,
+            stop=lambda: _stop_everything(sandbox),
+        )
+
+
+def _stop_everything(sandbox: Sandbox) -> None:
+    """Nothing of the episode may run while the checks do: a process left behind could
+    rewrite what they read, or answer for the agent."""
+    _SHELLS.pop(sandbox, None)
+    sandbox.stop_processes()
 
 
 def _prompt(record: ShellRecord) -> str:

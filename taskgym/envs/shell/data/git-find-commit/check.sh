@@ -1,0 +1,2 @@
+set -e
+[ "$(cat commit.txt)" = "$(git -C repo log --format=%H --grep='^step 3$')" ]

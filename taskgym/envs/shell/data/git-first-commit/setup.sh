@@ -1,0 +1,1 @@
+mkdir -p project/src && echo '# P' > project/README.md && echo 'print(1)' > project/src/main.py

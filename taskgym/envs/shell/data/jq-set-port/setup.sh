@@ -1,0 +1,1 @@
+echo '{"server": {"host": "0.0.0.0", "port": 80}, "db": {"name": "shop"}}' > config.json

@@ -1,0 +1,1 @@
+echo '{"port": 5432, "host": "db.local", "debug": false, "user": "app"}' > config.json

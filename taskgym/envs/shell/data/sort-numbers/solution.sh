@@ -1,0 +1,1 @@
+sort -n -u numbers.txt > sorted.txt

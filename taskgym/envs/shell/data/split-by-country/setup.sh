@@ -1,0 +1,1 @@
+printf 'name,country\nluc,fr\naki,jp\nmia,nz\nzoe,fr\n' > people.csv

@@ -1,0 +1,1 @@
+find www -type d -exec chmod 755 {} + && find www -type f -exec chmod 644 {} +

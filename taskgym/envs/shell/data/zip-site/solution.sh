@@ -1,0 +1,1 @@
+zip -qr site.zip site -x '*.log'
