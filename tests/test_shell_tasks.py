@@ -244,3 +244,54 @@ def test_a_link_to_the_right_content_is_not_the_file(tmp_path: Path) -> None:
     )
     assert reward == 0.0 and "regular file" in verdict["details"]["failures"][0]["why"]
     env.close()
+
+
+# -- the reference run (InterCode-style reward) --------------------------------------
+
+
+def reference_play(env: gym.Env, task_id: str, actions: list[str]) -> tuple[float, dict]:  # type: ignore[type-arg]
+    reward, verdict, _ = play(env, task_id, actions)
+    return reward, verdict["details"]["reference_run"]
+
+
+def test_the_reference_match_reward_compares_files_with_a_twin_run() -> None:
+    env = gym.make("taskgym/ShellReference-v0")
+    record = {r.id: r for r in load_shell_tasks(BUNDLED_SHELL_TASKS)}["shell-permissions"]
+    reward, run = reference_play(env, record.id, [*record.solution, "submit"])
+    assert reward == 1.0 and run["differ"] == []
+    reward, run = reference_play(env, record.id, ["submit"])
+    assert reward == 0.0
+    # The right files with one mode wrong: half the changed paths match.
+    reward, run = reference_play(
+        env, record.id, ["chmod u+x scripts/*.sh; chmod 700 secrets.txt", "submit"]
+    )
+    assert run["differ"] == ["secrets.txt"] and 0.5 < reward < 1.0
+    env.close()
+
+
+def test_a_reference_that_prints_is_matched_on_its_output(tmp_path: Path) -> None:
+    task = write_task(
+        tmp_path / "t",
+        {"id": "lines", "instruction": "Lines in data.txt?", "checks": [{"command": "true"}]},
+        **{"setup.sh": "seq 137 > data.txt\n", "solution.sh": "wc -l < data.txt\n"},
+    )
+    env = gym.make(
+        "taskgym/ShellTasks-v0", path=str(task), reference_run=True, reward="reference_match"
+    )
+    assert reference_play(env, "lines", ["echo 137", "submit"])[0] == 1.0
+    assert reference_play(env, "lines", ["echo 13", "submit"])[0] < 1.0
+    assert reference_play(env, "lines", ["submit"])[0] == 0.0
+    env.close()
+
+
+def test_tasks_that_cannot_repeat_their_reference_are_not_compared() -> None:
+    ids = gym.make("taskgym/ShellReference-v0").unwrapped.task._ids  # type: ignore[attr-defined]
+    assert "shell-heartbeat-worker" not in ids and len(ids) >= 30
+
+
+def test_the_reward_without_a_reference_run_says_how_to_get_one() -> None:
+    env = make_env(reward="reference_match")
+    env.reset(options={"task_id": "shell-count-lines"})
+    with pytest.raises(ConfigError, match="reference_run=True"):
+        env.step("submit")
+    env.close()

@@ -16,7 +16,15 @@ from taskgym.core import Outcome
 from taskgym.errors import ConfigError
 from taskgym.rewards.base import Reward, RewardSpec, make_reward, register_reward
 
-__all__ = ["Binary", "Format", "FractionPassed", "Gated", "StepPenalty", "Weighted"]
+__all__ = [
+    "Binary",
+    "Format",
+    "FractionPassed",
+    "Gated",
+    "ReferenceMatch",
+    "StepPenalty",
+    "Weighted",
+]
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,22 @@ class Format:
 
     def __call__(self, outcome: Outcome) -> float:
         return 1.0 if outcome.verdict.parsed else 0.0
+
+
+@dataclass(frozen=True)
+class ReferenceMatch:
+    """How close the episode came to the task's reference run (InterCode-style): the
+    ``score`` a task put in ``verdict.details["reference_run"]`` (shell tasks made with
+    ``reference_run=True``: files changed alike, and the last output alike)."""
+
+    def __call__(self, outcome: Outcome) -> float:
+        run = outcome.verdict.details.get("reference_run")
+        if not isinstance(run, Mapping) or not isinstance(run.get("score"), (int, float)):
+            raise ConfigError(
+                "the reference_match reward needs a task that runs its reference after the "
+                "episode (shell tasks: reference_run=True, or taskgym/ShellReference-v0)"
+            )
+        return float(run["score"])
 
 
 @dataclass(frozen=True)
@@ -102,6 +126,7 @@ def gated(reward: RewardSpec, gate: RewardSpec = "format", threshold: float = 1.
 register_reward("binary", Binary)
 register_reward("fraction_passed", FractionPassed)
 register_reward("format", Format)
+register_reward("reference_match", ReferenceMatch)
 register_reward("step_penalty", StepPenalty)
 register_reward("weighted", weighted)
 register_reward("gated", gated)

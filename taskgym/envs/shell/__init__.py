@@ -26,3 +26,13 @@ register_task(
     requires=("path",),
     description="Shell tasks from a directory of your own (path=DIR, see docs/shell-tasks.md).",
 )
+register_task(
+    "ShellReference",
+    "taskgym.envs.shell.tasks:ShellTask",
+    family="shell",
+    with_image=False,
+    reference_run=True,
+    reward="reference_match",
+    description="The Shell-v0 tasks rewarded by how close the final files and the last "
+    "output come to a run of the reference in a twin sandbox (InterCode-style).",
+)

@@ -7,8 +7,10 @@ A task is one directory (documented in ``docs/shell-tasks.md``)::
       task.json     {"id": "...", "instruction": "...",                      required
                      "max_turns": 15, "command_seconds": 10, "check_seconds": 30,
                      "checks": [{"file_equals": "count.txt", "text": "3"}, ...],
-                     "image": "shell-tools"}   optional: runs only in this docker image
+                     "image": "shell-tools",   optional: runs only in this docker image
                                                (taskgym/sandboxes/images/<image>/)
+                     "deterministic": false}   the reference leaves different files each
+                                               run: never compared with a reference run
       setup.sh      optional: bash that builds the starting state, in the work directory
       solution.sh   the reference: one command a line (a line ending in \\ goes on)
       check.sh      optional: bash run after the episode; exit status 0 passes
@@ -32,6 +34,7 @@ from typing import Any, ClassVar
 from taskgym.core import Problem, Reply, Turn, Verdict
 from taskgym.envs.code.records import RecordsTask
 from taskgym.envs.shell.checks import Check, parse_checks, run_checks
+from taskgym.envs.shell.reference import command_output, compare_with_reference, snapshot
 from taskgym.errors import CheckerError, ConfigError
 from taskgym.sandboxes import Sandbox
 from taskgym.sandboxes.shell import ShellSession
@@ -48,6 +51,7 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
     "check_seconds": (int, float),
     "checks": list,
     "image": str,
+    "deterministic": bool,
 }
 _OUTPUT_BYTES = 8 * 1024  # of each command's output, head and tail kept
 # A longer "command" is not one anybody types: refused unread, so garbage costs nothing.
@@ -68,6 +72,9 @@ class ShellRecord:
     command_seconds: float = 10.0
     check_seconds: float = 30.0
     image: str | None = None
+    deterministic: bool = True
+    """Whether the reference leaves the same files each run (no times or process ids),
+    so that a reference run can be compared with (see :mod:`.reference`)."""
     source: str = field(default="", compare=False)
 
     @property
@@ -105,7 +112,9 @@ def _load_one(directory: Path) -> ShellRecord:
     if unknown:
         raise ConfigError(f"{manifest}: unknown field(s) {unknown}; known: {list(_FIELDS)}")
     for name, kind in _FIELDS.items():
-        if name in raw and (isinstance(raw[name], bool) or not isinstance(raw[name], kind)):
+        # A bool is an int to isinstance: only a bool field takes one.
+        wrong_bool = isinstance(raw.get(name), bool) is not (kind is bool)
+        if name in raw and (wrong_bool or not isinstance(raw[name], kind)):
             raise ConfigError(f"{manifest}: {name!r} has the wrong type")
         if name in ("id", "instruction") and not raw.get(name):
             raise ConfigError(f"{manifest}: {name!r} is missing or empty")
@@ -122,6 +131,7 @@ def _load_one(directory: Path) -> ShellRecord:
         check_script=_text(directory / "check.sh"),
         checks=parse_checks(raw.get("checks", []), str(manifest)),
         image=raw.get("image"),
+        deterministic=raw.get("deterministic", True),
         **{k: raw[k] for k in ("max_turns", "command_seconds", "check_seconds") if k in raw},
         source=str(directory),
     )
@@ -186,10 +196,14 @@ class ShellTask(RecordsTask):
         with_image: only the tasks that need a docker image of their own (True), only
             those that run in any sandbox (False), or all (None). A task with an image
             gets a docker sandbox of that image whatever the env's sandbox is.
+        reference_run: also run the task's reference in a twin sandbox after the episode
+            and compare the files and the last output (:mod:`.reference`), for the
+            ``reference_match`` reward.
     """
 
     path: str | None = None
     with_image: bool | None = None
+    reference_run: bool = False
     family: ClassVar[str] = "shell"
     needs_sandbox: ClassVar[bool] = True
 
@@ -197,8 +211,13 @@ class ShellTask(RecordsTask):
         records = load_shell_tasks(self.path or BUNDLED_SHELL_TASKS)
         if self.with_image is not None:
             records = [r for r in records if (r.image is not None) == self.with_image]
-            if not records:
-                raise ConfigError(f"no task in {self.path} has with_image={self.with_image}")
+        if self.reference_run:  # a reference run must be one that can be repeated
+            records = [r for r in records if r.deterministic]
+        if not records:
+            raise ConfigError(
+                f"no task in {self.path or BUNDLED_SHELL_TASKS} fits with_image="
+                f"{self.with_image}, reference_run={self.reference_run}"
+            )
         self._keep({r.id: r for r in records})
 
     def problem_sandbox(self, problem: Problem) -> tuple[str, dict[str, Any]] | None:
@@ -258,13 +277,31 @@ class ShellTask(RecordsTask):
 
     def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
         record: ShellRecord = self._records_by_id[problem.id]
-        return run_checks(
-            sandbox,
-            record.checks,
-            record.check_script,
-            record.check_seconds,
-            stop=lambda: _stop_everything(sandbox),
+        left: dict[str, str] = {}
+
+        def stop() -> None:
+            _stop_everything(sandbox)
+            if self.reference_run:  # the state the agent left, before any check runs
+                left.update(snapshot(sandbox))
+
+        verdict = run_checks(
+            sandbox, record.checks, record.check_script, record.check_seconds, stop=stop
         )
+        if not self.reference_run:
+            return verdict
+        backend, options = self.problem_sandbox(problem) or (sandbox.backend, {})
+        commands = [t for t in transcript if t.action.strip() != SUBMIT]
+        comparison = compare_with_reference(
+            backend=backend,
+            options=options,
+            setup=record.setup,
+            commands=record.solution,
+            agent_files=left,
+            agent_output=command_output(commands[-1].observation) if commands else "",
+            command_seconds=record.command_seconds,
+        )
+        details = {**verdict.details, "reference_run": comparison}
+        return Verdict(verdict.parsed, verdict.passed, verdict.total, details=details)
 
 
 def _stop_everything(sandbox: Sandbox) -> None:
