@@ -60,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_env_selection(p)
     p.add_argument("--seeds", type=_positive, default=5, help="episodes per env and agent (5)")
+    p.add_argument(
+        "--every-task",
+        action="store_true",
+        help="one episode per problem, for envs with a fixed set of them (task files, shell "
+        "task directories); --seeds for the others",
+    )
     p.set_defaults(command=_cmd_validate)
 
     p = sub.add_parser("images", help="build the docker sandbox's images (no registry needed)")
@@ -198,30 +204,28 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     rows, failures = [], 0
     for env_id in _selected(args):
         kwargs = _make_kwargs(args)
+        plan = {"episodes": args.seeds, "make_kwargs": kwargs, "every_task": args.every_task}
         oracle = list(
-            _unless_unavailable(
-                args,
-                env_id,
-                run_episodes(env_id, make_agent("oracle"), episodes=args.seeds, make_kwargs=kwargs),
-            )
+            _unless_unavailable(args, env_id, run_episodes(env_id, make_agent("oracle"), **plan))
         )
         if not oracle:
             continue
-        null = list(
-            run_episodes(env_id, make_agent("null"), episodes=args.seeds, make_kwargs=kwargs)
+        null = list(run_episodes(env_id, make_agent("null"), **plan))
+        wrong = sorted(
+            {r.task_id for r in oracle if r.reward != 1.0 or not r.verdict.get("solved")}
+            | {r.task_id for r in null if r.reward > 0.0 or r.verdict.get("solved")}
         )
-        oracle_ok = all(r.reward == 1.0 and r.verdict.get("solved") for r in oracle)
-        null_ok = all(r.reward <= 0.0 and not r.verdict.get("solved") for r in null)
-        failures += not (oracle_ok and null_ok)
+        failures += bool(wrong)
         rows.append(
             (
                 env_id,
+                str(len(oracle)),
                 f"{_mean(r.reward for r in oracle):.3f}",
                 f"{_mean(r.reward for r in null):.3f}",
-                "ok" if oracle_ok and null_ok else "FAIL",
+                "ok" if not wrong else "FAIL: " + ", ".join(wrong[:5]),
             )
         )
-    _print_table(("env id", "oracle reward", "null reward", "result"), rows)
+    _print_table(("env id", "episodes", "oracle reward", "null reward", "result"), rows)
     if failures:
         print(f"\n{failures} env(s) failed: the oracle must earn 1.0 and the null agent 0.0")
         return 1

@@ -212,6 +212,11 @@ class Task(abc.ABC):
             "reset with a seed instead"
         )
 
+    def task_ids(self) -> Sequence[str] | None:
+        """Every problem's id, for tasks with a fixed set of problems (a data file); None
+        for procedural tasks, whose problems are made from seeds."""
+        return None
+
     def setup(self, problem: Problem, sandbox: Sandbox) -> None:  # noqa: B027 - optional hook
         """Prepare the sandbox for ``problem`` before the first observation."""
 

@@ -70,10 +70,18 @@ def full_env_id(name: str) -> str:
 
 
 def play_episode(
-    env: TaskEnv, agent: Agent, *, env_id: str, episode: int, seed: int
+    env: TaskEnv,
+    agent: Agent,
+    *,
+    env_id: str,
+    episode: int,
+    seed: int,
+    task_id: str | None = None,
 ) -> EpisodeRecord:
-    """Reset ``env`` with ``seed`` and let ``agent`` play until the episode ends."""
-    observation, info = env.reset(seed=seed)
+    """Reset ``env`` with ``seed`` (on problem ``task_id`` when given) and let ``agent``
+    play until the episode ends."""
+    options = {"task_id": task_id} if task_id is not None else None
+    observation, info = env.reset(seed=seed, options=options)
     agent.start(env, observation, info)
     actions: list[str] = []
     observations = [observation]
@@ -106,8 +114,11 @@ def run_episodes(
     episodes: int,
     seed: int = 0,
     make_kwargs: Mapping[str, Any] | None = None,
+    every_task: bool = False,
 ) -> Iterator[EpisodeRecord]:
-    """``episodes`` episodes of ``env_id`` with seeds ``seed, seed+1, ...``, one env reused."""
+    """``episodes`` episodes of ``env_id`` with seeds ``seed, seed+1, ...``, one env reused.
+    With ``every_task``, one episode on each problem of a task with a fixed set of them
+    (see :meth:`~taskgym.core.Task.task_ids`) instead; ``episodes`` is then ignored."""
     if episodes < 1:
         raise ConfigError(f"episodes must be >= 1, got {episodes}")
     env = gym.make(env_id, **dict(make_kwargs or {}))
@@ -115,8 +126,12 @@ def run_episodes(
         task_env = env.unwrapped
         if not isinstance(task_env, TaskEnv):
             raise ConfigError(f"{env_id} is not a taskgym TaskEnv")
-        for i in range(episodes):
-            yield play_episode(task_env, agent, env_id=env_id, episode=i, seed=seed + i)
+        ids = task_env.task.task_ids() if every_task else None
+        plan = [(i, None) for i in range(episodes)] if ids is None else list(enumerate(ids))
+        for i, task_id in plan:
+            yield play_episode(
+                task_env, agent, env_id=env_id, episode=i, seed=seed + i, task_id=task_id
+            )
     finally:
         env.close()
 

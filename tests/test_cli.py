@@ -93,6 +93,26 @@ def test_validate_fails_an_env_whose_reference_is_wrong(capsys: pytest.CaptureFi
     assert "FAIL" in capsys.readouterr().out
 
 
+def test_validate_every_task_plays_each_problem_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """--every-task plays each problem of a task with a fixed set (here a directory of
+    two shell tasks, one of them broken, which is named) and seeds for the others."""
+    for name, solution in (("good", "touch x"), ("bad", "true")):
+        task = tmp_path / name
+        task.mkdir()
+        manifest = {"id": name, "instruction": "make x", "checks": [{"file_exists": "x"}]}
+        (task / "task.json").write_text(json.dumps(manifest))
+        (task / "solution.sh").write_text(solution + "\n")
+    args = ["validate", "ShellTasks-v0", "--set", f"path={tmp_path}", "--every-task"]
+    assert main(args) == 1
+    row = next(line for line in capsys.readouterr().out.splitlines() if "ShellTasks" in line)
+    assert row.split()[1] == "2" and row.endswith("FAIL: bad")
+    assert main(["validate", "ArithmeticEasy-v0", "--every-task", "--seeds", "2"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if "Arithmetic" in line)
+    assert row.split()[1] == "2"
+
+
 @pytest.mark.skipif(shutil.which("taskgym") is None, reason="console script not installed")
 def test_console_script_runs() -> None:
     result = subprocess.run(

@@ -77,6 +77,9 @@ class RecordsTask(Task):
     def problem(self, seed: int) -> Problem:
         return self.get(self._ids[seed % len(self._ids)])
 
+    def task_ids(self) -> list[str]:
+        return list(self._ids)
+
     def get(self, task_id: str) -> Problem:
         record = self._records_by_id.get(task_id)
         if record is None:
