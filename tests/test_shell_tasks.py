@@ -11,7 +11,7 @@ import pytest
 
 from taskgym import ConfigError
 from taskgym.envs.shell.tasks import BUNDLED_SHELL_TASKS, _commands, load_shell_tasks
-from tests.conftest import require_backend
+from tests.conftest import require_backend, require_pytest_in
 
 
 def make_env(**kwargs: object) -> gym.Env:  # type: ignore[type-arg]
@@ -34,7 +34,7 @@ def play(env: gym.Env, task_id: str, actions: list[str]) -> tuple[float, dict, l
 
 def test_bundled_tasks_load() -> None:
     records = load_shell_tasks(BUNDLED_SHELL_TASKS)
-    assert len(records) >= 40
+    assert len(records) >= 42
     assert all(r.total_checks >= 1 and r.solution for r in records)
     with_image = {r.id for r in records if r.image}
     assert len(with_image) >= 5 and {r.image for r in records if r.image} == {"shell-tools"}
@@ -80,6 +80,8 @@ GOOD = {"id": "t", "instruction": "do it", "checks": [{"file_exists": "x"}]}
             "bad regex",
         ),
         ({**GOOD, "max_turns": 2}, {"solution.sh": "touch x\ntouch y"}, "more than max_turns"),
+        ({**GOOD, "modules": ["m"]}, {"solution.sh": "touch x"}, "there is no tests/ suite"),
+        ({**GOOD, "deterministic": 1}, {"solution.sh": "touch x"}, "'deterministic' has the wrong"),
     ],
 )
 def test_bad_task_directories_say_what_is_wrong(
@@ -294,4 +296,31 @@ def test_the_reward_without_a_reference_run_says_how_to_get_one() -> None:
     env.reset(options={"task_id": "shell-count-lines"})
     with pytest.raises(ConfigError, match="reference_run=True"):
         env.step("submit")
+    env.close()
+
+
+# -- a pytest suite as a check -------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", TAMPER_BACKENDS)
+def test_a_pytest_suite_counts_each_test_and_cannot_be_fooled(backend: str) -> None:
+    """shell-fix-median's hidden tests import the agent's stats.py. They run as project
+    tasks' tests do: a module that exits at import, a conftest.py that marks every test
+    passed and a pytest.py beside it earn nothing; the real fix earns every test."""
+    require_pytest_in(backend)
+    env = make_env(sandbox=backend)
+    record = {r.id: r for r in load_shell_tasks(BUNDLED_SHELL_TASKS)}["shell-fix-median"]
+    reward, verdict, _ = play(env, record.id, [*record.solution, "submit"])
+    assert reward == 1.0 and verdict["total"] == 5
+    hacks = [
+        "printf 'import os\\nos._exit(0)\\n' > stats.py",
+        "printf 'import pytest\\n@pytest.hookimpl(hookwrapper=True)\\n"
+        "def pytest_runtest_makereport(item, call):\\n    outcome = yield\\n"
+        '    outcome.get_result().outcome = "passed"\\n\' > conftest.py',
+        "printf 'import os\\nprint(\"5 passed\")\\nos._exit(0)\\n' > pytest.py",
+        "submit",
+    ]
+    reward, verdict, observations = play(env, record.id, hacks)
+    assert all("exit code 0" in o for o in observations[:3]), observations
+    assert reward == 0.0 and verdict["passed"] == 0 and verdict["total"] == 5, verdict
     env.close()

@@ -331,7 +331,7 @@ print(json.dumps(found[:LIMIT]))
 """.replace("LIMIT", str(_MAX_FILES * 2))
 
 
-def grade_project(sandbox: Sandbox, record: ProjectRecord) -> Verdict:
+def grade_project(sandbox: Sandbox, record: ProjectRecord, *, carry_over: bool = True) -> Verdict:
     """Run ``record``'s hidden tests against the files the agent left in ``sandbox``.
 
     The agent's regular files are read out, the sandbox is reset (everything the agent
@@ -339,8 +339,10 @@ def grade_project(sandbox: Sandbox, record: ProjectRecord) -> Verdict:
     put back. Then the tests process collects the tests and deletes them before any
     candidate code starts, and every call into the project goes through the host (see
     :mod:`.project_inside`). One check per collected test; a test without a report (the
-    time ran out, the tests process died) failed."""
-    files = _carry_over(sandbox)
+    time ran out, the tests process died) failed. The tests run in the work directory
+    (they may read its files). ``carry_over=False``: the caller has stopped every process
+    of the episode already (``Sandbox.stop_processes``), and the files stay as they are."""
+    files = _carry_over(sandbox) if carry_over else []
     limits = sandbox.limits.replace(
         wall_seconds=record.test_seconds + 5, cpu_seconds=math.ceil(record.test_seconds) + 5
     )

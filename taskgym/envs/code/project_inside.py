@@ -368,8 +368,8 @@ class _Reporter:
     """The pytest plugin of the tests process: it deletes the tests once collected,
     waits for the host's go, and reports each test's outcome."""
 
-    def __init__(self, bridge: _Bridge, suite: str) -> None:
-        self.bridge, self.suite = bridge, suite
+    def __init__(self, bridge: _Bridge, suite: str, workdir: str) -> None:
+        self.bridge, self.suite, self.workdir = bridge, suite, workdir
         self.errors: list[str] = []
         self.failures: dict[str, str] = {}
         self.called: set[str] = set()
@@ -380,6 +380,9 @@ class _Reporter:
 
     def pytest_collection_finish(self, session: Any) -> None:
         shutil.rmtree(self.suite, ignore_errors=True)
+        # Tests run in the work directory, so they may read the files the agent left
+        # (reading data runs nothing; imports still go to the candidate).
+        os.chdir(self.workdir)
         ids = [item.nodeid for item in session.items]
         reply = self.bridge.ask({"collected": ids, "errors": self.errors})
         if reply != {"go": True}:
@@ -426,6 +429,8 @@ def run_project_tests() -> None:
 
 
 def _run_pytest(pytest: Any, bridge: _Bridge, request: dict[str, Any]) -> Any:
+    # The zygote runs each session in a directory of its own inside the work directory.
+    workdir = os.path.dirname(os.getcwd())
     sys.dont_write_bytecode = True
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     sys.meta_path.insert(0, _CandidateFinder(set(request["modules"])))
@@ -446,7 +451,7 @@ def _run_pytest(pytest: Any, bridge: _Bridge, request: dict[str, Any]) -> Any:
         "-p", "no:cacheprovider", "-p", "no:pastebin", "-p", "no:junitxml",
         "-p", "no:legacypath",
     ]  # fmt: skip
-    return pytest.main(args, plugins=[_Reporter(bridge, suite)])
+    return pytest.main(args, plugins=[_Reporter(bridge, suite, workdir)])
 
 
 # -- the candidate process -----------------------------------------------------------

@@ -14,11 +14,15 @@ A task is one directory (documented in ``docs/shell-tasks.md``)::
       setup.sh      optional: bash that builds the starting state, in the work directory
       solution.sh   the reference: one command a line (a line ending in \\ goes on)
       check.sh      optional: bash run after the episode; exit status 0 passes
+      tests/        optional: a pytest suite run after the episode in the work directory;
+                    "modules" in task.json names the agent's Python modules it imports
 
-Each declarative check and the check script count as one check each (see
-:mod:`.checks`). Checks run after the agent is done, once every process of the episode
-is stopped, in fresh processes started from taskgym: the scripts never enter the
-sandbox before then, and nothing the agent left running can touch files while they run.
+Each declarative check, the check script and each test of ``tests/`` count as one check
+(see :mod:`.checks`; the tests run as project tasks' hidden tests do, in a process that
+holds none of the agent's code: :func:`taskgym.envs.code.project.grade_project`).
+Checks run after the agent is done, once every process of the episode is stopped, in
+fresh processes started from taskgym: the scripts never enter the sandbox before then,
+and nothing the agent left running can touch files while they run.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from taskgym.core import Problem, Reply, Turn, Verdict
+from taskgym.envs.code.project import ProjectRecord, grade_project
 from taskgym.envs.code.records import RecordsTask
 from taskgym.envs.shell.checks import Check, parse_checks, run_checks
 from taskgym.envs.shell.reference import command_output, compare_with_reference, snapshot
@@ -52,6 +57,7 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
     "checks": list,
     "image": str,
     "deterministic": bool,
+    "modules": list,
 }
 _OUTPUT_BYTES = 8 * 1024  # of each command's output, head and tail kept
 # A longer "command" is not one anybody types: refused unread, so garbage costs nothing.
@@ -72,6 +78,8 @@ class ShellRecord:
     command_seconds: float = 10.0
     check_seconds: float = 30.0
     image: str | None = None
+    tests: dict[str, str] = field(default_factory=dict)
+    modules: tuple[str, ...] = ()
     deterministic: bool = True
     """Whether the reference leaves the same files each run (no times or process ids),
     so that a reference run can be compared with (see :mod:`.reference`)."""
@@ -79,7 +87,8 @@ class ShellRecord:
 
     @property
     def total_checks(self) -> int:
-        return len(self.checks) + bool(self.check_script)
+        """The checks known before the tests are collected (each test adds one)."""
+        return len(self.checks) + bool(self.check_script) + bool(self.tests)
 
 
 def load_shell_tasks(path: str | Path) -> list[ShellRecord]:
@@ -131,18 +140,41 @@ def _load_one(directory: Path) -> ShellRecord:
         check_script=_text(directory / "check.sh"),
         checks=parse_checks(raw.get("checks", []), str(manifest)),
         image=raw.get("image"),
+        tests=_tests(directory, raw.get("modules", [])),
+        modules=tuple(raw.get("modules", [])),
         deterministic=raw.get("deterministic", True),
         **{k: raw[k] for k in ("max_turns", "command_seconds", "check_seconds") if k in raw},
         source=str(directory),
     )
     if not record.total_checks:
-        raise ConfigError(f"{directory}: a task needs 'checks' in task.json or a check.sh")
+        raise ConfigError(
+            f"{directory}: a task needs 'checks' in task.json, a check.sh or a tests/ suite"
+        )
     if len(record.solution) >= record.max_turns:
         raise ConfigError(
             f"{directory}: the reference takes {len(record.solution)} commands and a submit, "
             f"more than max_turns={record.max_turns}"
         )
     return record
+
+
+def _tests(directory: Path, modules: list[Any]) -> dict[str, str]:
+    """The pytest suite in ``tests/`` (test files, conftest.py, helpers), if any."""
+    if not all(isinstance(m, str) and m.isidentifier() for m in modules):
+        raise ConfigError(f"{directory}/task.json: 'modules' is a list of Python names")
+    suite = directory / "tests"
+    if not suite.is_dir():
+        if modules:
+            raise ConfigError(f"{directory}: 'modules' is given but there is no tests/ suite")
+        return {}
+    tests = {
+        path.relative_to(suite).as_posix(): _text(path)
+        for path in sorted(suite.rglob("*.py"))
+        if "__pycache__" not in path.parts
+    }
+    if not any(Path(name).name.startswith("test_") for name in tests):
+        raise ConfigError(f"{suite} holds no test_*.py file")
+    return tests
 
 
 def _text(path: Path, *, required: bool = False) -> str:
@@ -287,6 +319,8 @@ class ShellTask(RecordsTask):
         verdict = run_checks(
             sandbox, record.checks, record.check_script, record.check_seconds, stop=stop
         )
+        if record.tests:
+            verdict = _with_tests(verdict, sandbox, record)
         if not self.reference_run:
             return verdict
         backend, options = self.problem_sandbox(problem) or (sandbox.backend, {})
@@ -302,6 +336,29 @@ class ShellTask(RecordsTask):
         )
         details = {**verdict.details, "reference_run": comparison}
         return Verdict(verdict.parsed, verdict.passed, verdict.total, details=details)
+
+
+def _with_tests(verdict: Verdict, sandbox: Sandbox, record: ShellRecord) -> Verdict:
+    """``verdict`` with one more check per test of the task's pytest suite."""
+    suite = ProjectRecord(
+        id=record.id,
+        prompt="",
+        files={},
+        tests=record.tests,
+        solution={},
+        modules=record.modules,
+        test_seconds=record.check_seconds,
+    )
+    tested = grade_project(sandbox, suite, carry_over=False)  # processes are stopped
+    details = {**verdict.details, "tests": tested.details.get("failures", [])}
+    if "problem" in tested.details:
+        details["tests_problem"] = tested.details["problem"]
+    return Verdict(
+        verdict.parsed,
+        verdict.passed + tested.passed,
+        verdict.total + tested.total,
+        details=details,
+    )
 
 
 def _stop_everything(sandbox: Sandbox) -> None:

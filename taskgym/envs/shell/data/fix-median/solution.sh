@@ -1,0 +1,1 @@
+printf 'def median(values):\n    ordered = sorted(values)\n    middle = len(ordered) // 2\n    if len(ordered) %% 2:\n        return ordered[middle]\n    return (ordered[middle - 1] + ordered[middle]) / 2\n' > stats.py

@@ -1,0 +1,1 @@
+python3 -c 'import csv, json; rows = list(csv.DictReader(open("orders.csv"))); json.dump({"orders": len(rows), "total": sum(int(r["amount"]) for r in rows), "customers": sorted({r["customer"] for r in rows})}, open("report.json", "w"))'
