@@ -58,6 +58,8 @@ class ReferenceMatch:
     ``reference_run=True``: files changed alike, and the last output alike)."""
 
     def __call__(self, outcome: Outcome) -> float:
+        if not outcome.verdict.parsed:  # no episode to compare (an action too long...)
+            return 0.0
         run = outcome.verdict.details.get("reference_run")
         if not isinstance(run, Mapping) or not isinstance(run.get("score"), (int, float)):
             raise ConfigError(
