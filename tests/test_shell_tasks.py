@@ -4,6 +4,7 @@ graded after the episode on the state left behind, by checks the agent cannot re
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import gymnasium as gym
@@ -139,8 +140,12 @@ def test_a_process_that_must_stay_running_is_checked_before_the_stop() -> None:
     env.close()
 
 
-def test_state_output_exit_codes_and_time_outs() -> None:
-    env = make_env()
+def test_state_output_exit_codes_and_time_outs(tmp_path: Path) -> None:
+    task = tmp_path / "count-lines"
+    shutil.copytree(Path(BUNDLED_SHELL_TASKS) / "count-lines", task)
+    manifest = json.loads((task / "task.json").read_text())
+    (task / "task.json").write_text(json.dumps({**manifest, "command_seconds": 1}))
+    env = gym.make("taskgym/ShellTasks-v0", path=str(task))
     env.reset(options={"task_id": "shell-count-lines"})
     obs, *_ = env.step("cd /tmp && X=41 && mkdir -p d")
     assert obs.startswith("[exit code 0]")
@@ -149,7 +154,7 @@ def test_state_output_exit_codes_and_time_outs() -> None:
     obs, *_ = env.step("```bash\nls nope\n```")
     assert "No such file" in obs and "[exit code 2]" in obs
     obs, *_ = env.step("sleep 60")
-    assert "ran out of its 10 s and was interrupted" in obs
+    assert "ran out of its 1 s and was interrupted" in obs
     obs, *_ = env.step("echo still $X")
     assert obs.startswith("still 41")
     obs, *_ = env.step("head -c 100000 /dev/zero | tr '\\0' a")
