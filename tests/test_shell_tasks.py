@@ -166,6 +166,23 @@ def test_state_output_exit_codes_and_time_outs(tmp_path: Path) -> None:
     env.close()
 
 
+def test_the_tasks_own_turn_limit_counts_every_turn(tmp_path: Path) -> None:
+    """Turns without a command (empty, or refused as too long) count too: the task's
+    limit ends the episode, and what is there is checked."""
+    task = tmp_path / "count-lines"
+    shutil.copytree(Path(BUNDLED_SHELL_TASKS) / "count-lines", task)
+    manifest = json.loads((task / "task.json").read_text())
+    (task / "task.json").write_text(json.dumps({**manifest, "max_turns": 3}))
+    env = gym.make("taskgym/ShellTasks-v0", path=str(task), max_turns=50)
+    env.reset(options={"task_id": "shell-count-lines"})
+    assert "[2 turn(s) left]" in env.step("wc -l < data.txt > count.txt")[0]
+    assert "[1 turn(s) left]" in env.step("")[0]
+    obs, reward, terminated, truncated, _ = env.step("x" * 20_000)
+    assert obs.startswith("[not run") and "[no turns left" in obs
+    assert terminated and not truncated and reward == 1.0
+    env.close()
+
+
 def test_the_turn_limit_checks_what_is_there() -> None:
     env = make_env(max_turns=2)
     env.reset(options={"task_id": "shell-count-lines"})

@@ -42,7 +42,7 @@ from taskgym.envs.shell.checks import Check, parse_checks, run_checks
 from taskgym.envs.shell.reference import command_output, compare_with_reference, snapshot
 from taskgym.errors import CheckerError, ConfigError
 from taskgym.sandboxes import Sandbox
-from taskgym.sandboxes.shell import ShellSession
+from taskgym.sandboxes.shell import ShellResult, ShellSession
 
 __all__ = ["BUNDLED_SHELL_TASKS", "ShellRecord", "ShellTask", "load_shell_tasks"]
 
@@ -287,25 +287,20 @@ class ShellTask(RecordsTask):
         if command == SUBMIT:
             return Reply("Submitted.", done=True)
         if not command:
-            return Reply(f"No command. Type one shell command, or {SUBMIT} when done.")
-        if len(command) > MAX_COMMAND_CHARS:
-            return Reply(
+            parts = [f"No command. Type one shell command, or {SUBMIT} when done."]
+        elif len(command) > MAX_COMMAND_CHARS:
+            parts = [
                 f"[not run: a command of {len(command)} characters; at most "
                 f"{MAX_COMMAND_CHARS} are taken. Write long content to a file in parts.]"
-            )
-        result = _shell(sandbox, record).run(command, timeout=record.command_seconds)
-        parts = [result.output.rstrip("\n")] if result.output.strip() else []
-        if result.timed_out:
-            parts.append(
-                f"[the command ran out of its {record.command_seconds:g} s and was interrupted]"
-            )
-        if result.exit_code is not None:
-            parts.append(f"[exit code {result.exit_code}]")
+            ]
+        else:
+            seconds = record.command_seconds
+            parts = _ran(_shell(sandbox, record).run(command, timeout=seconds), seconds)
+        # The task's own turn limit (the env's may end the episode earlier).
         left = record.max_turns - len(transcript) - 1
         if left <= 0:
             return Reply("\n".join([*parts, "[no turns left: the result is checked]"]), True)
-        parts.append(f"[{left} turn(s) left]")
-        return Reply("\n".join(parts))
+        return Reply("\n".join([*parts, f"[{left} turn(s) left]"]))
 
     def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
         record: ShellRecord = self._records_by_id[problem.id]
@@ -359,6 +354,16 @@ def _with_tests(verdict: Verdict, sandbox: Sandbox, record: ShellRecord) -> Verd
         verdict.total + tested.total,
         details=details,
     )
+
+
+def _ran(result: ShellResult, seconds: float) -> list[str]:
+    """What the agent reads of a command: its output, then taskgym's notes."""
+    parts = [result.output.rstrip("\n")] if result.output.strip() else []
+    if result.timed_out:
+        parts.append(f"[the command ran out of its {seconds:g} s and was interrupted]")
+    if result.exit_code is not None:
+        parts.append(f"[exit code {result.exit_code}]")
+    return parts
 
 
 def _stop_everything(sandbox: Sandbox) -> None:
