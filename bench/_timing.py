@@ -4,6 +4,7 @@ neighbour slows baseline and candidate alike."""
 from __future__ import annotations
 
 import statistics
+import subprocess
 import time
 from collections.abc import Callable
 
@@ -34,3 +35,31 @@ def print_table(results: dict[str, float], baseline: str, unit: str = "ms") -> N
     print(f"{'candidate':<44} {unit + '/call':>10} {'x baseline':>11}")
     for name, seconds in results.items():
         print(f"{name:<44} {seconds * scale:>10.3f} {seconds / base:>11.2f}")
+
+
+class HostBash:
+    """The floor of a shell step: bash on the host over pipes, one line in, read up to a
+    fixed marker (no escaping, no exit status, no time-out)."""
+
+    def __init__(self, cwd: str) -> None:
+        self.proc = subprocess.Popen(
+            ["bash", "--noprofile", "--norc"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+        )
+
+    def run(self, command: str) -> bytes:
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
+        self.proc.stdin.write(f"{command}; echo __end__\n".encode())
+        self.proc.stdin.flush()
+        out = b""
+        while not out.endswith(b"__end__\n"):
+            out += self.proc.stdout.read1(65536)
+        return out
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait()

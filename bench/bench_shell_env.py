@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(__file__))
 
 import gymnasium as gym
-from _timing import interleaved, print_table
+from _timing import HostBash, interleaved, print_table
 
 import taskgym  # noqa: F401 - registers the envs
 from taskgym.sandboxes import unavailable_reason
@@ -73,33 +72,6 @@ def write_task(root: Path) -> str:
     )
     (steps / "solution.sh").write_text("true\n")
     return str(root)
-
-
-class HostBash:
-    """The floor: bash on the host over pipes, one line in, read up to a marker."""
-
-    def __init__(self, cwd: str) -> None:
-        self.proc = subprocess.Popen(
-            ["bash", "--noprofile", "--norc"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            cwd=cwd,
-        )
-
-    def run(self, command: str) -> bytes:
-        assert self.proc.stdin is not None
-        assert self.proc.stdout is not None
-        self.proc.stdin.write(f"{command}; echo __end__\n".encode())
-        self.proc.stdin.flush()
-        out = b""
-        while not out.endswith(b"__end__\n"):
-            out += self.proc.stdout.read1(65536)
-        return out
-
-    def close(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
 
 
 def main() -> None:

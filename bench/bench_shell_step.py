@@ -14,38 +14,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from _timing import interleaved, print_table
+from _timing import HostBash, interleaved, print_table
 
 from taskgym.sandboxes import make_sandbox, unavailable_reason
 
 COMMANDS = {"echo": "echo hi", "ls /": "ls /", "cat 4 KiB": "cat four_k.txt"}
-
-
-class HostPipeShell:
-    """The floor: bash on the host, one line in, read up to a fixed marker."""
-
-    def __init__(self, cwd: str) -> None:
-        self.proc = subprocess.Popen(
-            ["bash", "--noprofile", "--norc"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            cwd=cwd,
-        )
-
-    def run(self, command: str) -> bytes:
-        assert self.proc.stdin is not None
-        assert self.proc.stdout is not None
-        self.proc.stdin.write(f"{command}; echo __end__\n".encode())
-        self.proc.stdin.flush()
-        out = b""
-        while not out.endswith(b"__end__\n"):
-            out += self.proc.stdout.read1(65536)
-        return out
-
-    def close(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
 
 
 def main() -> None:
@@ -58,7 +31,7 @@ def main() -> None:
     host_dir = make_sandbox("local")  # only for a directory holding the 4 KiB file
     host_dir.write_file("four_k.txt", "x" * 4096)
     boxes.append(host_dir)
-    floor = HostPipeShell(host_dir.workdir)  # type: ignore[attr-defined]
+    floor = HostBash(host_dir.workdir)  # type: ignore[attr-defined]
     for backend in ("local", "bwrap", "docker"):
         reason = unavailable_reason(backend)
         if reason is not None:

@@ -69,10 +69,16 @@ def _control() -> tuple[int, int]:
     return read_fd, write_fd
 
 
-def run_tests() -> None:
+def _private_control() -> tuple[int, int]:
+    """For a process that will hold tests: non-dumpable first (its memory and /proc
+    entries closed to the candidate), then the host's pipes (see :func:`_control`)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
-    read_fd, write_fd = _control()
+    return _control()
+
+
+def run_tests() -> None:
+    read_fd, write_fd = _private_control()
     request = read_message(read_fd)
     if request is None:
         return

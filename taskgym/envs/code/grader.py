@@ -46,6 +46,7 @@ __all__ = [
     "decode_value",
     "grade_assert_tests",
     "grade_function",
+    "in_sandbox_program",
     "values_match",
 ]
 
@@ -234,18 +235,21 @@ def _judge(case: FunctionCase, line: Any) -> str | None:
     return "wrong answer"
 
 
-def _program(entry: str) -> str:
+def in_sandbox_program(entry: str, *extra: str) -> str:
+    """One program for a zygote session: wire, the harness, the assert-style programs and
+    ``extra`` modules of this package (by name), then a call of ``entry``."""
     here = Path(__file__).parent
     modules = (
         here.parent.parent / "sandboxes" / "wire.py",
         here / "harness.py",
         here / "assert_tests.py",
+        *(here / f"{name}.py" for name in extra),
     )
     return compose_source(*modules) + f"\n{entry}()\n"
 
 
-_TEST_RUNNER_SOURCE = _program("run_tests")
-_CANDIDATE_SOURCE = _program("serve_candidate")
+_TEST_RUNNER_SOURCE = in_sandbox_program("run_tests")
+_CANDIDATE_SOURCE = in_sandbox_program("serve_candidate")
 
 
 def grade_assert_tests(

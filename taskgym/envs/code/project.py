@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from taskgym.core import Problem, Reply, Turn, Verdict
-from taskgym.envs.code.records import RecordsTask
+from taskgym.envs.code.grader import in_sandbox_program
+from taskgym.envs.code.records import RecordsTask, read_manifest, read_task_dirs
 from taskgym.errors import CheckerError, ConfigError, SandboxError, SandboxUnavailableError
 from taskgym.sandboxes import Limits, Sandbox
-from taskgym.sandboxes.wire import compose_source
 from taskgym.sandboxes.zygote import ZygoteSession, zygote_for
 
 __all__ = [
@@ -84,25 +84,14 @@ class ProjectRecord:
 def load_project_tasks(path: str | Path) -> list[ProjectRecord]:
     """Read a task directory, or every task directory in ``path`` (sorted by name).
     ConfigError names the directory and what is wrong with it."""
-    root = Path(path)
-    if (root / "task.json").is_file():
-        return [_load_one(root)]
-    if not root.is_dir():
-        raise ConfigError(f"{root} is not a directory of project tasks")
-    records = [_load_one(d) for d in sorted(root.iterdir()) if (d / "task.json").is_file()]
-    if not records:
-        raise ConfigError(f"{root} holds no project task (a directory with a task.json)")
-    seen: dict[str, str] = {}
-    for record in records:
-        if record.id in seen:
-            raise ConfigError(f"{record.source}: the id {record.id!r} is also {seen[record.id]}'s")
-        seen[record.id] = record.source
-    return records
+    return read_task_dirs(path, _load_one, "project")
 
 
 def _load_one(directory: Path) -> ProjectRecord:
     where = str(directory)
-    raw = _read_manifest(directory / "task.json")
+    raw = read_manifest(
+        directory / "task.json", _FIELDS, required=("id", "prompt"), positive=_NUMBERS
+    )
     files = _read_tree(directory / "files", where)
     tests = _read_tree(directory / "tests", where)
     solution = _read_tree(directory / "solution", where)
@@ -129,28 +118,6 @@ def _load_one(directory: Path) -> ProjectRecord:
 
 
 _NUMBERS = ("max_turns", "test_seconds", "call_seconds", "run_seconds")
-
-
-def _read_manifest(path: Path) -> dict[str, Any]:
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise ConfigError(f"{path} cannot be read as JSON: {e}") from e
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path} must hold a JSON object")
-    unknown = sorted(set(raw) - set(_FIELDS))
-    if unknown:
-        raise ConfigError(f"{path}: unknown field(s) {unknown}; known: {list(_FIELDS)}")
-    for name, kind in _FIELDS.items():
-        if name in raw and (isinstance(raw[name], bool) or not isinstance(raw[name], kind)):
-            raise ConfigError(f"{path}: {name!r} has the wrong type")
-    for name in ("id", "prompt"):
-        if not raw.get(name):
-            raise ConfigError(f"{path}: {name!r} is missing or empty")
-    for name in _NUMBERS:
-        if name in raw and raw[name] <= 0:
-            raise ConfigError(f"{path}: {name!r} must be positive")
-    return raw
 
 
 def _read_tree(directory: Path, where: str) -> dict[str, str]:
@@ -304,19 +271,8 @@ def _prompt(record: ProjectRecord) -> str:
 # -- grading -------------------------------------------------------------------------
 
 
-def _program(entry: str) -> str:
-    here = Path(__file__).parent
-    modules = (
-        here.parent.parent / "sandboxes" / "wire.py",
-        here / "harness.py",
-        here / "assert_tests.py",
-        here / "project_inside.py",
-    )
-    return compose_source(*modules) + f"\n{entry}()\n"
-
-
-_TESTS_SOURCE = _program("run_project_tests")
-_CANDIDATE_SOURCE = _program("serve_project")
+_TESTS_SOURCE = in_sandbox_program("run_project_tests", "project_inside")
+_CANDIDATE_SOURCE = in_sandbox_program("serve_project", "project_inside")
 # Lists the work directory's regular files (no links), so grading can carry them over.
 _LIST_FILES = """
 import json, os

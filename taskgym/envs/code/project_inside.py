@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import ctypes
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -36,11 +35,10 @@ import traceback
 import types
 from typing import Any
 
-from taskgym.envs.code.assert_tests import _control, untag
+from taskgym.envs.code.assert_tests import _control, _private_control, untag
 from taskgym.envs.code.harness import tag
 from taskgym.sandboxes.wire import read_message, write_message
 
-_PROJECT_PR_SET_DUMPABLE = 4
 _MAX_ITEMS = 100_000  # the most items one iteration of a candidate's object may yield
 _WHY_CHARS = 2000
 
@@ -405,9 +403,7 @@ class _Reporter:
 
 def run_project_tests() -> None:
     global _BRIDGE  # noqa: PLW0603 - one bridge for the process, set once here
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).prctl(_PROJECT_PR_SET_DUMPABLE, 0, 0, 0, 0)
-    read_fd, write_fd = _control()
+    read_fd, write_fd = _private_control()
     request = read_message(read_fd)
     if request is None:
         return

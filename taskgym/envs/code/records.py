@@ -4,14 +4,21 @@ and the field at fault; shared by the code task formats."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from taskgym.core import Problem, Task
 from taskgym.errors import ConfigError, UnknownTaskIdError
 
-__all__ = ["FieldTypes", "RecordsTask", "check_fields", "read_records"]
+__all__ = [
+    "FieldTypes",
+    "RecordsTask",
+    "check_fields",
+    "read_manifest",
+    "read_records",
+    "read_task_dirs",
+]
 
 FieldTypes = Mapping[str, type | tuple[type, ...]]
 
@@ -44,6 +51,67 @@ def read_records(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
             seen.add(task_id)
     if not found:
         raise ConfigError(f"{source} holds no task")
+
+
+class _DirRecord(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+
+
+_R = TypeVar("_R", bound=_DirRecord)
+
+
+def read_task_dirs(path: str | Path, load_one: Callable[[Path], _R], kind: str) -> list[_R]:
+    """Tasks kept as one directory each (with a ``task.json``): ``path`` is one such
+    directory or holds several (read in name order). ConfigError names the directory
+    at fault, an empty one, and ids used twice."""
+    root = Path(path)
+    if (root / "task.json").is_file():
+        return [load_one(root)]
+    if not root.is_dir():
+        raise ConfigError(f"{root} is not a directory of {kind} tasks")
+    records = [load_one(d) for d in sorted(root.iterdir()) if (d / "task.json").is_file()]
+    if not records:
+        raise ConfigError(f"{root} holds no {kind} task (a directory with a task.json)")
+    seen: dict[str, str] = {}
+    for record in records:
+        if record.id in seen:
+            raise ConfigError(f"{record.source}: the id {record.id!r} is also {seen[record.id]}'s")
+        seen[record.id] = record.source
+    return records
+
+
+def read_manifest(
+    path: Path, fields: FieldTypes, *, required: tuple[str, ...], positive: tuple[str, ...]
+) -> dict[str, Any]:
+    """A task directory's ``task.json``: a JSON object of known ``fields`` of the right
+    types (a bool only where a bool is asked for), ``required`` ones non-empty,
+    ``positive`` ones above zero. ConfigError names the file and the field."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{path} cannot be read as JSON: {e}") from e
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path} must hold a JSON object")
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise ConfigError(f"{path}: unknown field(s) {unknown}; known: {list(fields)}")
+    for name, kind in fields.items():
+        if name not in raw:
+            continue
+        # A bool is an int to isinstance: only a bool field takes one.
+        wrong_bool = isinstance(raw[name], bool) is not (kind is bool)
+        if wrong_bool or not isinstance(raw[name], kind):
+            raise ConfigError(f"{path}: {name!r} has the wrong type")
+    for name in required:
+        if not raw.get(name):
+            raise ConfigError(f"{path}: {name!r} is missing or empty")
+    for name in positive:
+        if name in raw and raw[name] <= 0:
+            raise ConfigError(f"{path}: {name!r} must be positive")
+    return raw
 
 
 def check_fields(

@@ -27,7 +27,6 @@ and nothing the agent left running can touch files while they run.
 
 from __future__ import annotations
 
-import json
 import re
 import weakref
 from collections.abc import Sequence
@@ -37,7 +36,7 @@ from typing import Any, ClassVar
 
 from taskgym.core import Problem, Reply, Turn, Verdict
 from taskgym.envs.code.project import ProjectRecord, grade_project
-from taskgym.envs.code.records import RecordsTask
+from taskgym.envs.code.records import RecordsTask, read_manifest, read_task_dirs
 from taskgym.envs.shell.checks import Check, parse_checks, run_checks
 from taskgym.envs.shell.reference import command_output, compare_with_reference, snapshot
 from taskgym.errors import CheckerError, ConfigError
@@ -93,42 +92,16 @@ class ShellRecord:
 
 def load_shell_tasks(path: str | Path) -> list[ShellRecord]:
     """A task directory, or every task directory in ``path`` (sorted by name)."""
-    root = Path(path)
-    if (root / "task.json").is_file():
-        return [_load_one(root)]
-    if not root.is_dir():
-        raise ConfigError(f"{root} is not a directory of shell tasks")
-    records = [_load_one(d) for d in sorted(root.iterdir()) if (d / "task.json").is_file()]
-    if not records:
-        raise ConfigError(f"{root} holds no shell task (a directory with a task.json)")
-    seen: dict[str, str] = {}
-    for record in records:
-        if record.id in seen:
-            raise ConfigError(f"{record.source}: the id {record.id!r} is also {seen[record.id]}'s")
-        seen[record.id] = record.source
-    return records
+    return read_task_dirs(path, _load_one, "shell")
 
 
 def _load_one(directory: Path) -> ShellRecord:
-    manifest = directory / "task.json"
-    try:
-        raw = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise ConfigError(f"{manifest} cannot be read as JSON: {e}") from e
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{manifest} must hold a JSON object")
-    unknown = sorted(set(raw) - set(_FIELDS))
-    if unknown:
-        raise ConfigError(f"{manifest}: unknown field(s) {unknown}; known: {list(_FIELDS)}")
-    for name, kind in _FIELDS.items():
-        # A bool is an int to isinstance: only a bool field takes one.
-        wrong_bool = isinstance(raw.get(name), bool) is not (kind is bool)
-        if name in raw and (wrong_bool or not isinstance(raw[name], kind)):
-            raise ConfigError(f"{manifest}: {name!r} has the wrong type")
-        if name in ("id", "instruction") and not raw.get(name):
-            raise ConfigError(f"{manifest}: {name!r} is missing or empty")
-        if name in ("max_turns", "command_seconds", "check_seconds") and raw.get(name, 1) <= 0:
-            raise ConfigError(f"{manifest}: {name!r} must be positive")
+    raw = read_manifest(
+        directory / "task.json",
+        _FIELDS,
+        required=("id", "instruction"),
+        positive=("max_turns", "command_seconds", "check_seconds"),
+    )
     solution = _commands(_text(directory / "solution.sh", required=True))
     if not solution:
         raise ConfigError(f"{directory}/solution.sh holds no command")
@@ -138,7 +111,7 @@ def _load_one(directory: Path) -> ShellRecord:
         solution=solution,
         setup=_text(directory / "setup.sh"),
         check_script=_text(directory / "check.sh"),
-        checks=parse_checks(raw.get("checks", []), str(manifest)),
+        checks=parse_checks(raw.get("checks", []), str(directory / "task.json")),
         image=raw.get("image"),
         tests=_tests(directory, raw.get("modules", [])),
         modules=tuple(raw.get("modules", [])),
