@@ -24,6 +24,8 @@ DATA_ENVS = {
     "taskgym/HumanEval-v0": {"path": SHARED_DATA / "humaneval.jsonl.gz"},
     "taskgym/MBPP-v0": {"path": SHARED_DATA / "mbpp_intercode.json"},
     "taskgym/ShellTasks-v0": {"path": Path(BUNDLED_SHELL_TASKS)},
+    "taskgym/GSM8K-v0": {"path": SHARED_DATA / "gsm8k_test.jsonl"},
+    "taskgym/MathAnswers-v0": {"tasks": Path(__file__).with_name("data") / "math_answers.jsonl"},
 }
 
 

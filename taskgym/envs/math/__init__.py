@@ -41,3 +41,19 @@ register_task(
     difficulty="hard",
     description="Hard arithmetic answered by a Python program run in the sandbox.",
 )
+register_task(
+    "GSM8K",
+    "taskgym.envs.math.gsm8k:GSM8KTask",
+    family="math",
+    requires=("path",),
+    description="GSM8K word problems from your copy (path=test.jsonl); the final answer "
+    "(\\boxed{}, <answer>, ####) is compared exactly as a number.",
+)
+register_task(
+    "MathAnswers",
+    "taskgym.envs.math.gsm8k:MathAnswersTask",
+    family="math",
+    requires=("tasks",),
+    description="Problems with a final answer from your JSONL (tasks=PATH: id, problem, "
+    "answer); numbers compared exactly, other answers as normalised text.",
+)

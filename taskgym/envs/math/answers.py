@@ -1,0 +1,142 @@
+"""Final answers of math problems: find the answer in a model's text and decide whether
+it equals the reference.
+
+Forms the answer may take, the last one found wins in this order of trust:
+``\\boxed{...}`` (braces balanced), ``<answer>...</answer>``, a GSM8K-style ``#### ...``
+line, and "the answer is ...". A text with none of them has no answer (a format
+failure, not a wrong one).
+
+Numbers are compared exactly (as fractions): ``1,234``, ``$1,234.50``, ``-3/4``,
+``\\frac{3}{4}``, ``\\dfrac34``, ``2.50``, ``50%`` (as 50), ``12 dollars`` (trailing words
+dropped) and LaTeX dressing (``\\text{...}``, ``\\$``, ``\\,``, ``\\!``) all parse. A
+reference that is not a number is compared as normalised text (blanks, case, LaTeX
+dressing and a trailing period ignored); symbolic equivalence of expressions is not
+decided here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+__all__ = ["FoundAnswer", "answers_match", "find_answer", "parse_number"]
+
+_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
+_HASHES = re.compile(r"^[ \t]*####[ \t]*(.+?)[ \t]*$", re.MULTILINE)
+_THE_ANSWER_IS = re.compile(
+    r"\bthe (?:final )?answer is[:\s]*(.+?)(?:\.\s|\.$|\n|$)", re.IGNORECASE | re.DOTALL
+)
+_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+_GROUPED = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}|\\[dt]?frac\s*(\d)\s*(\d)")
+_TEXT = re.compile(r"\\(?:text|textbf|mathrm|mbox)\s*\{([^{}]*)\}")
+_MAX_CHARS = 200
+
+
+@dataclass(frozen=True)
+class FoundAnswer:
+    form: str
+    """Which form it was found in: boxed, answer_tag, hashes, the_answer_is."""
+    text: str
+
+
+def find_answer(text: str) -> FoundAnswer | None:
+    """The final answer of ``text``, or None when it states none."""
+    boxed = _last_boxed(text)
+    if boxed is not None and boxed.strip():
+        return FoundAnswer("boxed", boxed.strip())
+    for form, pattern in (
+        ("answer_tag", _ANSWER_TAG),
+        ("hashes", _HASHES),
+        ("the_answer_is", _THE_ANSWER_IS),
+    ):
+        found = [answer.strip() for answer in pattern.findall(text) if answer.strip()]
+        if found:
+            return FoundAnswer(form, found[-1])
+    return None
+
+
+def _last_boxed(text: str) -> str | None:
+    start = max(text.rfind("\\boxed{"), text.rfind("\\fbox{"))
+    if start == -1:
+        return None
+    i = text.index("{", start) + 1
+    depth, begin = 1, i
+    while i < len(text):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[begin:i]
+        i += 1
+    return None  # unbalanced: not an answer
+
+
+def _undress(text: str) -> str:
+    """LaTeX and typographic dressing off: $, \\text{}, spacing commands, unicode minus."""
+    text = text.strip().replace("\u2212", "-").replace("\\!", "").replace("\\,", "")
+    text = text.replace("\\;", "").replace("\\ ", " ").replace("\\$", "").replace("$", "")
+    text = text.replace("\\left", "").replace("\\right", "").replace("\\%", "%")
+    text = _TEXT.sub(r"\1", text)
+    return text.strip().rstrip(".").strip()
+
+
+def parse_number(text: str) -> Fraction | None:
+    """The exact value of a number as people and models write it, or None.
+
+    Example:
+        >>> parse_number("$1,234.50")
+        Fraction(2469, 2)
+        >>> parse_number("\\\\frac{3}{4}"), parse_number("50%"), parse_number("12 eggs")
+        (Fraction(3, 4), Fraction(50, 1), Fraction(12, 1))
+        >>> parse_number("x + 1") is None
+        True
+    """
+    if len(text) > _MAX_CHARS:
+        return None
+    text = _undress(text)
+    frac = _FRAC.fullmatch(text)
+    if frac:
+        braced = frac.group(1) is not None
+        top, bottom = frac.group(1, 2) if braced else frac.group(3, 4)
+        return _ratio(parse_number(top), parse_number(bottom))
+    text = text.rstrip("%").strip()
+    # Trailing words are units ("12 eggs", "5 cm"): the number is what comes before.
+    text = re.sub(r"(?<=[\d.])\s*[A-Za-z][A-Za-z ]*$", "", text)
+    if _GROUPED.fullmatch(text):
+        text = text.replace(",", "")
+    if "/" in text:
+        top, _, bottom = text.partition("/")
+        return _ratio(_plain(top), _plain(bottom))
+    return _plain(text)
+
+
+def _plain(text: str) -> Fraction | None:
+    text = text.strip()
+    if not _NUMBER.fullmatch(text):
+        return None
+    try:
+        return Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def _ratio(top: Fraction | None, bottom: Fraction | None) -> Fraction | None:
+    if top is None or bottom is None or bottom == 0:
+        return None
+    return top / bottom
+
+
+def _normal_text(text: str) -> str:
+    return " ".join(_undress(text).lower().split())
+
+
+def answers_match(given: str, reference: str) -> bool:
+    """Whether ``given`` states the same answer as ``reference``: equal numbers when the
+    reference is a number, else equal normalised text."""
+    expected = parse_number(reference)
+    if expected is not None:
+        return parse_number(given) == expected
+    return _normal_text(given) == _normal_text(reference) and bool(_normal_text(reference))

@@ -1,0 +1,140 @@
+"""Final answers of math problems (taskgym.envs.math.answers) and the envs that grade
+them: GSM8K-v0 against ../shared/data's GSM8K test set, and MathAnswers-v0."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import gymnasium as gym
+import pytest
+
+from taskgym import ConfigError
+from taskgym.core import Turn
+from taskgym.envs.math.answers import answers_match, find_answer, parse_number
+from taskgym.envs.math.gsm8k import GSM8KTask, load_math_answers
+
+GSM8K = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "gsm8k_test.jsonl"
+MATH_ANSWERS = Path(__file__).with_name("data") / "math_answers.jsonl"
+
+
+@pytest.mark.parametrize(
+    ("text", "form", "answer"),
+    [
+        ("so \\boxed{\\frac{1}{2}} it is", "boxed", "\\frac{1}{2}"),
+        ("\\boxed{1} then \\boxed{a{b}c}", "boxed", "a{b}c"),
+        ("<answer>3</answer> no, <answer> 4 </answer>", "answer_tag", "4"),
+        ("work\n#### 1,234\n", "hashes", "1,234"),
+        ("The answer is $18.", "the_answer_is", "$18"),
+        ("the final answer is 3.5.", "the_answer_is", "3.5"),
+        ("#### 5\n\\boxed{6}", "boxed", "6"),  # the boxed form is trusted first
+    ],
+)
+def test_the_final_answer_is_found_in_each_form(text: str, form: str, answer: str) -> None:
+    found = find_answer(text)
+    assert found is not None and (found.form, found.text) == (form, answer)
+
+
+@pytest.mark.parametrize("text", ["I think 42", "\\boxed{42", "", "#### "])
+def test_a_text_without_a_final_answer_has_none(text: str) -> None:
+    assert find_answer(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("18", 18),
+        ("$1,234.50", Fraction(2469, 2)),
+        ("\\$18", 18),
+        ("\\frac{3}{4}", Fraction(3, 4)),
+        ("\\dfrac34", Fraction(3, 4)),
+        ("-3/4", Fraction(-3, 4)),
+        ("\u22125", -5),
+        ("50%", 50),
+        ("12 eggs", 12),
+        ("\\text{12 } \\text{dollars}", 12),
+        ("2.50", Fraction(5, 2)),
+        ("1e3", 1000),
+    ],
+)
+def test_numbers_parse_exactly(text: str, value: Fraction) -> None:
+    assert parse_number(text) == value
+
+
+@pytest.mark.parametrize("text", ["x + 1", "1,23", "1/0", "twelve", "1" * 300])
+def test_what_is_not_one_number_is_none(text: str) -> None:
+    assert parse_number(text) is None
+
+
+def test_answers_match_as_numbers_or_as_normalised_text() -> None:
+    assert answers_match("$18.00", "18") and answers_match("1234", "1,234")
+    assert not answers_match("19", "18") and not answers_match("", "18")
+    assert answers_match(" \\text{Paris}. ", "paris") and not answers_match("Lyon", "Paris")
+    assert not answers_match("", "")
+
+
+@pytest.mark.skipif(not GSM8K.exists(), reason=f"{GSM8K} is absent (../shared/data is not here)")
+def test_every_gsm8k_reference_earns_one_in_every_form_and_a_perturbed_answer_zero() -> None:
+    task = GSM8KTask(path=str(GSM8K))
+    ids = task.task_ids()
+    assert len(ids) == 1319
+    for task_id in ids:
+        problem = task.get(task_id)
+        answer = task._records_by_id[task_id].answer  # as GSM8K writes it: 1,234 included
+        plain = answer.replace(",", "")
+        forms = [
+            problem.solution[0],  # GSM8K's own worked solution, ending in #### N
+            f"\\boxed{{{answer}}}",
+            f"<answer>{plain}</answer>",
+            f"Adding up, the answer is ${answer}.",
+            f"\\boxed{{{plain}.00}}",
+        ]
+        for form in forms:
+            verdict = task.check(problem, (Turn(form, ""),), None)  # type: ignore[arg-type]
+            assert verdict.solved, (task_id, form[-60:], verdict)
+        wrong = task.check(problem, (Turn(f"#### {int(plain) + 1}", ""),), None)  # type: ignore[arg-type]
+        assert wrong.parsed and not wrong.solved, task_id
+
+
+@pytest.mark.skipif(not GSM8K.exists(), reason=f"{GSM8K} is absent (../shared/data is not here)")
+def test_a_gsm8k_episode_through_the_env() -> None:
+    env = gym.make("taskgym/GSM8K-v0", path=str(GSM8K))
+    obs, _ = env.reset(options={"task_id": "gsm8k-1"})
+    assert obs.startswith("Janet") and "\\boxed{ANSWER}" in obs
+    _, reward, *_, info = env.step("She sells 9 eggs at $2: \\boxed{18}")
+    assert reward == 1.0 and info["verdict"]["details"] == {"form": "boxed", "answer": "18"}
+    env.reset(options={"task_id": "gsm8k-1"})
+    _, reward, *_, info = env.step("18")
+    assert reward == 0.0 and info["verdict"]["parsed"] is False
+    env.close()
+
+
+def test_math_answers_from_a_file_of_records() -> None:
+    env = gym.make("taskgym/MathAnswers-v0", tasks=str(MATH_ANSWERS))
+    for task_id, answer, reward in [
+        ("half-of-seven", "\\boxed{3.5}", 1.0),
+        ("half-of-seven", "\\boxed{\\frac{7}{2}}", 1.0),
+        ("capital", "<answer>paris</answer>", 1.0),
+        ("capital", "<answer>Lyon</answer>", 0.0),
+        ("big", "#### 1234000", 1.0),
+    ]:
+        env.reset(options={"task_id": task_id})
+        assert env.step(answer)[1] == reward, (task_id, answer)
+    env.close()
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({"id": "a", "problem": "p"}, "'answer' is missing"),
+        ({"id": "a", "problem": "p", "answer": " "}, "'answer' is empty"),
+        ({"id": "a", "problem": "p", "answer": "3", "solution": "#### 4"}, "is not the answer"),
+        ({"id": "a", "problem": "p", "answer": "3", "hint": "x"}, "unknown field"),
+    ],
+)
+def test_bad_records_say_what_is_wrong(tmp_path: Path, record: dict, message: str) -> None:
+    path = tmp_path / "tasks.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    with pytest.raises(ConfigError, match=message):
+        load_math_answers(path)
