@@ -4,6 +4,8 @@ them: GSM8K-v0 against ../shared/data's GSM8K test set, and MathAnswers-v0."""
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 
 from taskgym import ConfigError
 from taskgym.core import Turn
+from taskgym.envs.math import symbolic
 from taskgym.envs.math.answers import answers_match, find_answer, parse_number
 from taskgym.envs.math.gsm8k import GSM8KTask, load_math_answers
 
@@ -138,3 +141,74 @@ def test_bad_records_say_what_is_wrong(tmp_path: Path, record: dict, message: st
     path.write_text(json.dumps(record) + "\n")
     with pytest.raises(ConfigError, match=message):
         load_math_answers(path)
+
+
+# -- symbolic equivalence (sympy, in a worker process with a time limit) -------------
+
+sympy_missing_reason = symbolic.sympy_missing()
+needs_sympy = pytest.mark.skipif(sympy_missing_reason is not None, reason=str(sympy_missing_reason))
+
+
+@pytest.fixture(scope="module")
+def checker() -> Iterator[symbolic.SymbolicChecker]:
+    if sympy_missing_reason is not None:
+        pytest.skip(sympy_missing_reason)
+    with symbolic.SymbolicChecker(seconds=2.0) as made:
+        yield made
+
+
+@needs_sympy
+@pytest.mark.parametrize(
+    ("given", "reference", "equal"),
+    [
+        ("\\frac{\\sqrt{8}}{2}", "\\sqrt{2}", True),
+        ("2x+2", "2(x+1)", True),
+        ("x^2-1", "(x-1)(x+1)", True),
+        ("x+1", "x+2", False),
+        ("\\pi/2", "1.5707963267948966", True),
+        ("e^{i\\pi}", "-1", True),
+        ("\\sqrt[3]{27}", "3", True),
+        ("3\\sqrt{2}", "\\sqrt{18}", True),
+        ("[1, 3)", "[1,3)", True),
+        ("(1,3]", "[1,3)", False),
+        ("\\{1,2\\}", "\\{2,1\\}", True),
+        ("(1, 2)", "(2, 1)", False),
+        ("(-\\infty, 2) \\cup (3, \\infty)", "(-\\infty,2)\\cup(3,\\infty)", True),
+        ("(-\\infty, 2] \\cup (3, \\infty)", "(-\\infty,2)\\cup(3,\\infty)", False),
+        ("\\frac{1}{", "1", False),  # does not parse: not equal, not an error
+    ],
+)
+def test_symbolic_equivalence(
+    checker: symbolic.SymbolicChecker, given: str, reference: str, equal: bool
+) -> None:
+    assert checker.equal(given, reference) is equal
+
+
+@needs_sympy
+def test_a_hostile_answer_is_stopped_by_the_time_limit_and_the_next_call_works() -> None:
+    with symbolic.SymbolicChecker(seconds=1.0) as checker:
+        start = time.monotonic()
+        assert not checker.equal("2^{100000000}*3^{100000000} - 6^{100000000}", "0")
+        assert time.monotonic() - start < 5 and checker.timeouts == 1
+        assert checker.equal("2x", "x+x")  # a new worker answers
+        assert checker.equal("2x", "x+x") and checker.timeouts == 1  # cached
+
+
+@needs_sympy
+def test_words_are_not_products_of_letters(checker: symbolic.SymbolicChecker) -> None:
+    assert not answers_match("sey", "yes", checker)
+    assert answers_match("2(x+1)", "2x+2", checker) and not answers_match("2(x+1)", "2x+2")
+    assert answers_match("2 \\cdot 9", "18", checker)
+
+
+@needs_sympy
+def test_math_answers_compare_expressions_through_the_env(tmp_path: Path) -> None:
+    path = tmp_path / "tasks.jsonl"
+    record = {"id": "factor", "problem": "Expand 2(x+1).", "answer": "2x + 2"}
+    path.write_text(json.dumps(record) + "\n")
+    env = gym.make("taskgym/MathAnswers-v0", tasks=str(path))
+    env.reset(options={"task_id": "factor"})
+    assert env.step("\\boxed{2(x+1)}")[1] == 1.0
+    env.reset(options={"task_id": "factor"})
+    assert env.step("\\boxed{2x+1}")[1] == 0.0
+    env.close()

@@ -10,8 +10,8 @@ Numbers are compared exactly (as fractions): ``1,234``, ``$1,234.50``, ``-3/4``,
 ``\\frac{3}{4}``, ``\\dfrac34``, ``2.50``, ``50%`` (as 50), ``12 dollars`` (trailing words
 dropped) and LaTeX dressing (``\\text{...}``, ``\\$``, ``\\,``, ``\\!``) all parse. A
 reference that is not a number is compared as normalised text (blanks, case, LaTeX
-dressing and a trailing period ignored); symbolic equivalence of expressions is not
-decided here.
+dressing and a trailing period ignored), and, given a
+:class:`~taskgym.envs.math.symbolic.SymbolicChecker`, as mathematics.
 """
 
 from __future__ import annotations
@@ -19,6 +19,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from taskgym.envs.math.symbolic import SymbolicChecker
 
 __all__ = ["FoundAnswer", "answers_match", "find_answer", "parse_number"]
 
@@ -32,6 +36,7 @@ _GROUPED = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}|\\[dt]?frac\s*(\d)\s*(\d)")
 _TEXT = re.compile(r"\\(?:text|textbf|mathrm|mbox)\s*\{([^{}]*)\}")
 _MAX_CHARS = 200
+_MATH = re.compile(r"[\d\\^_+\-*/=(){}\[\]]")
 
 
 @dataclass(frozen=True)
@@ -133,10 +138,17 @@ def _normal_text(text: str) -> str:
     return " ".join(_undress(text).lower().split())
 
 
-def answers_match(given: str, reference: str) -> bool:
-    """Whether ``given`` states the same answer as ``reference``: equal numbers when the
-    reference is a number, else equal normalised text."""
-    expected = parse_number(reference)
-    if expected is not None:
-        return parse_number(given) == expected
-    return _normal_text(given) == _normal_text(reference) and bool(_normal_text(reference))
+def answers_match(given: str, reference: str, symbolic: SymbolicChecker | None = None) -> bool:
+    """Whether ``given`` states the same answer as ``reference``: equal numbers when both
+    are numbers; else equal normalised text, or, with a ``symbolic`` checker, equal
+    mathematics (``2(x+1)`` and ``2x+2``, ``\\sqrt{8}/2`` and ``\\sqrt{2}``, sets,
+    tuples and intervals)."""
+    expected, got = parse_number(reference), parse_number(given)
+    if expected is not None and got is not None:
+        return got == expected
+    if _normal_text(given) == _normal_text(reference) and bool(_normal_text(reference)):
+        return True
+    # Words are not products of letters ("yes" is not "sey"): mathematics only.
+    if symbolic is None or not (_MATH.search(reference) or len(reference.strip()) == 1):
+        return False
+    return symbolic.equal(_undress(given), _undress(reference))

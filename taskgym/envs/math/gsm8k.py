@@ -15,6 +15,7 @@ from typing import ClassVar
 from taskgym.core import Problem, Turn, Verdict
 from taskgym.envs.code.records import FieldTypes, RecordsTask, check_fields, read_records
 from taskgym.envs.math.answers import answers_match, find_answer
+from taskgym.envs.math.symbolic import shared_checker
 from taskgym.errors import ConfigError
 from taskgym.sandboxes import Sandbox
 
@@ -62,7 +63,7 @@ def load_math_answers(path: str | Path) -> list[AnswerRecord]:
         if not raw["answer"].strip():
             raise ConfigError(f"{where}: 'answer' is empty")
         solution = raw.get("solution") or f"\\boxed{{{raw['answer']}}}"
-        if not answers_match(_final(solution), raw["answer"]):
+        if not answers_match(_final(solution), raw["answer"], shared_checker()):
             raise ConfigError(f"{where}: the solution's final answer is not the answer")
         records.append(AnswerRecord(raw["id"], raw["problem"], raw["answer"], solution))
     return records
@@ -89,7 +90,7 @@ class _AnswerTask(RecordsTask):
         found = find_answer(transcript[-1].action)
         if found is None:
             return Verdict.unparsed("no final answer (\\boxed{}, <answer>, ####, 'the answer is')")
-        solved = answers_match(found.text, record.answer)
+        solved = answers_match(found.text, record.answer, shared_checker())
         details = {"form": found.form, "answer": found.text[:200]}
         return Verdict(parsed=True, passed=int(solved), total=1, details=details)
 
