@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -24,6 +25,16 @@ def require_backend(name: str) -> None:
     if name in REQUIRED_BACKENDS:
         pytest.fail(f"the {name} sandbox is required here but unavailable: {reason}")
     pytest.skip(f"the {name} sandbox is unavailable: {reason}")
+
+
+def require_coq() -> None:
+    """Proof-mode tests need Coq's coqc (where the sandboxes find it: /usr/bin): skip,
+    or fail where CI requires it (``coq`` in TASKGYM_REQUIRE_BACKENDS)."""
+    if shutil.which("coqc") is not None:
+        return
+    if "coq" in REQUIRED_BACKENDS:
+        pytest.fail("coqc is required here (TASKGYM_REQUIRE_BACKENDS) but not installed")
+    pytest.skip("coqc is not installed (apt-get install coq)")
 
 
 @functools.cache

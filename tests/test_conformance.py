@@ -15,7 +15,7 @@ from taskgym import ConformanceError, Problem, Turn, Verdict
 from taskgym.envs.shell.tasks import BUNDLED_SHELL_TASKS
 from taskgym.sandboxes import Sandbox
 from taskgym.testing import check_task
-from tests.conftest import require_backend, require_pytest_in
+from tests.conftest import require_backend, require_coq, require_pytest_in
 from tests.helpers import EchoTask, FileTask, registered
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -26,6 +26,7 @@ DATA_ENVS = {
     "taskgym/ShellTasks-v0": {"path": Path(BUNDLED_SHELL_TASKS)},
     "taskgym/GSM8K-v0": {"path": SHARED_DATA / "gsm8k_test.jsonl"},
     "taskgym/MathAnswers-v0": {"tasks": Path(__file__).with_name("data") / "math_answers.jsonl"},
+    "taskgym/CoqTheorems-v0": {"path": Path(__file__).with_name("data") / "coq"},
 }
 
 
@@ -39,6 +40,8 @@ def test_registered_env_conforms(env_id: str) -> None:
         require_pytest_in("auto")
     if env_id == "taskgym/ShellTools-v0":  # its tasks run in a docker image of their own
         require_backend("docker")
+    if env_id in ("taskgym/CoqProofs-v0", "taskgym/CoqTheorems-v0"):
+        require_coq()
     check_task(env_id, seeds=3, **make_kwargs)
 
 

@@ -57,3 +57,18 @@ register_task(
     description="Problems with a final answer from your JSONL (tasks=PATH: id, problem, "
     "answer); numbers compared exactly, other answers as normalised text.",
 )
+register_task(
+    "CoqProofs",
+    "taskgym.envs.math.proofs:CoqTheoremsTask",
+    family="math",
+    description="Prove a theorem in Coq (bundled: nat, lists, logic, booleans; easy to hard); "
+    "Coq's kernel checks the proof and that it rests on no axiom.",
+)
+register_task(
+    "CoqTheorems",
+    "taskgym.envs.math.proofs:CoqTheoremsTask",
+    family="math",
+    requires=("path",),
+    description="Coq theorems from your .v files ending in Admitted. (path=DIR, "
+    "miniF2F-style); NAME.proof beside NAME.v gives the reference.",
+)

@@ -1,0 +1,209 @@
+"""Proof mode with Coq (Rocq): the agent proves a theorem; Coq's kernel decides.
+
+How a proof is checked (:func:`check_proof`), in the env's sandbox:
+
+1. ``Submission.v`` is the task's imports, ``Theorem goal : STATEMENT.``, ``Proof.`` and
+   the agent's text (``Qed.`` added when it ends without one). ``coqc`` compiles it; an
+   error fails the proof and is shown in the verdict.
+2. Every file but ``Submission.vo`` is deleted, and taskgym writes a check file of its
+   own, under a name drawn after step 1, that imports the same libraries, loads the
+   compiled submission, states ``Definition taskgym_check : STATEMENT := Top.Submission
+   .goal.`` and asks ``Print Assumptions taskgym_check.`` Its compilation prints exactly
+   ``Closed under the global context`` for a proof, and anything else (an axiom, an
+   ``Admitted``, a statement the agent changed, which does not type-check) fails.
+
+Nothing the submission prints is read, and the kernel decides, not a search of the
+text: ``Admitted``, ``admit``, ``Axiom``/``Parameter``/``Hypothesis``, restating the
+theorem, turning off guard checking (Coq lists it as an assumption) and printed success
+lines all fail. Tasks run where ``coqc`` is (``apt-get install coq``): local or bwrap.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from taskgym.core import Problem, Turn, Verdict
+from taskgym.envs.code.records import FieldTypes, RecordsTask, check_fields, read_records
+from taskgym.errors import ConfigError, SandboxUnavailableError
+from taskgym.sandboxes import Limits, Sandbox
+
+__all__ = [
+    "BUNDLED_THEOREMS",
+    "CoqTheorem",
+    "CoqTheoremsTask",
+    "check_proof",
+    "load_theorem_files",
+    "load_theorems",
+]
+
+BUNDLED_THEOREMS = str(Path(__file__).with_name("data") / "coq_theorems.jsonl")
+DEFAULT_IMPORTS = "Require Import Arith Lia List Bool.\nImport ListNotations."
+_CLOSED = "Closed under the global context"
+_FIELDS: FieldTypes = {"id": str, "statement": str, "proof": str}
+_OPTIONAL: FieldTypes = {"imports": str, "difficulty": str, "seconds": (int, float)}
+_FENCE = re.compile(r"```(?:coq|rocq)?[ \t]*\n(.*?)```", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class CoqTheorem:
+    id: str
+    statement: str
+    proof: str
+    """A reference proof script (the tactics between ``Proof.`` and ``Qed.``)."""
+    imports: str = DEFAULT_IMPORTS
+    difficulty: str = "medium"
+    seconds: float = 30.0
+
+
+def load_theorems(path: str | Path) -> list[CoqTheorem]:
+    """A JSONL file of ``{"id", "statement", "proof", "imports"?, "difficulty"?,
+    "seconds"?}`` records."""
+    theorems = []
+    for where, raw in read_records(path):
+        check_fields(raw, where, _FIELDS, _OPTIONAL)
+        if raw.get("difficulty", "medium") not in ("easy", "medium", "hard"):
+            raise ConfigError(f"{where}: 'difficulty' is easy, medium or hard")
+        theorems.append(CoqTheorem(**raw))
+    return theorems
+
+
+_ADMITTED = re.compile(
+    r"(?P<kind>Theorem|Lemma|Fact|Remark|Example)\s+(?P<name>[\w']+)\s*(?P<statement>[^.]*?"
+    r"(?:\.[^\s][^.]*?)*)\.\s*(?:Proof\.)?\s*Admitted\.",
+    re.DOTALL,
+)
+
+
+def load_theorem_files(path: str | Path) -> list[CoqTheorem]:
+    """A directory of ``.v`` files whose one theorem ends in ``Admitted.`` (the common
+    benchmark form, as in miniF2F): the text before the theorem is its imports, and a
+    file ``NAME.proof`` beside ``NAME.v``, if any, holds a reference proof."""
+    root = Path(path)
+    files = sorted(root.glob("*.v")) if root.is_dir() else [root]
+    if not files or not all(f.is_file() for f in files):
+        raise ConfigError(f"{root} holds no .v file")
+    theorems = []
+    for file in files:
+        text = file.read_text(encoding="utf-8")
+        found = list(_ADMITTED.finditer(text))
+        if len(found) != 1:
+            raise ConfigError(
+                f"{file}: expected one theorem ending in 'Admitted.', found {len(found)}"
+            )
+        match = found[0]
+        statement = match["statement"].strip()
+        statement = statement[1:].strip() if statement.startswith(":") else statement
+        reference = file.with_suffix(".proof")
+        theorems.append(
+            CoqTheorem(
+                id=file.stem,
+                statement=statement,
+                proof=reference.read_text(encoding="utf-8") if reference.exists() else "",
+                imports=text[: match.start()].strip(),
+            )
+        )
+    return theorems
+
+
+def proof_text(action: str) -> str:
+    """The proof script of an answer: a fenced block's content, else the whole answer,
+    without a leading ``Proof.``."""
+    blocks = _FENCE.findall(action)
+    text = (blocks[-1] if blocks else action).strip()
+    return text[len("Proof.") :].strip() if text.startswith("Proof.") else text
+
+
+def check_proof(sandbox: Sandbox, theorem: CoqTheorem, proof: str) -> Verdict:
+    """Compile ``proof`` of ``theorem`` and have Coq say whether it is closed (see the
+    module docstring). One check: proved or not."""
+    if not proof.strip():
+        return Verdict.unparsed("no proof")
+    body = proof.rstrip()
+    if not re.search(r"\b(Qed|Defined|Admitted|Abort)\.\s*$", body):
+        body += "\nQed."
+    submission = f"{theorem.imports}\n\nTheorem goal : {theorem.statement}.\nProof.\n{body}\n"
+    limits = Limits(
+        wall_seconds=theorem.seconds,
+        cpu_seconds=max(1, int(theorem.seconds)),
+        memory_bytes=4 << 30,
+        output_bytes=64 * 1024,
+    )
+    sandbox.write_file("Submission.v", submission)
+    compiled = sandbox.run(["coqc", "-q", "-R", ".", "Top", "Submission.v"], limits=limits)
+    if compiled.exit_code == 127:
+        raise SandboxUnavailableError("coqc is not in the sandbox: apt-get install coq")
+    if not compiled.ok:
+        why = "timed out" if compiled.timed_out else (compiled.out + compiled.err)[-1500:]
+        return _failed("the proof does not compile", why)
+    # Only the compiled submission stays; the check file's name is drawn now.
+    sandbox.run(["find", ".", "-mindepth", "1", "!", "-name", "Submission.vo", "-delete"])
+    name = f"Check{secrets.token_hex(6)}"
+    check = (
+        f"{theorem.imports}\n\nRequire Top.Submission.\n"
+        f"Definition taskgym_check : {theorem.statement} := Top.Submission.goal.\n"
+        "Print Assumptions taskgym_check.\n"
+    )
+    sandbox.write_file(f"{name}.v", check)
+    checked = sandbox.run(["coqc", "-q", "-R", ".", "Top", f"{name}.v"], limits=limits)
+    said = checked.out.strip()
+    if checked.ok and said == _CLOSED:
+        return Verdict(parsed=True, passed=1, total=1)
+    if not checked.ok:
+        return _failed("the proof is not of the theorem", (checked.out + checked.err)[-1500:])
+    return _failed("the proof rests on assumptions", said[-1500:])
+
+
+def _failed(what: str, why: str) -> Verdict:
+    return Verdict(parsed=True, passed=0, total=1, details={"failure": what, "output": why})
+
+
+@dataclass(frozen=True)
+class CoqTheoremsTask(RecordsTask):
+    """Prove a theorem in Coq; the answer is the proof script (a ```coq block or plain
+    text), checked by Coq's kernel.
+
+    Args:
+        tasks: a JSONL file of theorems (default: the bundled ones).
+        path: instead, a directory of ``.v`` files whose theorem ends in ``Admitted.``.
+        difficulty: only the bundled theorems of this level (easy, medium, hard).
+    """
+
+    tasks: str | None = None
+    path: str | None = None
+    difficulty: str | None = None
+    family: ClassVar[str] = "math"
+    needs_sandbox: ClassVar[bool] = True
+    sandbox_backends: ClassVar[tuple[str, ...]] = ("bwrap", "local")
+
+    def __post_init__(self) -> None:
+        if self.tasks and self.path:
+            raise ConfigError("give tasks= (a JSONL file) or path= (.v files), not both")
+        theorems = (
+            load_theorem_files(self.path)
+            if self.path
+            else load_theorems(self.tasks or BUNDLED_THEOREMS)
+        )
+        if self.difficulty is not None:
+            theorems = [t for t in theorems if t.difficulty == self.difficulty]
+            if not theorems:
+                raise ConfigError(f"no theorem of difficulty {self.difficulty!r}")
+        self._keep({t.id: t for t in theorems})
+
+    def _problem_for(self, theorem: CoqTheorem) -> Problem:
+        prompt = (
+            f"Prove in Coq (Rocq), after\n{theorem.imports}\n\n"
+            f"Theorem goal : {theorem.statement}.\n\n"
+            "Answer with the proof script in a ```coq block: the tactics after Proof., "
+            "ending with Qed. Coq's kernel checks it; axioms and Admitted do not count."
+        )
+        reference = f"```coq\n{theorem.proof.strip()}\n```" if theorem.proof else "Admitted."
+        return Problem(id=theorem.id, prompt=prompt, solution=(reference,))
+
+    def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
+        theorem: CoqTheorem = self._records_by_id[problem.id]
+        return check_proof(sandbox, theorem, proof_text(transcript[-1].action))

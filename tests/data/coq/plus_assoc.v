@@ -1,0 +1,5 @@
+Require Import Arith Lia.
+
+Theorem plus_assoc_here : forall a b c : nat, a + (b + c) = (a + b) + c.
+Proof.
+Admitted.

@@ -1,0 +1,150 @@
+"""Proof mode with Coq: Coq's kernel decides, and each way of cheating earns nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import gymnasium as gym
+import pytest
+
+from taskgym import ConfigError
+from taskgym.envs.math.proofs import (
+    BUNDLED_THEOREMS,
+    CoqTheorem,
+    check_proof,
+    load_theorem_files,
+    load_theorems,
+    proof_text,
+)
+from taskgym.sandboxes import Sandbox, make_sandbox
+from tests.conftest import require_backend, require_coq
+
+COQ_FILES = Path(__file__).with_name("data") / "coq"
+
+
+@pytest.fixture(scope="module")
+def box() -> Sandbox:
+    require_coq()
+    require_backend("bwrap")
+    sandbox = make_sandbox("bwrap")
+    yield sandbox
+    sandbox.close()
+
+
+THEOREMS = {t.id: t for t in load_theorems(BUNDLED_THEOREMS)}
+ADD_COMM = dataclasses.replace(THEOREMS["coq-add-comm"], seconds=10.0)
+STATEMENT = ADD_COMM.statement
+
+
+def test_the_bundled_theorems_span_three_levels() -> None:
+    levels = {t.difficulty for t in THEOREMS.values()}
+    assert levels == {"easy", "medium", "hard"} and len(THEOREMS) >= 24
+
+
+@pytest.mark.parametrize(
+    ("answer", "proof"),
+    [
+        ("```coq\nProof.\nintros. lia.\nQed.\n```", "intros. lia.\nQed."),
+        ("I would do:\n```\nintros. lia.\n```", "intros. lia."),
+        ("intros. lia.", "intros. lia."),
+    ],
+)
+def test_the_proof_is_read_from_a_block_or_the_whole_answer(answer: str, proof: str) -> None:
+    assert proof_text(answer) == proof
+
+
+def test_a_proof_is_accepted_with_or_without_its_qed(box: Sandbox) -> None:
+    assert check_proof(box, ADD_COMM, "intros. lia. Qed.").solved
+    assert check_proof(box, ADD_COMM, "intros. lia.").solved
+    # Side effects of a real proof (a file written by Redirect) do not matter.
+    side = (
+        'intros. lia. Qed.\nRedirect "Check" Print goal.\nLemma extra : True. Proof. trivial. Qed.'
+    )
+    assert check_proof(box, ADD_COMM, side).solved
+
+
+CHEATS = {
+    "Admitted": "Admitted.",
+    "admit then Qed": "intros. admit.\nQed.",
+    "an axiom, then the theorem again": (
+        f"Abort.\nAxiom cheat : forall P : Prop, P.\nTheorem goal : {STATEMENT}.\n"
+        "Proof. apply cheat. Qed."
+    ),
+    "a Parameter": (
+        f"Abort.\nParameter p : {STATEMENT}.\nTheorem goal : {STATEMENT}.\nProof. exact p. Qed."
+    ),
+    "a Hypothesis in a section": (
+        f"Abort.\nSection S.\nHypothesis h : {STATEMENT}.\nTheorem goal : {STATEMENT}.\n"
+        "Proof. exact h. Qed.\nEnd S."
+    ),
+    "the theorem restated": "Abort.\nTheorem goal : True.\nProof. trivial. Qed.",
+    "guard checking turned off": (
+        "Abort.\nUnset Guard Checking.\nFixpoint loop (n : nat) : False := loop n.\n"
+        f"Set Guard Checking.\nTheorem goal : {STATEMENT}.\nProof. exfalso. exact (loop 0). Qed."
+    ),
+    "a printed success line": 'idtac "Closed under the global context". Admitted.',
+    "a library the task does not import (classical logic)": (
+        f"Abort.\nRequire Import Coq.Logic.Classical.\nTheorem goal : {STATEMENT}.\n"
+        "Proof. intros. destruct (classic (n = n)); lia. Qed."
+    ),
+    "a tactic that never ends": "intros. Eval vm_compute in (Nat.pow 2 100000). lia.",
+    "an empty answer": "",
+}
+
+
+@pytest.mark.slow  # a coqc or two each: .ci/run runs them
+@pytest.mark.parametrize("cheat", sorted(CHEATS))
+def test_cheating_earns_nothing(box: Sandbox, cheat: str) -> None:
+    theorem = dataclasses.replace(ADD_COMM, seconds=5.0)
+    verdict = check_proof(box, theorem, CHEATS[cheat])
+    assert not verdict.solved, verdict
+
+
+def test_an_episode_through_the_env() -> None:
+    require_coq()
+    env = gym.make("taskgym/CoqProofs-v0", difficulty="easy")
+    obs, _ = env.reset(options={"task_id": "coq-add-comm"})
+    assert "Theorem goal : forall n m : nat, n + m = m + n." in obs
+    _, reward, *_, info = env.step("```coq\nintros. lia.\n```")
+    assert reward == 1.0
+    env.reset(options={"task_id": "coq-add-comm"})
+    _, reward, *_, info = env.step("```coq\nAdmitted.\n```")
+    assert reward == 0.0 and info["verdict"]["details"]["failure"] == (
+        "the proof rests on assumptions"
+    )
+    env.close()
+
+
+@pytest.mark.slow
+def test_every_bundled_reference_proof_is_accepted(box: Sandbox) -> None:
+    for theorem in THEOREMS.values():
+        assert check_proof(box, theorem, theorem.proof).solved, theorem.id
+
+
+def test_theorems_from_v_files_ending_in_admitted(box: Sandbox) -> None:
+    theorems = {t.id: t for t in load_theorem_files(COQ_FILES)}
+    assert set(theorems) == {"plus_assoc", "two_pow"}
+    assert theorems["two_pow"].statement == "forall n : nat,\n  0 < 2 ^ n"
+    assert theorems["plus_assoc"].imports == "Require Import Arith Lia."
+    for theorem in theorems.values():
+        assert check_proof(box, theorem, theorem.proof).solved, theorem.id
+        assert not check_proof(box, theorem, "Admitted.").solved
+
+
+def test_bad_theorem_files_say_what_is_wrong(tmp_path: Path) -> None:
+    (tmp_path / "two.v").write_text("Theorem a : True.\nAdmitted.\nTheorem b : True.\nAdmitted.\n")
+    with pytest.raises(ConfigError, match=r"expected one theorem ending in 'Admitted\.', found 2"):
+        load_theorem_files(tmp_path)
+    with pytest.raises(ConfigError, match=r"holds no \.v file"):
+        load_theorem_files(tmp_path / "nothing-here")
+    with pytest.raises(ConfigError, match="not both"):
+        gym.make("taskgym/CoqTheorems-v0", path=str(COQ_FILES), tasks=BUNDLED_THEOREMS)
+
+
+def test_a_theorem_record_needs_its_fields(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"id": "a", "statement": "True"}\n')
+    with pytest.raises(ConfigError, match="'proof' is missing"):
+        load_theorems(path)
+    assert CoqTheorem("a", "True", "trivial.").seconds == 30.0
