@@ -81,6 +81,7 @@ def test_unknown_env_or_reward_is_a_clear_error_with_exit_code_2(
     assert "unknown reward 'nope'" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # every env; .ci/run's README step validates them all again
 def test_validate_passes_the_registered_envs(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--seeds", "2"]) == 0
     captured = capsys.readouterr()

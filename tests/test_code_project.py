@@ -142,7 +142,12 @@ def test_tests_that_do_not_collect_are_the_tasks_fault(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "backend", ["local", "bwrap", pytest.param("docker", marks=pytest.mark.integration)]
+    "backend",
+    [
+        pytest.param("local", marks=pytest.mark.slow),
+        "bwrap",
+        pytest.param("docker", marks=pytest.mark.integration),
+    ],
 )
 def test_every_bundled_reference_earns_one_and_the_start_earns_zero(backend: str) -> None:
     require_pytest_in(backend)

@@ -96,7 +96,12 @@ def test_bad_task_directories_say_what_is_wrong(
 
 
 @pytest.mark.parametrize(
-    "backend", ["local", "bwrap", pytest.param("docker", marks=pytest.mark.integration)]
+    "backend",
+    [
+        pytest.param("local", marks=pytest.mark.slow),
+        "bwrap",
+        pytest.param("docker", marks=pytest.mark.integration),
+    ],
 )
 def test_every_reference_earns_one_and_the_empty_episode_zero(backend: str) -> None:
     require_backend(backend)
