@@ -1,10 +1,10 @@
 """Symbolic equivalence of final answers (the ``sympy`` extra), in a worker process
 with a time limit a call, and cached.
 
-Example:
-    >>> with SymbolicChecker() as checker:  # doctest: +SKIP
-    ...     checker.equal("\\\\frac{\\\\sqrt{8}}{2}", "sqrt(2)")
-    True
+Example (the first call starts the worker, which takes about half a second)::
+
+    with SymbolicChecker() as checker:
+        checker.equal("2(x+1)", "2x + 2")  # True
 """
 
 from __future__ import annotations
