@@ -12,10 +12,12 @@ from pathlib import Path
 import gymnasium as gym
 import pytest
 
+import taskgym
 from taskgym import ConfigError
 from taskgym.core import Turn
 from taskgym.envs.math import symbolic
 from taskgym.envs.math.answers import answers_match, find_answer, parse_number
+from taskgym.envs.math.generators import KINDS, GeneratedMathTask
 from taskgym.envs.math.gsm8k import GSM8KTask, load_math_answers
 
 GSM8K = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "gsm8k_test.jsonl"
@@ -212,3 +214,43 @@ def test_math_answers_compare_expressions_through_the_env(tmp_path: Path) -> Non
     env.reset(options={"task_id": "factor"})
     assert env.step("\\boxed{2x+1}")[1] == 0.0
     env.close()
+
+
+# -- generated problems ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("difficulty", ["easy", "medium", "hard"])
+def test_generated_problems_are_reproducible_and_their_computed_answers_earn_one(
+    difficulty: str,
+) -> None:
+    task = GeneratedMathTask(difficulty=difficulty)
+    seen_kinds = set()
+    for seed in range(40):
+        problem = task.problem(seed)
+        assert task.problem(seed) == problem and task.get(problem.id) == problem
+        seen_kinds.add(problem.id.split("-")[2])
+        assert task.check(problem, (Turn(problem.solution[0], ""),), None).solved  # type: ignore[arg-type]
+        wrong = f"\\boxed{{{parse_number(str(problem.data['answer'])) + 1}}}"
+        assert not task.check(problem, (Turn(wrong, ""),), None).solved  # type: ignore[arg-type]
+    assert seen_kinds == set(KINDS)
+
+
+def test_generated_linear_equations_are_solved_by_their_answer() -> None:
+    """The computed answer solves the equation shown (a x + b = c)."""
+    task = GeneratedMathTask(difficulty="hard", kinds=["linear"])
+    for seed in range(20):
+        problem = task.problem(seed)
+        equation = problem.prompt.split("\n")[0].removeprefix("Solve for x: ").rstrip(".")
+        left, right = equation.split(" = ")
+        a, sign, b = left.replace("x", "").split()
+        value = Fraction(str(problem.data["answer"]))
+        assert int(a) * value + (int(b) if sign == "+" else -int(b)) == int(right)
+
+
+def test_bad_generator_options_say_what_is_wrong() -> None:
+    with pytest.raises(ConfigError, match="difficulty is one of"):
+        GeneratedMathTask(difficulty="brutal")
+    with pytest.raises(ConfigError, match="kinds are some of"):
+        GeneratedMathTask(kinds=["calculus"])
+    with pytest.raises(taskgym.UnknownTaskIdError):
+        GeneratedMathTask().get("gen-easy-linear-x")

@@ -72,3 +72,10 @@ register_task(
     description="Coq theorems from your .v files ending in Admitted. (path=DIR, "
     "miniF2F-style); NAME.proof beside NAME.v gives the reference.",
 )
+register_task(
+    "MathGen",
+    "taskgym.envs.math.generators:GeneratedMathTask",
+    family="math",
+    description="Generated problems with computed answers: linear equations, gcd/lcm, "
+    "modular powers, binomials, sequences, divisor sums, derivatives, integrals.",
+)
