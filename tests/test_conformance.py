@@ -49,7 +49,7 @@ def test_registered_env_conforms(env_id: str) -> None:
             pytest.skip(f"{env_id} needs {value}, which is absent (../shared/data is not here)")
     if env_id == "taskgym/CodeProject-v0":
         require_pytest_in("auto")
-    if env_id == "taskgym/ShellTools-v0":  # its tasks run in a docker image of their own
+    if env_id in ("taskgym/ShellTools-v0", "taskgym/ShellTasks-v0"):  # tasks with an image
         require_backend("docker")
     if env_id in ("taskgym/CoqProofs-v0", "taskgym/CoqTheorems-v0"):
         require_coq()

@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 
 from taskgym.core import Problem, Reply, Turn, Verdict
 from taskgym.envs.code.grader import in_sandbox_program
-from taskgym.envs.code.records import RecordsTask, read_manifest, read_task_dirs
+from taskgym.envs.code.records import MultiTurnRecordsTask, read_manifest, read_task_dirs
 from taskgym.errors import CheckerError, ConfigError, SandboxError, SandboxUnavailableError
 from taskgym.sandboxes import Limits, Sandbox
 from taskgym.sandboxes.zygote import ZygoteSession, zygote_for
@@ -172,7 +172,7 @@ _SHOWN_CHARS = 4000
 
 
 @dataclass(frozen=True)
-class ProjectTestsTask(RecordsTask):
+class ProjectTestsTask(MultiTurnRecordsTask):
     """Edit a project until its hidden pytest suite passes (multi-turn).
 
     Args:
@@ -186,14 +186,6 @@ class ProjectTestsTask(RecordsTask):
     def __post_init__(self) -> None:
         records = load_project_tasks(self.path or BUNDLED_PROJECTS)
         self._keep({r.id: r for r in records})
-
-    @property
-    def multi_turn(self) -> bool:
-        return True
-
-    @property
-    def default_max_turns(self) -> int:
-        return max(int(r.max_turns) for r in self._records_by_id.values())
 
     def _problem_for(self, record: ProjectRecord) -> Problem:
         writes = "".join(

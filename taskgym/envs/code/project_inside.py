@@ -424,9 +424,13 @@ def run_project_tests() -> None:
     bridge.tell({"done": int(status)})
 
 
+def _workdir() -> str:
+    """The work directory: the zygote runs each session in a directory of its own in it."""
+    return os.path.dirname(os.getcwd())
+
+
 def _run_pytest(pytest: Any, bridge: _Bridge, request: dict[str, Any]) -> Any:
-    # The zygote runs each session in a directory of its own inside the work directory.
-    workdir = os.path.dirname(os.getcwd())
+    workdir = _workdir()
     sys.dont_write_bytecode = True
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     sys.meta_path.insert(0, _CandidateFinder(set(request["modules"])))
@@ -593,8 +597,7 @@ def serve_project() -> None:
     request = read_message(read_fd)
     if request is None:
         return
-    # The zygote runs each session in a directory of its own inside the work directory.
-    workdir = os.path.dirname(os.getcwd())
+    workdir = _workdir()
     os.chdir(workdir)
     sys.path.insert(0, workdir)
     objects = _Objects(int(request.get("generation", 0)))

@@ -13,6 +13,7 @@ from taskgym.errors import ConfigError, UnknownTaskIdError
 
 __all__ = [
     "FieldTypes",
+    "MultiTurnRecordsTask",
     "RecordsTask",
     "check_fields",
     "read_manifest",
@@ -156,3 +157,16 @@ class RecordsTask(Task):
 
     def _problem_for(self, record: Any) -> Problem:
         raise NotImplementedError
+
+
+class MultiTurnRecordsTask(RecordsTask):
+    """Records that each carry their own turn limit (``max_turns``): multi-turn, and the
+    env's default limit is the largest, so that no record is cut short."""
+
+    @property
+    def multi_turn(self) -> bool:
+        return True
+
+    @property
+    def default_max_turns(self) -> int:
+        return max(int(r.max_turns) for r in self._records_by_id.values())

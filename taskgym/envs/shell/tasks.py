@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 
 from taskgym.core import Problem, Reply, Turn, Verdict
 from taskgym.envs.code.project import ProjectRecord, grade_project
-from taskgym.envs.code.records import RecordsTask, read_manifest, read_task_dirs
+from taskgym.envs.code.records import MultiTurnRecordsTask, read_manifest, read_task_dirs
 from taskgym.envs.shell.checks import Check, parse_checks, run_checks
 from taskgym.envs.shell.reference import command_output, compare_with_reference, snapshot
 from taskgym.errors import CheckerError, ConfigError
@@ -192,7 +192,7 @@ def _shell(sandbox: Sandbox, record: ShellRecord) -> ShellSession:
 
 
 @dataclass(frozen=True)
-class ShellTask(RecordsTask):
+class ShellTask(MultiTurnRecordsTask):
     """Do what the instruction says in a shell, one command a turn; checks of the state
     left behind grade it (multi-turn).
 
@@ -228,14 +228,6 @@ class ShellTask(RecordsTask):
     def problem_sandbox(self, problem: Problem) -> tuple[str, dict[str, Any]] | None:
         image = self._records_by_id[problem.id].image
         return None if image is None else ("docker", {"image": f"taskgym/{image}:latest"})
-
-    @property
-    def multi_turn(self) -> bool:
-        return True
-
-    @property
-    def default_max_turns(self) -> int:
-        return max(int(r.max_turns) for r in self._records_by_id.values())
 
     def _problem_for(self, record: ShellRecord) -> Problem:
         return Problem(id=record.id, prompt=_prompt(record), solution=(*record.solution, SUBMIT))
