@@ -217,6 +217,16 @@ class Task(abc.ABC):
         for procedural tasks, whose problems are made from seeds."""
         return None
 
+    def keep_warm(self, sandbox: Sandbox) -> bool:
+        """Make ``sandbox`` as new for the next episode while the task's warm processes
+        (a grader, a proof checker) keep running, and say whether that worked; False
+        (the default but for zygote-only tasks) has the env reset it, which stops them."""
+        if not self.runs_only_in_zygote:
+            return False
+        from taskgym.sandboxes.zygote import scrub_for_next_episode  # noqa: PLC0415 - cheap import
+
+        return scrub_for_next_episode(sandbox)
+
     def setup(self, problem: Problem, sandbox: Sandbox) -> None:  # noqa: B027 - optional hook
         """Prepare the sandbox for ``problem`` before the first observation."""
 

@@ -32,6 +32,7 @@ DATA_ENVS = {
 
 HEAVY_ENVS = {
     "taskgym/CoqProofs-v0",
+    "taskgym/CoqTactics-v0",
     "taskgym/CoqTheorems-v0",
     "taskgym/CodeProject-v0",
     "taskgym/ShellTools-v0",
@@ -51,7 +52,7 @@ def test_registered_env_conforms(env_id: str) -> None:
         require_pytest_in("auto")
     if env_id in ("taskgym/ShellTools-v0", "taskgym/ShellTasks-v0"):  # tasks with an image
         require_backend("docker")
-    if env_id in ("taskgym/CoqProofs-v0", "taskgym/CoqTheorems-v0"):
+    if env_id.startswith("taskgym/Coq"):
         require_coq()
     # Envs whose episodes start compilers or several processes: two seeds are enough to
     # check determinism and keep the default run short.

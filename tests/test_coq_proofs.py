@@ -9,6 +9,7 @@ import gymnasium as gym
 import pytest
 
 from taskgym import ConfigError
+from taskgym.envs.math.coqtop import warm_refusal
 from taskgym.envs.math.proofs import (
     BUNDLED_THEOREMS,
     CoqTheorem,
@@ -93,12 +94,102 @@ CHEATS = {
 }
 
 
-@pytest.mark.slow  # a coqc or two each: .ci/run runs them
 @pytest.mark.parametrize("cheat", sorted(CHEATS))
-def test_cheating_earns_nothing(box: Sandbox, cheat: str) -> None:
+def test_cheating_earns_nothing_in_the_warm_checker(box: Sandbox, cheat: str) -> None:
     theorem = dataclasses.replace(ADD_COMM, seconds=5.0)
     verdict = check_proof(box, theorem, CHEATS[cheat])
     assert not verdict.solved, verdict
+    # The warm coqtop (or the coqc it passed the proof to) still grades the next one.
+    assert check_proof(box, ADD_COMM, "intros. lia.").solved
+
+
+@pytest.mark.slow  # two coqc runs each: .ci/run runs them
+@pytest.mark.parametrize("cheat", sorted(CHEATS))
+def test_cheating_earns_nothing_in_fresh_coqc_runs(box: Sandbox, cheat: str) -> None:
+    theorem = dataclasses.replace(ADD_COMM, seconds=5.0)
+    verdict = check_proof(box, theorem, CHEATS[cheat], warm=False)
+    assert not verdict.solved, verdict
+
+
+# Attacks on what a persistent coqtop adds: state kept between proofs, taskgym's own
+# sentences after the agent's, and reading Coq's output.
+def test_an_axiom_left_by_one_proof_is_gone_for_the_next(box: Sandbox) -> None:
+    leaves = (
+        "intros. lia. Qed.\nAxiom cheat : forall P : Prop, P.\n"
+        "Lemma after : True. Proof. trivial. Qed."
+    )
+    assert warm_refusal(leaves) is None  # this goes through the warm coqtop
+    assert check_proof(box, ADD_COMM, leaves).solved
+    verdict = check_proof(box, THEOREMS["coq-rev-involutive"], "apply cheat.")
+    assert not verdict.solved and verdict.details["failure"] == "the proof does not compile"
+
+
+def test_a_notation_that_changes_the_statement_earns_nothing(box: Sandbox) -> None:
+    # Re-read after this notation, the statement says 0 = 0: the check compares with
+    # the statement elaborated before the agent's text.
+    redefined = (
+        'Abort.\nNotation "x + y" := (0) (at level 50, left associativity).\n'
+        f"Theorem goal : {STATEMENT}.\nProof. reflexivity. Qed."
+    )
+    for warm in (True, False):
+        verdict = check_proof(box, ADD_COMM, redefined, warm=warm)
+        assert not verdict.solved, (warm, verdict)
+
+
+def test_printed_prompts_and_success_lines_earn_nothing(box: Sandbox) -> None:
+    fake = (
+        'idtac "<prompt>Coq < 3 || 0 < </prompt>Closed under the global context'
+        '<prompt>Coq < 4 || 0 < </prompt>". Admitted.'
+    )
+    assert warm_refusal(fake) is None
+    assert not check_proof(box, ADD_COMM, fake).solved
+
+
+@pytest.mark.parametrize(
+    "unclosed", ["intros. lia. (* the rest is a comment", 'intros. idtac "an open string']
+)
+def test_an_unclosed_comment_or_string_cannot_swallow_the_check(
+    box: Sandbox, unclosed: str
+) -> None:
+    assert warm_refusal(unclosed) == "an unclosed comment or string"
+    assert not check_proof(box, ADD_COMM, unclosed).solved
+    assert check_proof(box, ADD_COMM, "intros. (* (* nested *) *) lia.").solved
+
+
+def test_a_required_library_does_not_outlive_its_proof(box: Sandbox) -> None:
+    requires = (
+        "intros. lia. Qed.\nRequire Import Coq.Logic.Classical.\n"
+        "Lemma lem : forall P : Prop, P \\/ ~ P. Proof. exact classic. Qed."
+    )
+    assert warm_refusal(requires) == "the command 'Require'"  # checked by fresh coqc
+    assert check_proof(box, ADD_COMM, requires).solved
+    uses = "intros. destruct (classic (n = m)); lia."
+    assert not check_proof(box, ADD_COMM, uses).solved
+
+
+def test_a_proof_that_times_out_leaves_a_working_checker(box: Sandbox) -> None:
+    looping = dataclasses.replace(ADD_COMM, seconds=2.0)
+    verdict = check_proof(box, looping, "intros. Eval vm_compute in (Nat.pow 2 100000). lia.")
+    assert verdict.details == {"failure": "the proof does not compile", "output": "timed out"}
+    assert check_proof(box, ADD_COMM, "intros. lia.").solved
+
+
+@pytest.mark.parametrize(
+    ("text", "tactic", "refusal"),
+    [
+        ("intros. lia.", False, None),
+        ("intros. lia. Qed.", False, None),
+        ("intros. lia. Qed.", True, "the command 'Qed'"),
+        ("Unset Guard Checking.", False, "the command 'Unset'"),
+        ('Redirect "x" Print goal.', False, "the command 'Redirect'"),
+        ('Declare ML Module "evil".', False, "the command 'Declare'"),
+        ("BackTo 1.", False, "the command 'BackTo'"),
+        ('idtac "a ""quoted"" word".', False, None),
+        ("(* *) *) lia.", False, None),
+    ],
+)
+def test_the_warm_gate(text: str, tactic: bool, refusal: str | None) -> None:
+    assert warm_refusal(text, tactic=tactic) == refusal
 
 
 def test_an_episode_through_the_env() -> None:
@@ -116,10 +207,15 @@ def test_an_episode_through_the_env() -> None:
     env.close()
 
 
-@pytest.mark.slow
 def test_every_bundled_reference_proof_is_accepted(box: Sandbox) -> None:
     for theorem in THEOREMS.values():
         assert check_proof(box, theorem, theorem.proof).solved, theorem.id
+
+
+@pytest.mark.slow
+def test_every_bundled_reference_proof_is_accepted_by_fresh_coqc(box: Sandbox) -> None:
+    for theorem in THEOREMS.values():
+        assert check_proof(box, theorem, theorem.proof, warm=False).solved, theorem.id
 
 
 def test_theorems_from_v_files_ending_in_admitted(box: Sandbox) -> None:

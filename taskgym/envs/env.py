@@ -38,7 +38,6 @@ from taskgym.sandboxes import (
     unavailable_reason,
 )
 from taskgym.sandboxes.pool import SandboxPool
-from taskgym.sandboxes.zygote import scrub_for_next_episode
 from taskgym.spaces import UnicodeText
 
 __all__ = ["TaskEnv", "load_task"]
@@ -313,8 +312,8 @@ class TaskEnv(gym.Env[str, str]):
     def _reused_or(self, make: Callable[[], Sandbox]) -> Sandbox:
         current = self._sandbox
         if current is not None and not current.closed:
-            if self.task.runs_only_in_zygote and scrub_for_next_episode(current):
-                return current  # as new, with its grader process still warm
+            if self.task.keep_warm(current):
+                return current  # as new, with the task's warm processes still running
             try:
                 current.reset()
             except (NotImplementedError, SandboxError, OSError):

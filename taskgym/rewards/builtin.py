@@ -21,6 +21,7 @@ __all__ = [
     "Format",
     "FractionPassed",
     "Gated",
+    "ProofProgress",
     "ReferenceMatch",
     "StepPenalty",
     "Weighted",
@@ -84,6 +85,41 @@ class StepPenalty:
 
 
 @dataclass(frozen=True)
+class ProofProgress:
+    """Shaping for tactic-mode proofs: 1.0 for a proof Coq accepts; short of that,
+    ``partial`` times the share of goals closed, ``(most_goals - goals_left) /
+    most_goals``; less ``per_step`` for every turn after the first, never below 0.
+
+    A shaping term, not a measure of truth: an agent can open easy goals (``assert
+    True``) to close them, which is why an unfinished proof earns at most ``partial``.
+    Needs a task that reports its goals (``taskgym/CoqTactics-v0``).
+    """
+
+    partial: float = 0.5
+    per_step: float = 0.01
+
+    def __post_init__(self) -> None:
+        for name in ("partial", "per_step"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or not 0 <= value <= 1:
+                raise ConfigError(f"proof_progress {name} must be in [0, 1], got {value!r}")
+
+    def __call__(self, outcome: Outcome) -> float:
+        details = outcome.verdict.details
+        most, left = details.get("most_goals"), details.get("goals_left")
+        if not isinstance(most, int) or not isinstance(left, int):
+            raise ConfigError(
+                "the proof_progress reward needs a task that reports its goals "
+                "(taskgym/CoqTactics-v0)"
+            )
+        if outcome.verdict.solved:
+            earned = 1.0
+        else:
+            earned = self.partial * (most - left) / most if most > 0 else 0.0
+        return max(earned - self.per_step * max(outcome.turns - 1, 0), 0.0)
+
+
+@dataclass(frozen=True)
 class Weighted:
     """The weighted sum of several rewards."""
 
@@ -128,6 +164,7 @@ def gated(reward: RewardSpec, gate: RewardSpec = "format", threshold: float = 1.
 register_reward("binary", Binary)
 register_reward("fraction_passed", FractionPassed)
 register_reward("format", Format)
+register_reward("proof_progress", ProofProgress)
 register_reward("reference_match", ReferenceMatch)
 register_reward("step_penalty", StepPenalty)
 register_reward("weighted", weighted)

@@ -65,6 +65,13 @@ register_task(
     "Coq's kernel checks the proof and that it rests on no axiom.",
 )
 register_task(
+    "CoqTactics",
+    "taskgym.envs.math.tactics:CoqTacticsTask",
+    family="math",
+    description="Prove a bundled Coq theorem one tactic a turn; the observation is the goals "
+    "left or Coq's error (multi-turn; reward='proof_progress' shapes it).",
+)
+register_task(
     "CoqTheorems",
     "taskgym.envs.math.proofs:CoqTheoremsTask",
     family="math",

@@ -20,6 +20,7 @@ lines all fail. Tasks run where ``coqc`` is (``apt-get install coq``): local or 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 from collections.abc import Sequence
@@ -29,6 +30,13 @@ from typing import ClassVar
 
 from taskgym.core import Problem, Turn, Verdict
 from taskgym.envs.code.records import FieldTypes, RecordsTask, check_fields, read_records
+from taskgym.envs.math.coqtop import (
+    CLOSED,
+    Segment,
+    coqtop_for,
+    warm_refusal,
+    warm_sessions,
+)
 from taskgym.errors import ConfigError, SandboxUnavailableError
 from taskgym.sandboxes import Limits, Sandbox
 
@@ -43,7 +51,6 @@ __all__ = [
 
 BUNDLED_THEOREMS = str(Path(__file__).with_name("data") / "coq_theorems.jsonl")
 DEFAULT_IMPORTS = "Require Import Arith Lia List Bool.\nImport ListNotations."
-_CLOSED = "Closed under the global context"
 _FIELDS: FieldTypes = {"id": str, "statement": str, "proof": str}
 _OPTIONAL: FieldTypes = {"imports": str, "difficulty": str, "seconds": (int, float)}
 _FENCE = re.compile(r"```(?:coq|rocq)?[ \t]*\n(.*?)```", re.DOTALL)
@@ -118,14 +125,71 @@ def proof_text(action: str) -> str:
     return text[len("Proof.") :].strip() if text.startswith("Proof.") else text
 
 
-def check_proof(sandbox: Sandbox, theorem: CoqTheorem, proof: str) -> Verdict:
-    """Compile ``proof`` of ``theorem`` and have Coq say whether it is closed (see the
-    module docstring). One check: proved or not."""
+def check_proof(sandbox: Sandbox, theorem: CoqTheorem, proof: str, *, warm: bool = True) -> Verdict:
+    """Have Coq's kernel say whether ``proof`` proves ``theorem`` and rests on no axiom.
+    One check: proved or not.
+
+    ``warm``: in the sandbox's warm coqtop (:mod:`taskgym.envs.math.coqtop`) when the
+    proof passes its gate, else (and when ``warm`` is False) in two fresh ``coqc`` runs
+    (see the module docstring). Both decide the same way, by ``Print Assumptions``.
+    """
     if not proof.strip():
         return Verdict.unparsed("no proof")
     body = proof.rstrip()
     if not re.search(r"\b(Qed|Defined|Admitted|Abort)\.\s*$", body):
         body += "\nQed."
+    if warm and warm_refusal(body) is None:
+        verdict = _check_warm(sandbox, theorem, body)
+        if verdict is not None:
+            return verdict
+    return _check_cold(sandbox, theorem, body)
+
+
+def _check_warm(sandbox: Sandbox, theorem: CoqTheorem, body: str) -> Verdict | None:
+    """The check in the warm coqtop; None where only a fresh coqc can tell (the
+    statement or the imports trouble coqtop, or the proof printed past the cap)."""
+    try:
+        session = coqtop_for(sandbox, theorem.imports, seconds=theorem.seconds)
+    except ValueError:
+        return None
+    tag = secrets.token_hex(6)
+    statement, check = f"taskgym_statement_{tag}", f"taskgym_check_{tag}"
+    # The statement is elaborated before the agent's text, so that notations or scopes
+    # the proof declares cannot change what the check below asks for.
+    text = (
+        f"Definition {statement} := ({theorem.statement}).\n"
+        f"Theorem goal : {theorem.statement}.\nProof.\n{body}\n"
+        f"Definition {check} : Top.{statement} := Top.goal.\n"
+        f"Print Assumptions {check}.\n"
+    )
+    segments = session.send(text, seconds=theorem.seconds)
+    if segments is None:
+        return _failed("the proof does not compile", "timed out") if session.timed_out else None
+    session.back_to_base()
+    return _judge(segments)
+
+
+def _judge(segments: Sequence[Segment]) -> Verdict | None:
+    """The verdict from a warm check's output: taskgym's three sentences before the
+    agent's text, then its two after and the end marker, are read; the agent's only for
+    errors (which fail the proof, as they stop coqc)."""
+    if len(segments) < 6:
+        return None
+    head, proof_part, (checked, assumptions, _) = segments[:3], segments[3:-3], segments[-3:]
+    if any(s.error for s in head) or head[2].proof != "goal":
+        return None
+    errors = [s for s in proof_part if s.error]
+    if errors:
+        return _failed("the proof does not compile", errors[0].text[-1500:])
+    if checked.error:
+        return _failed("the proof is not of the theorem", checked.text[-1500:])
+    if assumptions.text == CLOSED:
+        return Verdict(parsed=True, passed=1, total=1)
+    return _failed("the proof rests on assumptions", assumptions.text[-1500:])
+
+
+def _check_cold(sandbox: Sandbox, theorem: CoqTheorem, body: str) -> Verdict:
+    """The check in two fresh coqc runs: the submission, then a check file named after."""
     submission = f"{theorem.imports}\n\nTheorem goal : {theorem.statement}.\nProof.\n{body}\n"
     limits = Limits(
         wall_seconds=theorem.seconds,
@@ -150,8 +214,9 @@ def check_proof(sandbox: Sandbox, theorem: CoqTheorem, proof: str) -> Verdict:
     )
     sandbox.write_file(f"{name}.v", check)
     checked = sandbox.run(["coqc", "-q", "-R", ".", "Top", f"{name}.v"], limits=limits)
+    sandbox.run(["find", ".", "-mindepth", "1", "-delete"])
     said = checked.out.strip()
-    if checked.ok and said == _CLOSED:
+    if checked.ok and said == CLOSED:
         return Verdict(parsed=True, passed=1, total=1)
     if not checked.ok:
         return _failed("the proof is not of the theorem", (checked.out + checked.err)[-1500:])
@@ -171,11 +236,17 @@ class CoqTheoremsTask(RecordsTask):
         tasks: a JSONL file of theorems (default: the bundled ones).
         path: instead, a directory of ``.v`` files whose theorem ends in ``Admitted.``.
         difficulty: only the bundled theorems of this level (easy, medium, hard).
+        warm: check proofs in a warm coqtop kept between episodes (False: two fresh
+            coqc runs each, as slow as they are simple).
+        seconds: the time limit of a check (and in tactic mode of a tactic), instead of
+            each theorem's own.
     """
 
     tasks: str | None = None
     path: str | None = None
     difficulty: str | None = None
+    warm: bool = True
+    seconds: float | None = None
     family: ClassVar[str] = "math"
     needs_sandbox: ClassVar[bool] = True
     sandbox_backends: ClassVar[tuple[str, ...]] = ("bwrap", "local")
@@ -188,6 +259,10 @@ class CoqTheoremsTask(RecordsTask):
             if self.path
             else load_theorems(self.tasks or BUNDLED_THEOREMS)
         )
+        if self.seconds is not None:
+            if not self.seconds > 0:
+                raise ConfigError(f"seconds must be positive, got {self.seconds!r}")
+            theorems = [dataclasses.replace(t, seconds=float(self.seconds)) for t in theorems]
         if self.difficulty is not None:
             theorems = [t for t in theorems if t.difficulty == self.difficulty]
             if not theorems:
@@ -206,4 +281,13 @@ class CoqTheoremsTask(RecordsTask):
 
     def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
         theorem: CoqTheorem = self._records_by_id[problem.id]
-        return check_proof(sandbox, theorem, proof_text(transcript[-1].action))
+        return check_proof(sandbox, theorem, proof_text(transcript[-1].action), warm=self.warm)
+
+    def keep_warm(self, sandbox: Sandbox) -> bool:
+        """Keep the sandbox and its warm coqtops for the next episode: every coqtop back
+        at the state after its imports, and the work directory (where fresh coqc runs
+        write) emptied."""
+        sessions = warm_sessions(sandbox)
+        if not sessions or not all(session.back_to_base() for session in sessions):
+            return False
+        return sandbox.run(["find", ".", "-mindepth", "1", "-delete"]).ok

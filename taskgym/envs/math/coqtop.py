@@ -1,0 +1,296 @@
+"""A warm Coq: one ``coqtop`` inside the sandbox that loads a theorem's imports once and
+checks proof after proof, rolled back (``BackTo``) to the state after the imports
+between them. Used for whole proofs (:func:`taskgym.envs.math.proofs.check_proof`) and
+for tactic mode (:class:`ProofSession`, one tactic a turn).
+
+How it talks: ``coqtop -emacs`` over pipes prints, after every sentence, a prompt
+``<prompt>NAME < STATE |PROOFS| DEPTH < </prompt>``. Each batch of sentences taskgym
+sends ends with ``Fail Check taskgym_end_<random>.``, whose message marks the end of
+the batch's output. The output splits at the prompts into one segment a sentence.
+taskgym reads only the segments of its own sentences, counted from the start of a batch
+(before the agent's text) or from its end (after it): what the agent's sentences print,
+fake prompts included, can lengthen the middle, not change those.
+
+Why the gate (:func:`warm_refusal`): a persistent process must not carry anything from
+one proof to the next beyond what ``BackTo`` rolls back (definitions, options, loaded
+libraries, notations are rolled back; load paths, ML plugins and files written are not),
+and an open comment or string would swallow taskgym's own sentences. Text that could do
+either (``Require``, ``Load``, ``Declare``, ``Redirect``, ``Add``, ``Set``, ``BackTo``,
+``Drop``, an unclosed ``(*``...) is not refused as a proof: the whole-proof checker sends
+it to a fresh ``coqc`` instead, and tactic mode turns the action down. The kernel, not
+the gate, decides whether a proof holds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import selectors
+import subprocess
+import time
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from taskgym.closing import Closing
+from taskgym.errors import SandboxUnavailableError
+from taskgym.sandboxes import Sandbox
+
+__all__ = ["CLOSED", "CoqTop", "Segment", "coqtop_for", "warm_refusal", "warm_sessions"]
+
+CLOSED = "Closed under the global context"
+_PROMPT = re.compile(rb"<prompt>(\S+) < (\d+) \|([^|]*)\| (\d+) < </prompt>")
+_INFO = re.compile(r"<infomsg>.*?</infomsg>", re.DOTALL)
+_NOISE = re.compile(
+    r"<infomsg>\s*\[?(?:Loading ML file|Fetching opaque proofs)[^<]*</infomsg>", re.DOTALL
+)
+_TAGS = re.compile(r"</?(?:infomsg|warning|prompt)>")
+_ERROR = re.compile(r"^(?:Error:|Toplevel input, characters)", re.MULTILINE)
+# Words that reach past one proof (files, load paths, plugins, options, the undo stack)
+# or that taskgym's bookkeeping of the proof state cannot follow.
+_BEYOND_ONE_PROOF = re.compile(
+    r"\b(?:Require|Import|Export|Include|Load|Declare|Redirect|Cd|Pwd|Add|Remove|BackTo|"
+    r"Back|Reset|Drop|Quit|Set|Unset|Module|Section|Extraction|Extract|Separate|"
+    r"Recursive|Undo|Restart|Register|Primitive|Optimize|Debug)\b"
+)
+# Tactic mode also keeps the proof itself in taskgym's hands.
+_ENDS_A_PROOF = re.compile(
+    r"\b(?:Proof|Qed|Defined|Admitted|Abort|Save|Theorem|Lemma|Fact|Remark|Corollary|"
+    r"Proposition|Example|Definition|Fixpoint|Goal|Focus|Unfocus|Unshelve)\b"
+)
+_READ_CHUNK = 65536
+_USES_BEFORE_RESTART = 500
+"""A warm coqtop is replaced after this many proofs: its CPU-time limit counts the whole
+life of the process, and memory that Coq keeps grows slowly."""
+
+
+def warm_refusal(text: str, *, tactic: bool = False) -> str | None:
+    """Why ``text`` may not run in a warm coqtop, or None when it may (see the module
+    docstring). ``tactic``: one action of tactic mode, which may not end the proof."""
+    if not _balanced(text):
+        return "an unclosed comment or string"
+    found = _BEYOND_ONE_PROOF.search(text) or (_ENDS_A_PROOF.search(text) if tactic else None)
+    if found:
+        return f"the command {found[0]!r}"
+    return None
+
+
+def _balanced(text: str) -> bool:
+    """Whether every ``(*`` is closed (they nest) and every string ends (``""`` inside
+    one is a quote), as Coq's lexer reads them."""
+    depth, i = 0, 0
+    while i < len(text):
+        if text.startswith("(*", i):
+            depth, i = depth + 1, i + 2
+        elif depth and text.startswith("*)", i):
+            depth, i = depth - 1, i + 2
+        elif text[i] == '"':
+            end = text.find('"', i + 1)
+            while end != -1 and text.startswith('""', end):
+                end = text.find('"', end + 2)
+            if end == -1:
+                return False
+            i = end + 1
+        else:
+            i += 1
+    return depth == 0
+
+
+@dataclass(frozen=True)
+class Segment:
+    """What one sentence printed, and the prompt that followed it."""
+
+    output: str
+    """What Coq printed, its markup included."""
+    state: int
+    """Coq's state number after the sentence: ``BackTo`` returns to it."""
+    proof: str
+    """The open proof's name, or ``Coq`` when none is open."""
+
+    @property
+    def error(self) -> bool:
+        return bool(_ERROR.search(self.output))
+
+    @property
+    def text(self) -> str:
+        """The output without Coq's informational messages (loading, fetching, hints)."""
+        return _TAGS.sub("", _INFO.sub("", self.output)).strip()
+
+    @property
+    def shown(self) -> str:
+        """The output with its hints ("Focus next goal with bullet -"), without markup:
+        for the agent to read."""
+        return _TAGS.sub("", _NOISE.sub("", self.output)).strip()
+
+
+class CoqTop(Closing):
+    """One ``coqtop`` in ``sandbox`` with ``imports`` loaded. After a time-out, an
+    overflow or a crash it is closed (:attr:`usable` turns False) and callers start
+    another: nothing half-done is ever reused.
+
+    Raises SandboxUnavailableError when the sandbox has no ``coqtop``.
+    """
+
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        imports: str,
+        *,
+        seconds: float = 60.0,
+        output_bytes: int = 1 << 20,
+    ) -> None:
+        limits = sandbox.limits.replace(
+            wall_seconds=max(seconds, 1.0) * 1000,
+            cpu_seconds=3600,
+            memory_bytes=4 << 30,
+        )
+        self._sandbox = sandbox
+        self._generation = sandbox.generation
+        self._output_bytes = output_bytes
+        self.uses = 0
+        self.timed_out = False
+        """Whether the last :meth:`send` failed because Coq ran past its time."""
+        self._proc: subprocess.Popen[bytes] | None = sandbox.start_process(
+            ["coqtop", "-emacs", "-q"], limits=limits, merge_stderr=True
+        )
+        started = self.send(imports, seconds=seconds)
+        if started is None or any(s.error for s in started):
+            said = " ".join(s.text for s in started or ())[-600:] or "no reply"
+            self.close()
+            if started is None:
+                raise SandboxUnavailableError(
+                    f"coqtop did not start in the {sandbox.backend} sandbox ({said}): "
+                    "apt-get install coq"
+                )
+            raise ValueError(f"the imports {imports!r} do not load: {said}")
+        self.base_state = started[-1].state
+
+    @property
+    def usable(self) -> bool:
+        return (
+            self._proc is not None
+            and self._proc.poll() is None
+            and self._sandbox.generation == self._generation
+            and not self._sandbox.closed
+        )
+
+    def send(self, text: str, *, seconds: float) -> list[Segment] | None:
+        """Send ``text`` (whole sentences) and return one segment a sentence, the end
+        marker's last; None, with the session closed, when Coq did not finish within
+        ``seconds``, printed more than the output cap or died."""
+        proc = self._proc
+        if proc is None or proc.stdin is None or proc.stdout is None:
+            return None
+        end = f"taskgym_end_{secrets.token_hex(8)}"
+        payload = f"{text}\nFail Check {end}.\n".encode("utf-8", errors="replace")
+        try:
+            proc.stdin.write(payload)
+            proc.stdin.flush()
+        except OSError:
+            self.close()
+            return None
+        raw = self._read_until(
+            f"The reference {end} was not found".encode(), time.monotonic() + seconds
+        )
+        if not isinstance(raw, bytes):
+            self.timed_out = raw == "timed out"
+            self.close()
+            return None
+        self.timed_out = False
+        return _segments(raw)
+
+    def back_to_base(self) -> bool:
+        """Roll back to the state after the imports; False (and closed) if that failed."""
+        self.uses += 1
+        if self.uses >= _USES_BEFORE_RESTART:
+            self.close()
+            return False
+        done = self.send(f"BackTo {self.base_state}.", seconds=10)
+        if done is None or len(done) < 2 or done[-2].state != self.base_state:
+            self.close()
+            return False
+        return True
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        with contextlib.suppress(OSError):
+            os.killpg(proc.pid, 9)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
+        for pipe in (proc.stdin, proc.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
+
+    def _read_until(self, marker: bytes, deadline: float) -> bytes | str:
+        """The output up to the prompt after ``marker``, or why it did not come."""
+        proc = self._proc
+        assert proc is not None
+        assert proc.stdout is not None
+        fd = proc.stdout.fileno()
+        os.set_blocking(fd, False)
+        data = bytearray()
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_READ)
+            while True:
+                found = data.find(marker)
+                if found != -1:
+                    prompt = _PROMPT.search(data, found)
+                    if prompt is not None:
+                        return bytes(data[: prompt.end()])
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return "timed out"
+                if len(data) > self._output_bytes:
+                    return "printed too much"
+                try:
+                    chunk = os.read(fd, _READ_CHUNK)
+                except BlockingIOError:
+                    selector.select(timeout=remaining)
+                    continue
+                if not chunk:
+                    return "exited"
+                data += chunk
+
+
+def _segments(raw: bytes) -> list[Segment]:
+    segments, start = [], 0
+    for prompt in _PROMPT.finditer(raw):
+        text = raw[start : prompt.start()].decode("utf-8", errors="replace")
+        segments.append(
+            Segment(
+                output=text,
+                state=int(prompt[2]),
+                proof=prompt[1].decode("utf-8", errors="replace"),
+            )
+        )
+        start = prompt.end()
+    return segments
+
+
+_SESSIONS: weakref.WeakKeyDictionary[Sandbox, dict[str, CoqTop]] = weakref.WeakKeyDictionary()
+_SESSIONS_A_SANDBOX = 4
+
+
+def coqtop_for(sandbox: Sandbox, imports: str, *, seconds: float = 60.0) -> CoqTop:
+    """The warm coqtop of ``sandbox`` with ``imports`` loaded, started on first use and
+    again after the last one was lost or the sandbox reset."""
+    sessions = _SESSIONS.setdefault(sandbox, {})
+    session = sessions.pop(imports, None)
+    if session is None or not session.usable:
+        if session is not None:
+            session.close()
+        while len(sessions) >= _SESSIONS_A_SANDBOX:  # the least recently used goes
+            sessions.pop(next(iter(sessions))).close()
+        session = CoqTop(sandbox, imports, seconds=seconds)
+    sessions[imports] = session  # most recently used last
+    return session
+
+
+def warm_sessions(sandbox: Sandbox) -> Sequence[CoqTop]:
+    """The warm coqtops running in ``sandbox`` (for keeping it between episodes)."""
+    return [s for s in _SESSIONS.get(sandbox, {}).values() if s.usable]
