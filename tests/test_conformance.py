@@ -31,6 +31,7 @@ DATA_ENVS = {
 
 
 HEAVY_ENVS = {
+    "taskgym/CoqGen-v0",
     "taskgym/CoqProofs-v0",
     "taskgym/CoqTactics-v0",
     "taskgym/CoqTheorems-v0",

@@ -72,6 +72,13 @@ register_task(
     "left or Coq's error (multi-turn; reward='proof_progress' shapes it).",
 )
 register_task(
+    "CoqGen",
+    "taskgym.envs.math.coq_generators:CoqGeneratedTask",
+    family="math",
+    description="Generated Coq theorems (ring identities, linear facts, tautologies; "
+    "difficulty=) with generated reference proofs; Coq's kernel checks the proof.",
+)
+register_task(
     "CoqTheorems",
     "taskgym.envs.math.proofs:CoqTheoremsTask",
     family="math",

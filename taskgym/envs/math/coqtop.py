@@ -60,6 +60,8 @@ _ENDS_A_PROOF = re.compile(
     r"\b(?:Proof|Qed|Defined|Admitted|Abort|Save|Theorem|Lemma|Fact|Remark|Corollary|"
     r"Proposition|Example|Definition|Fixpoint|Goal|Focus|Unfocus|Unshelve)\b"
 )
+_LEXEMES = re.compile(r'\(\*|\*\)|"')
+_STRING_REST = re.compile(r'(?:[^"]|"")*"')
 _READ_CHUNK = 65536
 _USES_BEFORE_RESTART = 500
 """A warm coqtop is replaced after this many proofs: its CPU-time limit counts the whole
@@ -81,20 +83,17 @@ def _balanced(text: str) -> bool:
     """Whether every ``(*`` is closed (they nest) and every string ends (``""`` inside
     one is a quote), as Coq's lexer reads them."""
     depth, i = 0, 0
-    while i < len(text):
-        if text.startswith("(*", i):
-            depth, i = depth + 1, i + 2
-        elif depth and text.startswith("*)", i):
-            depth, i = depth - 1, i + 2
-        elif text[i] == '"':
-            end = text.find('"', i + 1)
-            while end != -1 and text.startswith('""', end):
-                end = text.find('"', end + 2)
-            if end == -1:
+    while (token := _LEXEMES.search(text, i)) is not None:
+        i = token.end()
+        if token[0] == '"':
+            end = _STRING_REST.match(text, i)
+            if end is None:
                 return False
-            i = end + 1
-        else:
-            i += 1
+            i = end.end()
+        elif token[0] == "(*":
+            depth += 1
+        elif depth:  # "*)" outside a comment is two tokens of a term
+            depth -= 1
     return depth == 0
 
 

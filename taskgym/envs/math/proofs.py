@@ -45,8 +45,10 @@ __all__ = [
     "CoqTheorem",
     "CoqTheoremsTask",
     "check_proof",
+    "keep_coq_warm",
     "load_theorem_files",
     "load_theorems",
+    "theorem_problem",
 ]
 
 BUNDLED_THEOREMS = str(Path(__file__).with_name("data") / "coq_theorems.jsonl")
@@ -270,24 +272,34 @@ class CoqTheoremsTask(RecordsTask):
         self._keep({t.id: t for t in theorems})
 
     def _problem_for(self, theorem: CoqTheorem) -> Problem:
-        prompt = (
-            f"Prove in Coq (Rocq), after\n{theorem.imports}\n\n"
-            f"Theorem goal : {theorem.statement}.\n\n"
-            "Answer with the proof script in a ```coq block: the tactics after Proof., "
-            "ending with Qed. Coq's kernel checks it; axioms and Admitted do not count."
-        )
-        reference = f"```coq\n{theorem.proof.strip()}\n```" if theorem.proof else "Admitted."
-        return Problem(id=theorem.id, prompt=prompt, solution=(reference,))
+        return theorem_problem(theorem)
 
     def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
         theorem: CoqTheorem = self._records_by_id[problem.id]
         return check_proof(sandbox, theorem, proof_text(transcript[-1].action), warm=self.warm)
 
     def keep_warm(self, sandbox: Sandbox) -> bool:
-        """Keep the sandbox and its warm coqtops for the next episode: every coqtop back
-        at the state after its imports, and the work directory (where fresh coqc runs
-        write) emptied."""
-        sessions = warm_sessions(sandbox)
-        if not sessions or not all(session.back_to_base() for session in sessions):
-            return False
-        return sandbox.run(["find", ".", "-mindepth", "1", "-delete"]).ok
+        return keep_coq_warm(sandbox)
+
+
+def theorem_problem(theorem: CoqTheorem) -> Problem:
+    """The whole-proof problem of ``theorem``: the statement, and its reference proof
+    (``Admitted.`` when it has none, which earns nothing)."""
+    prompt = (
+        f"Prove in Coq (Rocq), after\n{theorem.imports}\n\n"
+        f"Theorem goal : {theorem.statement}.\n\n"
+        "Answer with the proof script in a ```coq block: the tactics after Proof., "
+        "ending with Qed. Coq's kernel checks it; axioms and Admitted do not count."
+    )
+    reference = f"```coq\n{theorem.proof.strip()}\n```" if theorem.proof else "Admitted."
+    return Problem(id=theorem.id, prompt=prompt, solution=(reference,))
+
+
+def keep_coq_warm(sandbox: Sandbox) -> bool:
+    """Keep ``sandbox`` and its warm coqtops for the next episode: every coqtop back at
+    the state after its imports, and the work directory (where fresh coqc runs write)
+    emptied. False when there is nothing warm to keep or a coqtop could not go back."""
+    sessions = warm_sessions(sandbox)
+    if not sessions or not all(session.back_to_base() for session in sessions):
+        return False
+    return sandbox.run(["find", ".", "-mindepth", "1", "-delete"]).ok
