@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from taskgym.agents import agent_names, make_agent
-from taskgym.errors import SandboxUnavailableError, TaskgymError
+from taskgym.errors import DependencyNotInstalledError, SandboxUnavailableError, TaskgymError
 from taskgym.registry import env_info, registered_ids
 from taskgym.runner import EnvSummary, EpisodeRecord, full_env_id, run_episodes, summarize
 from taskgym.sandboxes import sandbox_names
@@ -179,11 +179,12 @@ def _unless_unavailable(
     args: argparse.Namespace, env_id: str, episodes: Iterator[EpisodeRecord]
 ) -> Iterator[EpisodeRecord]:
     """The episodes, or none with a note when the env's sandbox cannot run here (no
-    bubblewrap, no pytest inside it...) and the user did not name the env: one missing
-    component does not stop a run of everything."""
+    bubblewrap, no pytest inside it...) or it needs an extra that is not installed, and
+    the user did not name the env: one missing component does not stop a run of
+    everything."""
     try:
         yield from episodes
-    except SandboxUnavailableError as e:
+    except (SandboxUnavailableError, DependencyNotInstalledError) as e:
         if args.env_ids:
             raise
         print(f"skipped {env_id}: {e}", file=sys.stderr)

@@ -4,6 +4,7 @@ them: GSM8K-v0 against ../shared/data's GSM8K test set, and MathAnswers-v0."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from fractions import Fraction
@@ -17,7 +18,7 @@ from taskgym import ConfigError
 from taskgym.core import Turn
 from taskgym.envs.math import symbolic
 from taskgym.envs.math.answers import answers_match, find_answer, parse_number
-from taskgym.envs.math.generators import KINDS, GeneratedMathTask
+from taskgym.envs.math.generators import KINDS, SYMBOLIC_KINDS, GeneratedMathTask
 from taskgym.envs.math.gsm8k import GSM8KTask, load_math_answers
 
 GSM8K = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "gsm8k_test.jsonl"
@@ -254,3 +255,95 @@ def test_bad_generator_options_say_what_is_wrong() -> None:
         GeneratedMathTask(kinds=["calculus"])
     with pytest.raises(taskgym.UnknownTaskIdError):
         GeneratedMathTask().get("gen-easy-linear-x")
+
+
+@pytest.mark.parametrize(
+    ("given", "reference", "equal"),
+    [
+        ("50%", "0.5", True),
+        ("50\\%", "50", True),
+        ("0.5", "50%", True),
+        ("0.25%", "0.5", False),
+        ("0.333", "1/3", True),  # cut
+        ("0.667", "\\frac{2}{3}", True),  # rounded
+        ("0.666", "2/3", True),
+        ("0.334", "1/3", False),  # neither
+        ("0.33", "1/3", False),  # too few places to count
+        ("0.124", "1/8", False),  # 1/8 has a finite decimal: only 0.125 is it
+        ("-0.667", "-2/3", True),
+        ("33.333%", "1/3", True),
+    ],
+)
+def test_percentages_and_shortened_decimals(given: str, reference: str, equal: bool) -> None:
+    assert answers_match(given, reference) is equal
+
+
+@needs_sympy
+@pytest.mark.parametrize(
+    ("given", "reference", "form", "equal"),
+    [
+        ("x^2 + 2x - 8", "x^2 + 2x - 8", "expanded", True),
+        ("2x - 8 + x^2", "x^2 + 2x - 8", "expanded", True),
+        ("(x - 2)(x + 4)", "x^2 + 2x - 8", "expanded", False),  # the question, copied
+        ("x(x + 2) - 8", "x^2 + 2x - 8", "expanded", False),
+        ("(x + 4)(x - 2)", "(x - 2)(x + 4)", "factored", True),
+        ("2(x - 1)(x + 3)", "(2x - 2)(x + 3)", "factored", True),
+        ("x^2 + 2x - 8", "(x - 2)(x + 4)", "factored", False),  # the question, copied
+        ("(x - 2)(x + 5)", "(x - 2)(x + 4)", "factored", False),
+        ("(x^2 - 4)(x + 1)", "(x - 2)(x + 2)(x + 1)", "factored", False),  # not complete
+    ],
+)
+def test_an_answer_in_the_form_asked_for(
+    checker: symbolic.SymbolicChecker, given: str, reference: str, form: str, equal: bool
+) -> None:
+    assert answers_match(given, reference, checker, form=form) is equal
+
+
+@needs_sympy
+@pytest.mark.parametrize("difficulty", ["easy", "medium", "hard"])
+def test_symbolic_generated_problems_earn_one_for_their_answer_and_zero_for_near_misses(
+    difficulty: str,
+) -> None:
+    task = GeneratedMathTask(difficulty=difficulty, kinds=list(SYMBOLIC_KINDS))
+    for seed in range(25):
+        problem = task.problem(seed)
+        assert task.get(problem.id) == problem
+        answer = str(problem.data["answer"])
+        assert task.check(problem, (Turn(problem.solution[0], ""),), None).solved  # type: ignore[arg-type]
+        kind = problem.id.split("-")[2]
+        # A near miss: one number of the answer off by one.
+        first = re.search(r"\d+", answer)
+        assert first is not None
+        near = answer[: first.start()] + str(int(first[0]) + 1) + answer[first.end() :]
+        verdict = task.check(problem, (Turn(f"\\boxed{{{near}}}", ""),), None)  # type: ignore[arg-type]
+        assert not verdict.solved, (problem.prompt, near)
+        if kind in ("expand", "factor"):  # the question's own polynomial is not the answer
+            shown = problem.prompt.split("\n")[0]
+            polynomial = re.sub(r"^(Expand|Factor) | completely over the rationals|\.$", "", shown)
+            copied = task.check(problem, (Turn(f"\\boxed{{{polynomial}}}", ""),), None)  # type: ignore[arg-type]
+            assert not copied.solved, (problem.prompt, polynomial)
+
+
+def test_generated_problems_of_the_new_numeric_kinds_are_right() -> None:
+    task = GeneratedMathTask(difficulty="hard", kinds=["fractions", "primes"])
+    for seed in range(30):
+        problem = task.problem(seed)
+        question = problem.prompt.split("\n")[0]
+        answer = Fraction(str(problem.data["answer"]))
+        if question.startswith("What is prime number"):
+            n = int(re.search(r"number (\d+)", question)[1])  # type: ignore[index]
+            assert sum(1 for p in range(2, int(answer) + 1) if _is_prime(p)) == n
+        elif question.startswith("How many prime"):
+            limit = int(re.search(r"less than (\d+)", question)[1])  # type: ignore[index]
+            assert answer == sum(1 for p in range(2, limit) if _is_prime(p))
+        elif question.startswith("What is the largest prime factor"):
+            assert _is_prime(int(answer))
+        else:
+            sum_text = question.removeprefix("What is ").split(",")[0]
+            terms = re.findall(r"([+-]?)\s*(\d+)/(\d+)", sum_text)
+            total = sum(Fraction(int(t), int(b)) * (-1 if s == "-" else 1) for s, t, b in terms)
+            assert total == answer
+
+
+def _is_prime(n: int) -> bool:
+    return n > 1 and all(n % d for d in range(2, int(n**0.5) + 1))

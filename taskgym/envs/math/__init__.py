@@ -90,6 +90,16 @@ register_task(
     "MathGen",
     "taskgym.envs.math.generators:GeneratedMathTask",
     family="math",
-    description="Generated problems with computed answers: linear equations, gcd/lcm, "
-    "modular powers, binomials, sequences, divisor sums, derivatives, integrals.",
+    description="Generated problems with computed answers: linear equations, fractions, "
+    "gcd/lcm, modular powers, primes, binomials, sequences, divisor sums, derivatives, "
+    "integrals.",
+)
+register_task(
+    "MathGenSymbolic",
+    "taskgym.envs.math.generators:GeneratedMathTask",
+    family="math",
+    kinds=["quadratic", "cubic_roots", "linear_system", "expand", "factor"],
+    description="Generated problems whose answers sympy compares: solution sets of "
+    "quadratics and cubics, systems, and polynomials to expand or factor (the form "
+    "counts); needs the sympy extra.",
 )

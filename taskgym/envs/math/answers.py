@@ -7,8 +7,9 @@ line, and "the answer is ...". A text with none of them has no answer (a format
 failure, not a wrong one).
 
 Numbers are compared exactly (as fractions): ``1,234``, ``$1,234.50``, ``-3/4``,
-``\\frac{3}{4}``, ``\\dfrac34``, ``2.50``, ``50%`` (as 50), ``12 dollars`` (trailing words
-dropped) and LaTeX dressing (``\\text{...}``, ``\\$``, ``\\,``, ``\\!``) all parse. A
+``\\frac{3}{4}``, ``\\dfrac34``, ``2.50``, ``50%`` (as 50 or 0.5), ``0.333`` (for 1/3),
+``12 dollars`` (trailing words dropped) and LaTeX dressing (``\\text{...}``, ``\\$``,
+``\\,``, ``\\!``) all parse. A
 reference that is not a number is compared as normalised text (blanks, case, LaTeX
 dressing and a trailing period ignored), and, given a
 :class:`~taskgym.envs.math.symbolic.SymbolicChecker`, as mathematics.
@@ -16,6 +17,7 @@ dressing and a trailing period ignored), and, given a
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from taskgym.envs.math.symbolic import SymbolicChecker
 
-__all__ = ["FoundAnswer", "answers_match", "find_answer", "parse_number"]
+__all__ = ["FoundAnswer", "answers_match", "find_answer", "numbers_match", "parse_number"]
 
 _ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
 _HASHES = re.compile(r"^[ \t]*####[ \t]*(.+?)[ \t]*$", re.MULTILINE)
@@ -138,17 +140,77 @@ def _normal_text(text: str) -> str:
     return " ".join(_undress(text).lower().split())
 
 
-def answers_match(given: str, reference: str, symbolic: SymbolicChecker | None = None) -> bool:
+def answers_match(
+    given: str,
+    reference: str,
+    symbolic: SymbolicChecker | None = None,
+    *,
+    form: str | None = None,
+) -> bool:
     """Whether ``given`` states the same answer as ``reference``: equal numbers when both
-    are numbers; else equal normalised text, or, with a ``symbolic`` checker, equal
-    mathematics (``2(x+1)`` and ``2x+2``, ``\\sqrt{8}/2`` and ``\\sqrt{2}``, sets,
-    tuples and intervals)."""
-    expected, got = parse_number(reference), parse_number(given)
-    if expected is not None and got is not None:
-        return got == expected
-    if _normal_text(given) == _normal_text(reference) and bool(_normal_text(reference)):
-        return True
+    are numbers (see :func:`numbers_match`); else equal normalised text, or, with a
+    ``symbolic`` checker, equal mathematics (``2(x+1)`` and ``2x+2``, ``\\sqrt{8}/2`` and
+    ``\\sqrt{2}``, sets, tuples and intervals). ``form`` ("expanded", "factored") asks
+    the symbolic checker that the answer also be written so."""
+    if form is None:
+        expected, got = parse_number(reference), parse_number(given)
+        if expected is not None and got is not None:
+            return numbers_match(given, got, reference, expected)
+        if _normal_text(given) == _normal_text(reference) and bool(_normal_text(reference)):
+            return True
     # Words are not products of letters ("yes" is not "sey"): mathematics only.
     if symbolic is None or not (_MATH.search(reference) or len(reference.strip()) == 1):
         return False
-    return symbolic.equal(_undress(given), _undress(reference))
+    return symbolic.equal(_undress(given), _undress(reference), form)
+
+
+def numbers_match(given: str, got: Fraction, reference: str, expected: Fraction) -> bool:
+    """Equal numbers, allowing for how people write them:
+
+    - a percentage is its number or its fraction of one (``50%`` is 50 and 0.5), on
+      either side;
+    - a decimal of at least three places that rounds or cuts a number with no finite
+      decimal (``0.333`` for 1/3, ``0.667`` for 2/3) is that number.
+    """
+    candidates = {got, got / 100} if _is_percent(given) else {got}
+    targets = {expected, expected / 100} if _is_percent(reference) else {expected}
+    if candidates & targets:
+        return True
+    places = _decimal_places(given)
+    if places < 3:
+        return False
+    # A percentage's fraction of one has two more places than it shows.
+    shown = {got: places, got / 100: places + 2} if _is_percent(given) else {got: places}
+    return any(
+        not _terminates(target) and candidate in _shortened(target, digits)
+        for candidate, digits in shown.items()
+        for target in targets
+    )
+
+
+def _shortened(value: Fraction, places: int) -> set[Fraction]:
+    """``value`` rounded (half away from zero) and cut to ``places`` decimal places."""
+    scale = 10**places
+    magnitude = abs(value) * scale
+    sign = -1 if value < 0 else 1
+    cut = math.floor(magnitude)
+    rounded = math.floor(magnitude + Fraction(1, 2))
+    return {Fraction(sign * cut, scale), Fraction(sign * rounded, scale)}
+
+
+def _is_percent(text: str) -> bool:
+    return _undress(text).endswith("%")
+
+
+def _decimal_places(text: str) -> int:
+    found = re.fullmatch(r"[-+]?[\d,]*\.(\d+)", _undress(text).rstrip("%").strip())
+    return len(found[1]) if found else 0
+
+
+def _terminates(value: Fraction) -> bool:
+    """Whether ``value`` has a finite decimal expansion (its denominator is 2^a 5^b)."""
+    d = value.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    return d == 1

@@ -1,9 +1,16 @@
 """Procedurally generated problems with a final answer: each problem comes from a seed,
 and its reference answer is computed (with exact fractions), never typed.
 
-Kinds: linear equations, gcd and lcm, modular powers, binomial coefficients, the nth
-term of an arithmetic sequence, sums of divisors, derivatives of polynomials at a point,
-and definite integrals of polynomials. ``difficulty`` scales the numbers and degrees.
+Numeric kinds (:data:`KINDS`, answers compared exactly as numbers): linear equations,
+fractions, gcd and lcm, modular powers, primes, binomial coefficients, the nth term of
+an arithmetic sequence, sums of divisors, derivatives of polynomials at a point, and
+definite integrals of polynomials.
+
+Symbolic kinds (:data:`SYMBOLIC_KINDS`, answers compared by sympy, the ``sympy``
+extra): the solutions of quadratic equations and the roots of cubics (sets), systems of
+two linear equations (pairs), and polynomials to expand or to factor, whose answers
+must also be in that form (an unexpanded product is not an expansion, nor the
+question's polynomial its factoring). ``difficulty`` scales the numbers and degrees.
 """
 
 from __future__ import annotations
@@ -19,13 +26,25 @@ from taskgym.core import Problem, Turn, Verdict
 from taskgym.core import Task as _Task
 from taskgym.envs.math.answers import answers_match, find_answer
 from taskgym.envs.math.arithmetic import format_exact
-from taskgym.errors import ConfigError, UnknownTaskIdError
+from taskgym.envs.math.symbolic import shared_checker, sympy_missing
+from taskgym.errors import ConfigError, DependencyNotInstalledError, UnknownTaskIdError
 from taskgym.sandboxes import Sandbox
 
-__all__ = ["KINDS", "GeneratedMathTask"]
+__all__ = ["KINDS", "SYMBOLIC_KINDS", "GeneratedMathTask", "Made"]
 
 _SCALE = {"easy": 1, "medium": 2, "hard": 3}
 _INSTRUCTIONS = "Give the final answer exactly (a fraction if need be) as \\boxed{ANSWER}."
+
+
+@dataclass(frozen=True)
+class Made:
+    """A generated problem: its question, its reference answer and the form the answer
+    must take (None: any form of the same value)."""
+
+    question: str
+    answer: str
+    form: str | None = None
+    instructions: str = _INSTRUCTIONS
 
 
 def _poly(rng: random.Random, degree: int, size: int) -> list[int]:
@@ -110,10 +129,47 @@ def integral(rng: random.Random, scale: int) -> tuple[str, Fraction]:
     return question, antiderivative(hi) - antiderivative(lo)
 
 
+def fraction_sum(rng: random.Random, scale: int) -> tuple[str, Fraction]:
+    terms = [(rng.randint(1, 9 * scale), rng.randint(2, 6 + 4 * scale)) for _ in range(scale + 1)]
+    signs = [1] + [rng.choice([1, -1]) for _ in terms[1:]]
+    shown = " ".join(
+        f"{'' if i == 0 else '+ ' if sign > 0 else '- '}{top}/{bottom}"
+        for i, ((top, bottom), sign) in enumerate(zip(terms, signs, strict=True))
+    )
+    value = sum((Fraction(t, b) * s for (t, b), s in zip(terms, signs, strict=True)), Fraction(0))
+    return f"What is {shown}, as a fraction in lowest terms?", value
+
+
+def _primes_below(limit: int) -> list[int]:
+    sieve = bytearray([1]) * limit
+    sieve[:2] = b"\x00\x00"
+    for n in range(2, int(limit**0.5) + 1):
+        if sieve[n]:
+            sieve[n * n :: n] = bytearray(len(sieve[n * n :: n]))
+    return [n for n in range(limit) if sieve[n]]
+
+
+def primes(rng: random.Random, scale: int) -> tuple[str, Fraction]:
+    table = _primes_below(2000 * scale)
+    question = rng.randrange(3)
+    if question == 0:
+        n = rng.randint(10, 100 * scale)
+        return f"What is prime number {n} (2 is the first)?", Fraction(table[n - 1])
+    if question == 1:
+        limit = rng.randint(50, 600 * scale)
+        count = sum(1 for p in table if p < limit)
+        return f"How many prime numbers are less than {limit}?", Fraction(count)
+    factors = [rng.choice(table[: 25 * scale]) for _ in range(scale + 1)]
+    product = math.prod(factors)
+    return f"What is the largest prime factor of {product}?", Fraction(max(factors))
+
+
 KINDS: dict[str, Callable[[random.Random, int], tuple[str, Fraction]]] = {
     "linear": linear,
+    "fractions": fraction_sum,
     "gcd_lcm": gcd_lcm,
     "modular_power": modular_power,
+    "primes": primes,
     "binomial": binomial,
     "sequence_term": sequence_term,
     "divisor_sum": divisor_sum,
@@ -122,13 +178,129 @@ KINDS: dict[str, Callable[[random.Random, int], tuple[str, Fraction]]] = {
 }
 
 
+# -- symbolic kinds: sets, pairs and polynomials, compared by sympy ------------------------
+
+
+def _show_number(value: Fraction) -> str:
+    return format_exact(value)
+
+
+def _show_set(values: Sequence[Fraction]) -> str:
+    return "\\{" + ", ".join(_show_number(v) for v in sorted(set(values))) + "\\}"
+
+
+def _linear_factor(rng: random.Random, scale: int) -> tuple[int, int]:
+    """(a, b) for the factor a x + b, a > 0, b not 0."""
+    a = rng.choice([1, 1, 1, 2, 3][: 2 + scale])
+    return a, rng.choice([b for b in range(-4 * scale, 4 * scale + 1) if b])
+
+
+def _show_factor(a: int, b: int) -> str:
+    head = "x" if a == 1 else f"{a}x"
+    return f"({head} {'+' if b > 0 else '-'} {abs(b)})"
+
+
+def _expand(factors: Sequence[tuple[int, int]], lead: int = 1) -> list[int]:
+    """Coefficients, constant first, of lead * prod(a x + b)."""
+    coefficients = [lead]
+    for a, b in factors:
+        shifted = [0, *coefficients]
+        scaled = [b * c for c in coefficients] + [0]
+        coefficients = [a * s + t for s, t in zip(shifted, scaled, strict=True)]
+    return coefficients
+
+
+def quadratic(rng: random.Random, scale: int) -> Made:
+    factors = [_linear_factor(rng, scale) for _ in range(2)]
+    lead = rng.choice([1, 1, -1, 2][: 1 + scale])
+    polynomial = _show_poly(_expand(factors, lead))
+    roots = [Fraction(-b, a) for a, b in factors]
+    return Made(
+        f"Solve {polynomial} = 0 for real x.",
+        _show_set(roots),
+        instructions="Give the set of all solutions as \\boxed{\\{a, b\\}} (fractions exact).",
+    )
+
+
+def cubic_roots(rng: random.Random, scale: int) -> Made:
+    factors = [(1, rng.choice([b for b in range(-3 * scale, 3 * scale + 1) if b])) for _ in "abc"]
+    polynomial = _show_poly(_expand(factors))
+    return Made(
+        f"Find every real root of p(x) = {polynomial}.",
+        _show_set([Fraction(-b, a) for a, b in factors]),
+        instructions="Give the set of all roots as \\boxed{\\{a, b, c\\}} (each root once).",
+    )
+
+
+def linear_system(rng: random.Random, scale: int) -> Made:
+    size = 3 * scale
+    while True:
+        a, b, c, d = (rng.choice([n for n in range(-size, size + 1) if n]) for _ in range(4))
+        if a * d - b * c:
+            break
+    x, y = Fraction(rng.randint(-size, size)), Fraction(rng.randint(-size, size))
+    if scale == 3:
+        x /= rng.choice([2, 3])
+
+    def equation(p: int, q: int) -> str:
+        head = {1: "", -1: "-"}.get(p, str(p))
+        tail = "" if abs(q) == 1 else str(abs(q))
+        return f"{head}x {'+' if q > 0 else '-'} {tail}y = {_show_number(p * x + q * y)}"
+
+    return Made(
+        f"Solve the system {equation(a, b)} and {equation(c, d)}.",
+        f"({_show_number(x)}, {_show_number(y)})",
+        instructions="Give the solution as the pair \\boxed{(x, y)} (fractions exact).",
+    )
+
+
+def expansion(rng: random.Random, scale: int) -> Made:
+    factors = [_linear_factor(rng, scale) for _ in range(1 + scale)]
+    product = "".join(_show_factor(a, b) for a, b in factors)
+    return Made(
+        f"Expand {product}.",
+        _show_poly(_expand(factors)),
+        form="expanded",
+        instructions="Give the expanded polynomial (a sum of terms, no brackets) as \\boxed{...}.",
+    )
+
+
+def factoring(rng: random.Random, scale: int) -> Made:
+    factors = sorted(_linear_factor(rng, scale) for _ in range(1 + scale))
+    return Made(
+        f"Factor {_show_poly(_expand(factors))} completely over the rationals.",
+        "".join(_show_factor(a, b) for a, b in factors),
+        form="factored",
+        instructions="Give it as a product of linear factors, such as \\boxed{(x - 1)(2x + 3)}.",
+    )
+
+
+SYMBOLIC_KINDS: dict[str, Callable[[random.Random, int], Made]] = {
+    "quadratic": quadratic,
+    "cubic_roots": cubic_roots,
+    "linear_system": linear_system,
+    "expand": expansion,
+    "factor": factoring,
+}
+
+
+def make_problem(kind: str, seed: int, difficulty: str) -> Made:
+    """The problem of ``kind`` for ``seed`` at ``difficulty`` (a pure function)."""
+    rng, scale = random.Random(seed), _SCALE[difficulty]
+    if kind in SYMBOLIC_KINDS:
+        return SYMBOLIC_KINDS[kind](rng, scale)
+    question, value = KINDS[kind](rng, scale)
+    return Made(question, format_exact(value))
+
+
 @dataclass(frozen=True)
 class GeneratedMathTask(_Task):
     """Problems made from seeds, with computed answers.
 
     Args:
         difficulty: easy, medium or hard (bigger numbers, higher degrees).
-        kinds: the kinds to draw from (default: all of :data:`KINDS`).
+        kinds: the kinds to draw from (default: every numeric kind, :data:`KINDS`; the
+            symbolic ones, :data:`SYMBOLIC_KINDS`, need sympy).
     """
 
     difficulty: str = "medium"
@@ -138,9 +310,12 @@ class GeneratedMathTask(_Task):
     def __post_init__(self) -> None:
         if self.difficulty not in _SCALE:
             raise ConfigError(f"difficulty is one of {sorted(_SCALE)}, got {self.difficulty!r}")
-        unknown = sorted(set(self.kinds or ()) - set(KINDS))
+        known = {**KINDS, **SYMBOLIC_KINDS}
+        unknown = sorted(set(self.kinds or ()) - set(known))
         if unknown or (self.kinds is not None and not self.kinds):
-            raise ConfigError(f"kinds are some of {sorted(KINDS)}, got {self.kinds!r}")
+            raise ConfigError(f"kinds are some of {sorted(known)}, got {self.kinds!r}")
+        if set(self.kinds or ()) & set(SYMBOLIC_KINDS) and sympy_missing() is not None:
+            raise DependencyNotInstalledError("sympy", "sympy")
 
     def _kinds(self) -> list[str]:
         return list(self.kinds) if self.kinds else list(KINDS)
@@ -151,25 +326,29 @@ class GeneratedMathTask(_Task):
 
     def get(self, task_id: str) -> Problem:
         parts = task_id.split("-")
-        if len(parts) != 4 or parts[0] != "gen" or parts[1] not in _SCALE or parts[2] not in KINDS:
+        known = {**KINDS, **SYMBOLIC_KINDS}
+        if len(parts) != 4 or parts[0] != "gen" or parts[1] not in _SCALE or parts[2] not in known:
             raise UnknownTaskIdError(f"not a generated problem id: {task_id!r}")
-        try:
-            seed = int(parts[3])
-        except ValueError:
-            raise UnknownTaskIdError(f"not a generated problem id: {task_id!r}") from None
-        question, answer = KINDS[parts[2]](random.Random(seed), _SCALE[parts[1]])
+        if not parts[3].isdigit():
+            raise UnknownTaskIdError(f"not a generated problem id: {task_id!r}")
+        made = make_problem(parts[2], int(parts[3]), parts[1])
         return Problem(
             id=task_id,
-            prompt=f"{question}\n\n{_INSTRUCTIONS}",
-            solution=(f"\\boxed{{{format_exact(answer)}}}",),
-            data={"answer": format_exact(answer)},
+            prompt=f"{made.question}\n\n{made.instructions}",
+            solution=(f"\\boxed{{{made.answer}}}",),
+            data={"answer": made.answer, "form": made.form},
         )
 
     def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
         found = find_answer(transcript[-1].action)
         if found is None:
             return Verdict.unparsed("no final answer (\\boxed{}, <answer>, ####, 'the answer is')")
-        solved = answers_match(found.text, str(problem.data["answer"]))
+        kind = problem.id.split("-")[2]
+        symbolic = shared_checker() if kind in SYMBOLIC_KINDS else None
+        if kind in SYMBOLIC_KINDS and symbolic is None:
+            raise DependencyNotInstalledError("sympy", "sympy")
+        form = problem.data.get("form")
+        solved = answers_match(found.text, str(problem.data["answer"]), symbolic, form=form)
         return Verdict(
             True, int(solved), 1, details={"form": found.form, "answer": found.text[:200]}
         )

@@ -51,33 +51,36 @@ class SymbolicChecker(Closing):
             raise ConfigError(reason)
         self.seconds = seconds
         self._lock = threading.Lock()
-        self._cache: OrderedDict[tuple[str, str], bool] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, str | None], bool] = OrderedDict()
         self._proc: subprocess.Popen[str] | None = None
         self._closed = False
         self.timeouts = 0
 
-    def equal(self, given: str, reference: str) -> bool:
+    def equal(self, given: str, reference: str, form: str | None = None) -> bool:
+        """Whether ``given`` is ``reference`` mathematically, and with ``form``
+        ("expanded", "factored") also written in that form."""
         if len(given) > _MAX_CHARS or len(reference) > _MAX_CHARS:
             return False
-        key = (given, reference)
+        key = (given, reference, form)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-            result = self._ask(given, reference)
+            result = self._ask(given, reference, form)
             self._cache[key] = result
             if len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
             return result
 
-    def _ask(self, given: str, reference: str) -> bool:
+    def _ask(self, given: str, reference: str, form: str | None) -> bool:
         if self._closed:
             raise ConfigError("this SymbolicChecker is closed")
         proc = self._worker()
         assert proc.stdin is not None
         assert proc.stdout is not None
         try:
-            proc.stdin.write(json.dumps({"given": given, "reference": reference}) + "\n")
+            request = {"given": given, "reference": reference, "form": form}
+            proc.stdin.write(json.dumps(request) + "\n")
             proc.stdin.flush()
             deadline = time.monotonic() + self.seconds
             while True:

@@ -1,8 +1,10 @@
 """The process that decides symbolic equivalence with sympy, apart from the caller: sympy
 can take unbounded time on hostile input, and only a process can be stopped mid-call.
 
-Protocol: one JSON object a line on stdin, ``{"given": str, "reference": str}``; one a
-line on stdout, ``{"equal": bool}`` or ``{"error": str}`` (either side does not parse).
+Protocol: one JSON object a line on stdin, ``{"given": str, "reference": str, "form":
+null | "expanded" | "factored"}``; one a line on stdout, ``{"equal": bool}`` or
+``{"error": str}`` (either side does not parse). With a ``form``, the given answer must
+also be written in it (see :func:`in_form`).
 Run as ``python -m taskgym.envs.math.sympy_worker``; :class:`SymbolicChecker` in
 :mod:`taskgym.envs.math.symbolic` drives it with a time limit a call.
 """
@@ -156,12 +158,34 @@ def equivalent(a: Any, b: Any) -> bool:
     return abs(value) <= 1e-9 * scale
 
 
+def in_form(expression: Any, form: str | None) -> bool:
+    """Whether ``expression`` (as written, before any simplification) is in ``form``:
+    ``expanded``, a sum of monomials (expanding it changes nothing); ``factored``, a
+    product of factors none of which is a sum of degree above one."""
+    if form is None:
+        return True
+    if form == "expanded":
+        return bool(sympy.expand(expression) == expression)
+    if form == "factored":
+        factors = [
+            f.base if isinstance(f, sympy.Pow) else f for f in sympy.Mul.make_args(expression)
+        ]
+        return all(_degree(f) <= 1 for f in factors)
+    raise ValueError(f"unknown form {form!r}")
+
+
+def _degree(expression: Any) -> int:
+    symbols = sorted(expression.free_symbols, key=str)
+    return int(sympy.Poly(expression, *symbols).total_degree()) if symbols else 0
+
+
 def main() -> None:
     for line in sys.stdin:
         try:
             request = json.loads(line)
             given, reference = to_sympy(request["given"]), to_sympy(request["reference"])
-            reply: dict[str, Any] = {"equal": bool(equivalent(given, reference))}
+            same = in_form(given, request.get("form")) and equivalent(given, reference)
+            reply: dict[str, Any] = {"equal": bool(same)}
         except Exception as e:  # an answer that does not parse is not equal
             reply = {"error": f"{type(e).__name__}: {e}"[:300]}
         sys.stdout.write(json.dumps(reply) + "\n")
