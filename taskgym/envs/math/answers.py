@@ -36,8 +36,10 @@ _THE_ANSWER_IS = re.compile(
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 _GROUPED = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}|\\[dt]?frac\s*(\d)\s*(\d)")
-_TEXT = re.compile(r"\\(?:text|textbf|mathrm|mbox)\s*\{([^{}]*)\}")
+_TEXT = re.compile(r"\\(?:text|textbf|mathrm|mathbf|boldsymbol|mbox)\s*\{([^{}]*)\}")
+_DEGREES = re.compile(r"\^\s*\{?\\circ\}?|\\circ|\u00b0|\\degree")
 _MAX_CHARS = 200
+_ASSIGNMENT = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?\s*(?:=|\\in\b)\s*([^=]+)")
 _MATH = re.compile(r"[\d\\^_+\-*/=(){}\[\]]")
 
 
@@ -86,7 +88,7 @@ def _undress(text: str) -> str:
     text = text.strip().replace("\u2212", "-").replace("\\!", "").replace("\\,", "")
     text = text.replace("\\;", "").replace("\\ ", " ").replace("\\$", "").replace("$", "")
     text = text.replace("\\left", "").replace("\\right", "").replace("\\%", "%")
-    text = _TEXT.sub(r"\1", text)
+    text = _DEGREES.sub("", _TEXT.sub(r"\1", text))
     return text.strip().rstrip(".").strip()
 
 
@@ -111,7 +113,7 @@ def parse_number(text: str) -> Fraction | None:
         return _ratio(parse_number(top), parse_number(bottom))
     text = text.rstrip("%").strip()
     # Trailing words are units ("12 eggs", "5 cm"): the number is what comes before.
-    text = re.sub(r"(?<=[\d.])\s*[A-Za-z][A-Za-z ]*$", "", text)
+    text = re.sub(r"(?<=[\d.])\s*[A-Za-z][A-Za-z ]*(?:\^\{?\d\}?)?$", "", text)
     if _GROUPED.fullmatch(text):
         text = text.replace(",", "")
     if "/" in text:
@@ -151,7 +153,11 @@ def answers_match(
     are numbers (see :func:`numbers_match`); else equal normalised text, or, with a
     ``symbolic`` checker, equal mathematics (``2(x+1)`` and ``2x+2``, ``\\sqrt{8}/2`` and
     ``\\sqrt{2}``, sets, tuples and intervals). ``form`` ("expanded", "factored") asks
-    the symbolic checker that the answer also be written so."""
+    the symbolic checker that the answer also be written so. A given ``x = 5`` is read
+    as ``5`` where the reference names no variable."""
+    assigned = _ASSIGNMENT.fullmatch(given.strip())
+    if assigned and "=" not in reference:
+        given = assigned[1]
     if form is None:
         expected, got = parse_number(reference), parse_number(given)
         if expected is not None and got is not None:

@@ -27,12 +27,15 @@ from sympy.parsing.sympy_parser import (
 _TRANSFORMS = (*standard_transformations, implicit_multiplication_application, convert_xor)
 _NAMES = {"pi": sympy.pi, "e": sympy.E, "oo": sympy.oo, "i": sympy.I, "I": sympy.I}
 _NAMES.update({name: getattr(sympy, name) for name in ("sqrt", "exp", "log", "sin", "cos", "tan")})
+_NAMES.update({"binomial": sympy.binomial, "floor": sympy.floor, "ceiling": sympy.ceiling})
 _SIMPLE = (
     ("\\left", ""), ("\\right", ""), ("\\cdot", "*"), ("\\times", "*"), ("\\div", "/"),
     ("\\pi", " pi "), ("\\infty", " oo "), ("\\ln", " log "), ("\\log", " log "),
     ("\\sin", " sin "), ("\\cos", " cos "), ("\\tan", " tan "), ("\\,", " "), ("\\!", ""),
     ("\\;", " "), ("\\ ", " "), ("\\$", ""), ("$", ""), ("\u2212", "-"), ("\\%", ""),
     ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"), ("\\cup", " U "),
+    ("\\dbinom", "\\binom"), ("\\tbinom", "\\binom"), ("\\lfloor", " floor("),
+    ("\\rfloor", ")"), ("\\lceil", " ceiling("), ("\\rceil", ")"),
 )  # fmt: skip
 
 
@@ -54,10 +57,16 @@ def latex_to_sympy_text(text: str) -> str:
     """Common LaTeX as text sympy's parser reads: fractions, roots, powers, constants."""
     for old, new in _SIMPLE:
         text = text.replace(old, new)
-    text = re.sub(r"\\(?:text|mathrm|mbox|textbf)\s*\{([^{}]*)\}", r"\1", text)
+    text = re.sub(r"\\(?:text|mathrm|mathbf|boldsymbol|mbox|textbf)\s*\{([^{}]*)\}", r"\1", text)
     out, i = [], 0
     while i < len(text):
-        if text.startswith("\\frac", i):
+        if text.startswith("\\binom", i):
+            top, i = _group(text, _skip(text, i + 6))
+            bottom, i = _group(text, _skip(text, i))
+            out.append(
+                f"binomial(({latex_to_sympy_text(top)}), ({latex_to_sympy_text(bottom)}))"
+            )
+        elif text.startswith("\\frac", i):
             top, i = _group(text, _skip(text, i + 5))
             bottom, i = _group(text, _skip(text, i))
             out.append(f"(({latex_to_sympy_text(top)})/({latex_to_sympy_text(bottom)}))")
