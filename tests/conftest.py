@@ -37,6 +37,13 @@ def require_coq() -> None:
     pytest.skip("coqc is not installed (apt-get install coq)")
 
 
+def require_lean() -> None:
+    """Lean tests need a Lean 4 toolchain, which none of this project's machines can
+    install (no registry carries one): they skip, saying so, where ``lean`` is absent."""
+    if shutil.which("lean") is None:
+        pytest.skip("no Lean 4 toolchain on PATH (none can be installed on these machines)")
+
+
 @functools.cache
 def _pytest_missing_in(backend: str) -> str | None:
     with make_sandbox(backend) as box:

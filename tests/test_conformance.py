@@ -15,7 +15,7 @@ from taskgym import ConformanceError, Problem, Turn, Verdict
 from taskgym.envs.shell.tasks import BUNDLED_SHELL_TASKS
 from taskgym.sandboxes import Sandbox
 from taskgym.testing import check_task
-from tests.conftest import require_backend, require_coq, require_pytest_in
+from tests.conftest import require_backend, require_coq, require_lean, require_pytest_in
 from tests.helpers import EchoTask, FileTask, registered
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -27,6 +27,7 @@ DATA_ENVS = {
     "taskgym/GSM8K-v0": {"path": SHARED_DATA / "gsm8k_test.jsonl"},
     "taskgym/MathAnswers-v0": {"tasks": Path(__file__).with_name("data") / "math_answers.jsonl"},
     "taskgym/CoqTheorems-v0": {"path": Path(__file__).with_name("data") / "coq"},
+    "taskgym/LeanTheorems-v0": {"tasks": Path(__file__).with_name("data") / "lean_theorems.jsonl"},
 }
 
 
@@ -55,6 +56,8 @@ def test_registered_env_conforms(env_id: str) -> None:
         require_backend("docker")
     if env_id.startswith("taskgym/Coq"):
         require_coq()
+    if env_id.startswith("taskgym/Lean"):
+        require_lean()
     # Envs whose episodes start compilers or several processes: two seeds are enough to
     # check determinism and keep the default run short.
     check_task(env_id, seeds=2 if env_id in HEAVY_ENVS else 3, **make_kwargs)

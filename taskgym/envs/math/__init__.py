@@ -87,6 +87,14 @@ register_task(
     "miniF2F-style); NAME.proof beside NAME.v gives the reference.",
 )
 register_task(
+    "LeanTheorems",
+    "taskgym.envs.math.lean:LeanTheoremsTask",
+    family="math",
+    requires=("tasks",),
+    description="Lean 4 theorems from your JSONL (tasks=PATH); Lean's kernel checks the "
+    "tactic proof and its axioms (needs a Lean 4 toolchain on the sandbox's PATH).",
+)
+register_task(
     "MathGen",
     "taskgym.envs.math.generators:GeneratedMathTask",
     family="math",

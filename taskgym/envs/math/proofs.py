@@ -45,6 +45,7 @@ __all__ = [
     "CoqTheorem",
     "CoqTheoremsTask",
     "check_proof",
+    "failed",
     "keep_coq_warm",
     "load_theorem_files",
     "load_theorems",
@@ -69,15 +70,15 @@ class CoqTheorem:
     seconds: float = 30.0
 
 
-def load_theorems(path: str | Path) -> list[CoqTheorem]:
+def load_theorems(path: str | Path, default_imports: str = DEFAULT_IMPORTS) -> list[CoqTheorem]:
     """A JSONL file of ``{"id", "statement", "proof", "imports"?, "difficulty"?,
-    "seconds"?}`` records."""
+    "seconds"?}`` records (the same form for Lean, with Lean's default imports)."""
     theorems = []
     for where, raw in read_records(path):
         check_fields(raw, where, _FIELDS, _OPTIONAL)
         if raw.get("difficulty", "medium") not in ("easy", "medium", "hard"):
             raise ConfigError(f"{where}: 'difficulty' is easy, medium or hard")
-        theorems.append(CoqTheorem(**raw))
+        theorems.append(CoqTheorem(**{"imports": default_imports, **raw}))
     return theorems
 
 
@@ -166,7 +167,7 @@ def _check_warm(sandbox: Sandbox, theorem: CoqTheorem, body: str) -> Verdict | N
     )
     segments = session.send(text, seconds=theorem.seconds)
     if segments is None:
-        return _failed("the proof does not compile", "timed out") if session.timed_out else None
+        return failed("the proof does not compile", "timed out") if session.timed_out else None
     session.back_to_base()
     return _judge(segments)
 
@@ -182,12 +183,12 @@ def _judge(segments: Sequence[Segment]) -> Verdict | None:
         return None
     errors = [s for s in proof_part if s.error]
     if errors:
-        return _failed("the proof does not compile", errors[0].text[-1500:])
+        return failed("the proof does not compile", errors[0].text[-1500:])
     if checked.error:
-        return _failed("the proof is not of the theorem", checked.text[-1500:])
+        return failed("the proof is not of the theorem", checked.text[-1500:])
     if assumptions.text == CLOSED:
         return Verdict(parsed=True, passed=1, total=1)
-    return _failed("the proof rests on assumptions", assumptions.text[-1500:])
+    return failed("the proof rests on assumptions", assumptions.text[-1500:])
 
 
 def _check_cold(sandbox: Sandbox, theorem: CoqTheorem, body: str) -> Verdict:
@@ -205,7 +206,7 @@ def _check_cold(sandbox: Sandbox, theorem: CoqTheorem, body: str) -> Verdict:
         raise SandboxUnavailableError("coqc is not in the sandbox: apt-get install coq")
     if not compiled.ok:
         why = "timed out" if compiled.timed_out else (compiled.out + compiled.err)[-1500:]
-        return _failed("the proof does not compile", why)
+        return failed("the proof does not compile", why)
     # Only the compiled submission stays; the check file's name is drawn now.
     sandbox.run(["find", ".", "-mindepth", "1", "!", "-name", "Submission.vo", "-delete"])
     name = f"Check{secrets.token_hex(6)}"
@@ -221,11 +222,13 @@ def _check_cold(sandbox: Sandbox, theorem: CoqTheorem, body: str) -> Verdict:
     if checked.ok and said == CLOSED:
         return Verdict(parsed=True, passed=1, total=1)
     if not checked.ok:
-        return _failed("the proof is not of the theorem", (checked.out + checked.err)[-1500:])
-    return _failed("the proof rests on assumptions", said[-1500:])
+        return failed("the proof is not of the theorem", (checked.out + checked.err)[-1500:])
+    return failed("the proof rests on assumptions", said[-1500:])
 
 
-def _failed(what: str, why: str) -> Verdict:
+def failed(what: str, why: str) -> Verdict:
+    """A proof that Coq (or Lean) did not accept: ``what`` went wrong, ``why`` in its
+    own words."""
     return Verdict(parsed=True, passed=0, total=1, details={"failure": what, "output": why})
 
 

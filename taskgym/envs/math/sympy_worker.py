@@ -63,9 +63,7 @@ def latex_to_sympy_text(text: str) -> str:
         if text.startswith("\\binom", i):
             top, i = _group(text, _skip(text, i + 6))
             bottom, i = _group(text, _skip(text, i))
-            out.append(
-                f"binomial(({latex_to_sympy_text(top)}), ({latex_to_sympy_text(bottom)}))"
-            )
+            out.append(f"binomial(({latex_to_sympy_text(top)}), ({latex_to_sympy_text(bottom)}))")
         elif text.startswith("\\frac", i):
             top, i = _group(text, _skip(text, i + 5))
             bottom, i = _group(text, _skip(text, i))
