@@ -29,6 +29,7 @@ import re
 import secrets
 import selectors
 import subprocess
+import threading
 import time
 import weakref
 from collections.abc import Sequence
@@ -273,23 +274,27 @@ def _segments(raw: bytes) -> list[Segment]:
 
 _SESSIONS: weakref.WeakKeyDictionary[Sandbox, dict[str, CoqTop]] = weakref.WeakKeyDictionary()
 _SESSIONS_A_SANDBOX = 4
+_SESSIONS_LOCK = threading.Lock()
 
 
 def coqtop_for(sandbox: Sandbox, imports: str, *, seconds: float = 60.0) -> CoqTop:
     """The warm coqtop of ``sandbox`` with ``imports`` loaded, started on first use and
-    again after the last one was lost or the sandbox reset."""
-    sessions = _SESSIONS.setdefault(sandbox, {})
-    session = sessions.pop(imports, None)
-    if session is None or not session.usable:
-        if session is not None:
-            session.close()
-        while len(sessions) >= _SESSIONS_A_SANDBOX:  # the least recently used goes
-            sessions.pop(next(iter(sessions))).close()
-        session = CoqTop(sandbox, imports, seconds=seconds)
-    sessions[imports] = session  # most recently used last
-    return session
+    again after the last one was lost or the sandbox reset. A sandbox serves one episode
+    at a time: the lock guards the table, not a session."""
+    with _SESSIONS_LOCK:
+        sessions = _SESSIONS.setdefault(sandbox, {})
+        session = sessions.pop(imports, None)
+        if session is None or not session.usable:
+            if session is not None:
+                session.close()
+            while len(sessions) >= _SESSIONS_A_SANDBOX:  # the least recently used goes
+                sessions.pop(next(iter(sessions))).close()
+            session = CoqTop(sandbox, imports, seconds=seconds)
+        sessions[imports] = session  # most recently used last
+        return session
 
 
 def warm_sessions(sandbox: Sandbox) -> Sequence[CoqTop]:
     """The warm coqtops running in ``sandbox`` (for keeping it between episodes)."""
-    return [s for s in _SESSIONS.get(sandbox, {}).values() if s.usable]
+    with _SESSIONS_LOCK:
+        return [s for s in _SESSIONS.get(sandbox, {}).values() if s.usable]
