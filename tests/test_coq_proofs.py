@@ -89,6 +89,32 @@ CHEATS = {
         f"Abort.\nRequire Import Coq.Logic.Classical.\nTheorem goal : {STATEMENT}.\n"
         "Proof. intros. destruct (classic (n = n)); lia. Qed."
     ),
+    "guard checking bypassed by an attribute": (
+        "Abort.\n#[bypass_check(guard)] Fixpoint loop (n : nat) : False := loop n.\n"
+        f"Theorem goal : {STATEMENT}.\nProof. exfalso. exact (loop 0). Qed."
+    ),
+    "positivity bypassed by an attribute": (
+        "Abort.\n#[bypass_check(positivity)] Inductive bad : Type := mk : (bad -> False) -> bad."
+        "\nDefinition f (b : bad) : False := match b with mk g => g b end.\n"
+        f"Theorem goal : {STATEMENT}.\nProof. exfalso. exact (f (mk f)). Qed."
+    ),
+    "a Variable": (
+        f"Abort.\nVariable h : {STATEMENT}.\nTheorem goal : {STATEMENT}.\nProof. exact h. Qed."
+    ),
+    "a Context": (
+        f"Abort.\nContext (h : {STATEMENT}).\nTheorem goal : {STATEMENT}.\nProof. exact h. Qed."
+    ),
+    "a Local Axiom": (
+        f"Abort.\nLocal Axiom h : {STATEMENT}.\nTheorem goal : {STATEMENT}.\nProof. exact h. Qed."
+    ),
+    "an Admitted helper lemma": (
+        f"Abort.\nLemma helper : {STATEMENT}.\nAdmitted.\nTheorem goal : {STATEMENT}.\n"
+        "Proof. exact helper. Qed."
+    ),
+    "a plugin of its own": (
+        'Abort.\nDeclare ML Module "taskgym_evil_plugin".\n'
+        f"Theorem goal : {STATEMENT}.\nProof. intros. lia. Qed."
+    ),
     "a tactic that never ends": "intros. Eval vm_compute in (Nat.pow 2 100000). lia.",
     "an empty answer": "",
 }
