@@ -9,7 +9,7 @@ import gymnasium as gym
 import pytest
 
 from taskgym import ConfigError
-from taskgym.envs.math.coqtop import warm_refusal
+from taskgym.envs.math.coqtop import warm_refusal, warm_sessions
 from taskgym.envs.math.proofs import (
     BUNDLED_THEOREMS,
     CoqTheorem,
@@ -231,6 +231,23 @@ def test_an_episode_through_the_env() -> None:
     assert reward == 0.0 and info["verdict"]["details"]["failure"] == (
         "the proof rests on assumptions"
     )
+    env.close()
+
+
+def test_the_env_keeps_one_warm_coqtop_between_episodes() -> None:
+    require_coq()
+    require_backend("bwrap")
+    env = gym.make("taskgym/CoqProofs-v0", sandbox="bwrap")
+    seen = []
+    for task_id, proof in [("coq-add-comm", "intros. lia."), ("coq-and-comm", "tauto.")] * 2:
+        env.reset(options={"task_id": task_id})
+        assert env.step(proof)[1] == 1.0
+        seen.extend(warm_sessions(env.unwrapped.sandbox))
+    assert len(seen) == 4 and len(set(map(id, seen))) == 1
+    # A cold check (a Require) in between leaves nothing in the work directory.
+    env.reset(options={"task_id": "coq-add-comm"})
+    env.step("intros. lia. Qed.\nRequire Import Bool.\nLemma t : True. Proof. exact I. Qed.")
+    assert env.unwrapped.sandbox.run(["ls", "-A"]).out == ""
     env.close()
 
 

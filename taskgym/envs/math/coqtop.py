@@ -54,7 +54,7 @@ _ERROR = re.compile(r"^(?:Error:|Toplevel input, characters)", re.MULTILINE)
 _BEYOND_ONE_PROOF = re.compile(
     r"\b(?:Require|Import|Export|Include|Load|Declare|Redirect|Cd|Pwd|Add|Remove|BackTo|"
     r"Back|Reset|Drop|Quit|Set|Unset|Module|Section|Extraction|Extract|Separate|"
-    r"Recursive|Undo|Restart|Register|Primitive|Optimize|Debug)\b"
+    r"Recursive|Undo|Restart|Register|Primitive|Optimize|Debug|Write)\b"
 )
 # Tactic mode also keeps the proof itself in taskgym's hands.
 _ENDS_A_PROOF = re.compile(

@@ -192,7 +192,15 @@ def _judge(segments: Sequence[Segment]) -> Verdict | None:
 
 
 def _check_cold(sandbox: Sandbox, theorem: CoqTheorem, body: str) -> Verdict:
-    """The check in two fresh coqc runs: the submission, then a check file named after."""
+    """The check in two fresh coqc runs: the submission, then a check file named after.
+    The work directory is left empty, as the warm path leaves it."""
+    try:
+        return _compile_and_check(sandbox, theorem, body)
+    finally:
+        sandbox.run(["find", ".", "-mindepth", "1", "-delete"])
+
+
+def _compile_and_check(sandbox: Sandbox, theorem: CoqTheorem, body: str) -> Verdict:
     submission = f"{theorem.imports}\n\nTheorem goal : {theorem.statement}.\nProof.\n{body}\n"
     limits = Limits(
         wall_seconds=theorem.seconds,
@@ -217,7 +225,6 @@ def _check_cold(sandbox: Sandbox, theorem: CoqTheorem, body: str) -> Verdict:
     )
     sandbox.write_file(f"{name}.v", check)
     checked = sandbox.run(["coqc", "-q", "-R", ".", "Top", f"{name}.v"], limits=limits)
-    sandbox.run(["find", ".", "-mindepth", "1", "-delete"])
     said = checked.out.strip()
     if checked.ok and said == CLOSED:
         return Verdict(parsed=True, passed=1, total=1)
@@ -299,10 +306,10 @@ def theorem_problem(theorem: CoqTheorem) -> Problem:
 
 
 def keep_coq_warm(sandbox: Sandbox) -> bool:
-    """Keep ``sandbox`` and its warm coqtops for the next episode: every coqtop back at
-    the state after its imports, and the work directory (where fresh coqc runs write)
-    emptied. False when there is nothing warm to keep or a coqtop could not go back."""
+    """Keep ``sandbox`` and its warm coqtops for the next episode, every coqtop back at
+    the state after its imports. Nothing else needs undoing: the warm path writes no
+    file (its gate sends ``Redirect`` and the like to coqc), and the cold path empties
+    the work directory after itself. False when there is nothing warm to keep or a
+    coqtop could not go back."""
     sessions = warm_sessions(sandbox)
-    if not sessions or not all(session.back_to_base() for session in sessions):
-        return False
-    return sandbox.run(["find", ".", "-mindepth", "1", "-delete"]).ok
+    return bool(sessions) and all(session.back_to_base() for session in sessions)
