@@ -44,6 +44,15 @@ def require_lean() -> None:
         pytest.skip("no Lean 4 toolchain on PATH (none can be installed on these machines)")
 
 
+@pytest.fixture(scope="module")
+def coq_box() -> Iterator[Sandbox]:
+    """A bwrap sandbox for Coq checks, shared by a module's tests (and its warm coqtop)."""
+    require_coq()
+    require_backend("bwrap")
+    with make_sandbox("bwrap") as sandbox:
+        yield sandbox
+
+
 @functools.cache
 def _pytest_missing_in(backend: str) -> str | None:
     with make_sandbox(backend) as box:

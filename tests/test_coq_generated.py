@@ -11,19 +11,14 @@ import pytest
 from taskgym import ConfigError, UnknownTaskIdError
 from taskgym.envs.math.coq_generators import COQ_KINDS, generated_theorem
 from taskgym.envs.math.proofs import check_proof
-from taskgym.sandboxes import Sandbox, make_sandbox
-from tests.conftest import require_backend, require_coq
+from taskgym.sandboxes import Sandbox
 
 LEVELS = ("easy", "medium", "hard")
 
 
 @pytest.fixture(scope="module")
-def box() -> Sandbox:
-    require_coq()
-    require_backend("bwrap")
-    sandbox = make_sandbox("bwrap")
-    yield sandbox
-    sandbox.close()
+def box(coq_box: Sandbox) -> Sandbox:
+    return coq_box
 
 
 def test_an_id_gives_the_same_theorem_every_time() -> None:

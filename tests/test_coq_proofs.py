@@ -18,19 +18,15 @@ from taskgym.envs.math.proofs import (
     load_theorems,
     proof_text,
 )
-from taskgym.sandboxes import Sandbox, make_sandbox
+from taskgym.sandboxes import Sandbox
 from tests.conftest import require_backend, require_coq
 
 COQ_FILES = Path(__file__).with_name("data") / "coq"
 
 
 @pytest.fixture(scope="module")
-def box() -> Sandbox:
-    require_coq()
-    require_backend("bwrap")
-    sandbox = make_sandbox("bwrap")
-    yield sandbox
-    sandbox.close()
+def box(coq_box: Sandbox) -> Sandbox:
+    return coq_box
 
 
 THEOREMS = {t.id: t for t in load_theorems(BUNDLED_THEOREMS)}

@@ -38,6 +38,18 @@ def kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
+def end_process(proc: subprocess.Popen[bytes], *, wait_seconds: float | None = 5.0) -> None:
+    """Kill a long-lived process's whole group (it leads one), close its pipes and reap
+    it (``wait_seconds`` at most; None waits as long as it takes)."""
+    kill_group(proc.pid)
+    for pipe in (proc.stdin, proc.stdout, proc.stderr):
+        if pipe is not None:
+            with contextlib.suppress(OSError):
+                pipe.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=wait_seconds)
+
+
 def communicate(
     proc: subprocess.Popen[bytes], stdin: bytes, wall_seconds: float, output_bytes: int
 ) -> Done:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from taskgym.closing import Closing
 from taskgym.errors import SandboxClosedError, SandboxError
+from taskgym.sandboxes.pump import end_process
 
 __all__ = ["ShellResult", "ShellSession", "clean_terminal_text"]
 
@@ -354,10 +355,4 @@ def _descendants(pid: int, children: dict[int, list[int]]) -> list[int]:
 
 
 def _kill_session(proc: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    for pipe in (proc.stdin, proc.stdout):
-        if pipe is not None:
-            with contextlib.suppress(OSError):
-                pipe.close()
-    proc.wait()
+    end_process(proc, wait_seconds=None)

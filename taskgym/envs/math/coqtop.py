@@ -23,7 +23,6 @@ the gate, decides whether a proof holds.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import secrets
@@ -38,6 +37,7 @@ from dataclasses import dataclass
 from taskgym.closing import Closing
 from taskgym.errors import SandboxUnavailableError
 from taskgym.sandboxes import Sandbox
+from taskgym.sandboxes.pump import end_process
 
 __all__ = ["CLOSED", "CoqTop", "Segment", "coqtop_for", "warm_refusal", "warm_sessions"]
 
@@ -215,16 +215,8 @@ class CoqTop(Closing):
 
     def close(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        with contextlib.suppress(OSError):
-            os.killpg(proc.pid, 9)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=5)
-        for pipe in (proc.stdin, proc.stdout):
-            if pipe is not None:
-                with contextlib.suppress(OSError):
-                    pipe.close()
+        if proc is not None:
+            end_process(proc)
 
     def _read_until(self, marker: bytes, deadline: float) -> bytes | str:
         """The output up to the prompt after ``marker``, or why it did not come."""

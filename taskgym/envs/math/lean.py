@@ -30,9 +30,9 @@ from typing import ClassVar
 
 from taskgym.core import Problem, Turn, Verdict
 from taskgym.envs.code.records import RecordsTask
-from taskgym.envs.math.proofs import CoqTheorem, failed, load_theorems
+from taskgym.envs.math.proofs import CoqTheorem, checker_limits, failed, load_theorems
 from taskgym.errors import ConfigError, SandboxUnavailableError
-from taskgym.sandboxes import Limits, Sandbox
+from taskgym.sandboxes import Sandbox
 
 __all__ = ["STANDARD_AXIOMS", "LeanTheoremsTask", "check_lean_proof", "judge_axioms"]
 
@@ -94,12 +94,7 @@ def check_lean_proof(sandbox: Sandbox, theorem: CoqTheorem, proof: str) -> Verdi
         f"{theorem.imports}\n\ndef {statement} : Prop := {theorem.statement}\n\n"
         f"theorem goal : {theorem.statement} := by\n{tactics}\n"
     )
-    limits = Limits(
-        wall_seconds=theorem.seconds,
-        cpu_seconds=max(1, int(theorem.seconds)),
-        memory_bytes=8 << 30,
-        output_bytes=64 * 1024,
-    )
+    limits = checker_limits(theorem, memory_bytes=8 << 30)
     sandbox.write_file("Submission.lean", submission)
     compiled = sandbox.run(["lean", "-o", "Submission.olean", "Submission.lean"], limits=limits)
     if compiled.exit_code == 127:

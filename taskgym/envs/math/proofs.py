@@ -45,6 +45,7 @@ __all__ = [
     "CoqTheorem",
     "CoqTheoremsTask",
     "check_proof",
+    "checker_limits",
     "failed",
     "keep_coq_warm",
     "load_theorem_files",
@@ -202,12 +203,7 @@ def _check_cold(sandbox: Sandbox, theorem: CoqTheorem, body: str) -> Verdict:
 
 def _compile_and_check(sandbox: Sandbox, theorem: CoqTheorem, body: str) -> Verdict:
     submission = f"{theorem.imports}\n\nTheorem goal : {theorem.statement}.\nProof.\n{body}\n"
-    limits = Limits(
-        wall_seconds=theorem.seconds,
-        cpu_seconds=max(1, int(theorem.seconds)),
-        memory_bytes=4 << 30,
-        output_bytes=64 * 1024,
-    )
+    limits = checker_limits(theorem)
     sandbox.write_file("Submission.v", submission)
     compiled = sandbox.run(["coqc", "-q", "-R", ".", "Top", "Submission.v"], limits=limits)
     if compiled.exit_code == 127:
@@ -231,6 +227,16 @@ def _compile_and_check(sandbox: Sandbox, theorem: CoqTheorem, body: str) -> Verd
     if not checked.ok:
         return failed("the proof is not of the theorem", (checked.out + checked.err)[-1500:])
     return failed("the proof rests on assumptions", said[-1500:])
+
+
+def checker_limits(theorem: CoqTheorem, memory_bytes: int = 4 << 30) -> Limits:
+    """The limits of one run of a proof checker (coqc, lean) on ``theorem``."""
+    return Limits(
+        wall_seconds=theorem.seconds,
+        cpu_seconds=max(1, int(theorem.seconds)),
+        memory_bytes=memory_bytes,
+        output_bytes=64 * 1024,
+    )
 
 
 def failed(what: str, why: str) -> Verdict:
