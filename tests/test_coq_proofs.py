@@ -209,6 +209,7 @@ def test_a_proof_that_times_out_leaves_a_working_checker(box: Sandbox) -> None:
         ("BackTo 1.", False, "the command 'BackTo'"),
         ('idtac "a ""quoted"" word".', False, None),
         ("(* *) *) lia.", False, None),
+        ("idtac. " * 5000, False, "more than 32,000 characters"),
     ],
 )
 def test_the_warm_gate(text: str, tactic: bool, refusal: str | None) -> None:

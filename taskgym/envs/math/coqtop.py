@@ -1,7 +1,7 @@
 """A warm Coq: one ``coqtop`` inside the sandbox that loads a theorem's imports once and
 checks proof after proof, rolled back (``BackTo``) to the state after the imports
 between them. Used for whole proofs (:func:`taskgym.envs.math.proofs.check_proof`) and
-for tactic mode (:class:`ProofSession`, one tactic a turn).
+for tactic mode (:mod:`taskgym.envs.math.tactics`, one tactic a turn).
 
 How it talks: ``coqtop -emacs`` over pipes prints, after every sentence, a prompt
 ``<prompt>NAME < STATE |PROOFS| DEPTH < </prompt>``. Each batch of sentences taskgym
@@ -16,9 +16,11 @@ one proof to the next beyond what ``BackTo`` rolls back (definitions, options, l
 libraries, notations are rolled back; load paths, ML plugins and files written are not),
 and an open comment or string would swallow taskgym's own sentences. Text that could do
 either (``Require``, ``Load``, ``Declare``, ``Redirect``, ``Add``, ``Set``, ``BackTo``,
-``Drop``, an unclosed ``(*``...) is not refused as a proof: the whole-proof checker sends
-it to a fresh ``coqc`` instead, and tactic mode turns the action down. The kernel, not
-the gate, decides whether a proof holds.
+``Drop``, an unclosed ``(*``...) is not failed for it: the whole-proof checker sends it
+to a fresh ``coqc`` instead, and tactic mode turns the action down. The words are matched
+anywhere, in comments too, and the sort ``Set`` is one of them: a false alarm costs a
+slower check (or, in tactic mode, the turn), never a wrong verdict. The kernel, not the
+gate, decides whether a proof holds.
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ _ENDS_A_PROOF = re.compile(
 _LEXEMES = re.compile(r'\(\*|\*\)|"')
 _STRING_REST = re.compile(r'(?:[^"]|"")*"')
 _READ_CHUNK = 65536
+MAX_WARM_CHARS = 32_000
+"""Longer texts go to coqc: taskgym writes a batch whole before it reads, and a pipe
+holds 64 KiB."""
 _USES_BEFORE_RESTART = 500
 """A warm coqtop is replaced after this many proofs: its CPU-time limit counts the whole
 life of the process, and memory that Coq keeps grows slowly."""
@@ -72,6 +77,8 @@ life of the process, and memory that Coq keeps grows slowly."""
 def warm_refusal(text: str, *, tactic: bool = False) -> str | None:
     """Why ``text`` may not run in a warm coqtop, or None when it may (see the module
     docstring). ``tactic``: one action of tactic mode, which may not end the proof."""
+    if len(text) > MAX_WARM_CHARS:  # a larger write could fill the pipe while Coq does
+        return f"more than {MAX_WARM_CHARS:,} characters"
     if not _balanced(text):
         return "an unclosed comment or string"
     found = _BEYOND_ONE_PROOF.search(text) or (_ENDS_A_PROOF.search(text) if tactic else None)
@@ -141,11 +148,8 @@ class CoqTop(Closing):
         seconds: float = 60.0,
         output_bytes: int = 1 << 20,
     ) -> None:
-        limits = sandbox.limits.replace(
-            wall_seconds=max(seconds, 1.0) * 1000,
-            cpu_seconds=3600,
-            memory_bytes=4 << 30,
-        )
+        # A long-lived process: each send has its own deadline instead of a wall limit.
+        limits = sandbox.limits.replace(wall_seconds=86_400, cpu_seconds=3600, memory_bytes=4 << 30)
         self._sandbox = sandbox
         self._generation = sandbox.generation
         self._output_bytes = output_bytes
