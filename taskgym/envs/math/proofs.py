@@ -62,6 +62,9 @@ _FENCE = re.compile(r"```(?:coq|rocq)?[ \t]*\n(.*?)```", re.DOTALL)
 
 @dataclass(frozen=True)
 class CoqTheorem:
+    """A theorem to prove: its statement, a reference proof, what it imports. Lean
+    theorems (:mod:`taskgym.envs.math.lean`) use the same record in Lean's syntax."""
+
     id: str
     statement: str
     proof: str
