@@ -15,7 +15,7 @@ import time
 import pytest
 
 from taskgym import ExecResult, Limits, Sandbox, SandboxClosedError, SandboxError, make_sandbox
-from taskgym.sandboxes.local import LocalSandbox
+from taskgym.sandboxes.local import LocalSandbox, _count_threads_of
 from tests.conftest import REAL_BACKENDS, require_backend
 
 PY = "/usr/bin/python3"
@@ -179,11 +179,29 @@ def test_fork_bomb_is_capped_by_the_process_limit(box: LocalSandbox) -> None:
         "    n += 1\n"
         "print(n)\n"
     )
+    # The limit is what the sandbox's user runs when the command starts, plus 20. Wait
+    # until processes that earlier tests left dying (zombies that init reaps late) are
+    # gone, or their exit during the bomb would hand it their share.
+    _wait_until_the_users_processes_settle(box)
     result = box.run([PY, "-c", program], limits=Limits(processes=20), timeout=20)
     assert result.ok, result.err
     assert int(result.out) < 20
     # The children were killed with the command: the next command has its budget back.
     assert int(box.run([PY, "-c", program], limits=Limits(processes=20)).out) > 5
+
+
+def _wait_until_the_users_processes_settle(box: Sandbox, seconds: float = 10.0) -> None:
+    uid = getattr(box, "_uid", None)
+    if uid is None:  # backends whose processes are counted in a namespace of their own
+        return
+    deadline = time.monotonic() + seconds
+    last = _count_threads_of(uid)
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = _count_threads_of(uid)
+        if now == last:
+            return
+        last = now
 
 
 def test_files_round_trip_and_parents_are_created(box: LocalSandbox) -> None:
