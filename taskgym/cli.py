@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from taskgym.agents import agent_names, make_agent
-from taskgym.errors import DependencyNotInstalledError, SandboxUnavailableError, TaskgymError
+from taskgym.errors import (
+    ConfigError,
+    DependencyNotInstalledError,
+    SandboxUnavailableError,
+    TaskgymError,
+)
 from taskgym.registry import env_info, registered_ids
 from taskgym.runner import EnvSummary, EpisodeRecord, full_env_id, run_episodes, summarize
 from taskgym.sandboxes import sandbox_names
@@ -53,6 +58,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the first episode (0)")
     p.add_argument("--out", type=Path, help="write the episodes to this JSONL file")
     p.add_argument("--reward", type=_reward_spec, help="reward name or JSON spec")
+    p.add_argument(
+        "--executor",
+        choices=["inline", "process"],
+        help="play the episodes through an executor (taskgym.parallel): inline threads or "
+        "worker processes; default: one after another in this process",
+    )
+    p.add_argument(
+        "--concurrency", type=_positive, help="episodes at once (inline: 1; process: a core each)"
+    )
+    p.add_argument("--timeout", type=float, help="seconds an episode may take (--executor process)")
     p.set_defaults(command=_cmd_run)
 
     p = sub.add_parser(
@@ -147,24 +162,24 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     env_ids = _selected(args)
+    if args.executor is None and (args.concurrency or args.timeout):
+        raise ConfigError("--concurrency and --timeout go with --executor inline|process")
     records: list[EpisodeRecord] = []
+    failed: list[str] = []
     out = open_run_file(args.out) if args.out is not None else None
     progress = _Progress(total=len(env_ids) * args.episodes)
     try:
-        for env_id in env_ids:
-            episodes = run_episodes(
-                env_id,
-                make_agent(args.agent),
-                episodes=args.episodes,
-                seed=args.seed,
-                make_kwargs=_make_kwargs(args),
-            )
-            for record in _unless_unavailable(args, env_id, episodes):
-                records.append(record)
-                if out is not None:
-                    # One line as each episode ends, so an interrupted run keeps its work.
-                    write_record(out, record)
-                progress.advance(env_id)
+        played = (
+            _sequential(args, env_ids)
+            if args.executor is None
+            else _through_executor(args, env_ids, failed)
+        )
+        for record in played:
+            records.append(record)
+            if out is not None:
+                # One line as each episode ends, so an interrupted run keeps its work.
+                write_record(out, record)
+            progress.advance(record.env_id)
     finally:
         progress.finish()
         if out is not None:
@@ -172,7 +187,54 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _print_summary(summarize(records))
     if args.out is not None:
         print(f"\n{len(records)} episodes written to {args.out}")
+    if failed:
+        print(f"{len(failed)} episode(s) failed:", *failed, sep="\n  ", file=sys.stderr)
+        return 1
     return 0
+
+
+def _sequential(args: argparse.Namespace, env_ids: list[str]) -> Iterator[EpisodeRecord]:
+    for env_id in env_ids:
+        episodes = run_episodes(
+            env_id,
+            make_agent(args.agent),
+            episodes=args.episodes,
+            seed=args.seed,
+            make_kwargs=_make_kwargs(args),
+        )
+        yield from _unless_unavailable(args, env_id, episodes)
+
+
+_UNAVAILABLE = {SandboxUnavailableError.__name__, DependencyNotInstalledError.__name__}
+
+
+def _through_executor(
+    args: argparse.Namespace, env_ids: list[str], failed: list[str]
+) -> Iterator[EpisodeRecord]:
+    """The episodes played by an executor, in order; a failed one is noted in
+    ``failed``, and an env whose sandbox or extra is missing is skipped as above."""
+    from taskgym.parallel import EpisodeSpec, make_executor  # noqa: PLC0415 - only when asked
+
+    kwargs = _make_kwargs(args)
+    specs = [
+        EpisodeSpec(env_id, seed=args.seed + i, kwargs=kwargs, agent=args.agent, episode=i)
+        for env_id in env_ids
+        for i in range(args.episodes)
+    ]
+    skipped: set[str] = set()
+    with make_executor(
+        args.executor, concurrency=args.concurrency, timeout=args.timeout
+    ) as executor:
+        for result in executor.map(specs):
+            env_id = result.spec.env_id
+            if result.record is not None:
+                yield result.record
+            elif result.error_type in _UNAVAILABLE and not args.env_ids:
+                if env_id not in skipped:
+                    print(f"skipped {env_id}: {result.error}", file=sys.stderr)
+                skipped.add(env_id)
+            else:
+                failed.append(f"{env_id} episode {result.spec.episode}: {result.error}")
 
 
 def _unless_unavailable(

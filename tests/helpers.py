@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -103,3 +105,29 @@ def registered(env_id: str, entry_point: str, **kwargs: object) -> Iterator[str]
     finally:
         gym.registry.pop(env_id, None)
         _ENVS.pop(env_id, None)
+
+
+@dataclass(frozen=True)
+class HazardTask(Task):
+    """For executor tests: answer 'ok'. The check of problem ``hazard-N`` kills its
+    process when N ends in 7, never returns when it ends in 8, and raises when in 9."""
+
+    family: ClassVar[str] = "test"
+
+    def problem(self, seed: int) -> Problem:
+        return Problem(id=f"hazard-{seed}", prompt="Say ok.", solution=("ok",))
+
+    def get(self, task_id: str) -> Problem:
+        if not task_id.startswith("hazard-") or not task_id[7:].isdigit():
+            raise UnknownTaskIdError(f"no problem {task_id!r}")
+        return self.problem(int(task_id[7:]))
+
+    def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
+        last = problem.id[-1]
+        if last == "7":
+            os._exit(7)
+        if last == "8":
+            time.sleep(3600)
+        if last == "9":
+            raise RuntimeError("a broken check")
+        return Verdict(True, int(transcript[-1].action == "ok"), 1)

@@ -1,0 +1,110 @@
+"""Executors: episodes from specs, played inline or in worker processes, with failures
+that stay with their own episode."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from taskgym import ConfigError, UnknownNameError
+from taskgym.agents import make_agent
+from taskgym.cli import main
+from taskgym.parallel import EnvCache, EpisodeSpec, as_completed, make_executor, play_spec
+from taskgym.runner import run_episodes
+from tests.hazard_envs import HAZARD
+
+EASY = "taskgym/ArithmeticEasy-v0"
+
+
+def hazard(n: int) -> EpisodeSpec:
+    """Problem hazard-n: its check kills the worker (n ends in 7), hangs (8), raises (9)."""
+    return EpisodeSpec(HAZARD, task_id=f"hazard-{n}", episode=n)
+
+
+def _records(results: list) -> list[dict]:
+    return [r.record.to_json() for r in results]
+
+
+@pytest.mark.parametrize("name", ["inline", "process"])
+def test_an_executor_plays_the_same_episodes_as_a_plain_loop(name: str) -> None:
+    plain = [r.to_json() for r in run_episodes(EASY, make_agent("oracle"), episodes=6, seed=3)]
+    specs = [EpisodeSpec(EASY, seed=3 + i, episode=i) for i in range(6)]
+    with make_executor(name, concurrency=2) as executor:
+        results = list(executor.map(specs))
+    assert all(r.ok for r in results)
+    assert _records(results) == plain
+
+
+def test_a_spec_replays_a_problem_with_any_agent_and_options() -> None:
+    spec = EpisodeSpec(
+        "taskgym/Arithmetic-v0",
+        task_id="arithmetic-medium-5",
+        agent="null",
+        kwargs={"reward": "format"},
+    )
+    with EnvCache() as envs:
+        result = play_spec(spec, envs)
+    assert result.record is not None and result.record.task_id == "arithmetic-medium-5"
+    assert result.record.reward == 0.0 and result.record.actions == [""]
+
+
+def test_specs_hold_json_only_and_bad_names_say_what_to_do() -> None:
+    with pytest.raises(ConfigError, match="JSON values"):
+        EpisodeSpec(EASY, kwargs={"reward": lambda outcome: 1.0})
+    with pytest.raises(UnknownNameError, match="'inline', 'process'"):
+        make_executor("threads")
+    with pytest.raises(ConfigError, match="use executor 'process'"):
+        make_executor("inline", timeout=5)
+    with pytest.raises(ConfigError, match="concurrency"):
+        make_executor("inline", concurrency=0)
+
+
+def test_a_failing_episode_is_a_result_not_a_crash() -> None:
+    with make_executor("inline") as executor:
+        broken, unknown, fine = executor.map(
+            [hazard(9), EpisodeSpec("taskgym/NoSuch-v0"), hazard(0)]
+        )
+    assert "a broken check" in (broken.error or "")
+    assert unknown.error_type == "NameNotFound"
+    assert fine.ok and fine.record is not None and fine.record.reward == 1.0
+
+
+def test_a_worker_that_dies_takes_only_its_own_episode_down() -> None:
+    specs = [hazard(n) for n in range(10) if n not in (8, 9)]
+    with make_executor("process", concurrency=2) as executor:
+        results = list(executor.map(specs))
+        # The pool goes on: the replaced worker plays more.
+        again = list(executor.map([hazard(n) for n in range(4)]))
+    died = [r for r in results if not r.ok]
+    assert [r.spec.episode for r in died] == [7]
+    assert "the worker process died (exit code 7); the worker was replaced" in (died[0].error or "")
+    assert all(r.ok and r.record.reward == 1.0 for r in results if r.spec.episode != 7)
+    assert all(r.ok for r in again)
+
+
+def test_an_episode_past_its_time_fails_and_its_worker_is_replaced() -> None:
+    with make_executor("process", concurrency=2, timeout=1.5) as executor:
+        start = time.monotonic()
+        futures = [executor.submit(hazard(n)) for n in (8, 0, 1, 2)]
+        done = {f.result().spec.episode: f.result() for f in as_completed(futures)}
+        took = time.monotonic() - start
+    assert "ran out of time (1.5 s)" in (done[8].error or "")
+    assert all(done[s].ok for s in (0, 1, 2))
+    assert took < 10
+
+
+def test_taskgym_run_through_an_executor_writes_the_same_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = {}
+    for how in ([], ["--executor", "process", "--concurrency", "2"]):
+        out = tmp_path / f"run{len(how)}.jsonl"
+        args = ["run", "ArithmeticEasy-v0", "MathGen-v0", "--episodes", "3", "--out", str(out)]
+        assert main([*args, *how]) == 0
+        runs[len(how)] = [json.loads(line) for line in out.read_text().splitlines()]
+    assert runs[0] == runs[4] and len(runs[0]) == 6
+    assert main(["run", "ArithmeticEasy-v0", "--concurrency", "2"]) == 2
+    assert "go with --executor" in capsys.readouterr().err
