@@ -60,9 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--reward", type=_reward_spec, help="reward name or JSON spec")
     p.add_argument(
         "--executor",
-        choices=["inline", "process"],
-        help="play the episodes through an executor (taskgym.parallel): inline threads or "
-        "worker processes; default: one after another in this process",
+        choices=["inline", "process", "ray"],
+        help="play the episodes through an executor (taskgym.parallel): inline threads, "
+        "worker processes, or Ray actors (a local Ray, or the cluster RAY_ADDRESS names); "
+        "default: one after another in this process",
     )
     p.add_argument(
         "--concurrency", type=_positive, help="episodes at once (inline: 1; process: a core each)"
@@ -163,7 +164,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     env_ids = _selected(args)
     if args.executor is None and (args.concurrency or args.timeout):
-        raise ConfigError("--concurrency and --timeout go with --executor inline|process")
+        raise ConfigError("--concurrency and --timeout go with --executor inline|process|ray")
     records: list[EpisodeRecord] = []
     failed: list[str] = []
     out = open_run_file(args.out) if args.out is not None else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,16 @@ import pytest
 from taskgym import ConfigError, UnknownNameError
 from taskgym.agents import make_agent
 from taskgym.cli import main
-from taskgym.parallel import EnvCache, EpisodeSpec, as_completed, make_executor, play_spec
+from taskgym.parallel import (
+    EnvCache,
+    EpisodeSpec,
+    Executor,
+    as_completed,
+    make_executor,
+    play_spec,
+)
 from taskgym.runner import run_episodes
+from tests.conftest import REQUIRED_BACKENDS
 from tests.hazard_envs import HAZARD
 
 EASY = "taskgym/ArithmeticEasy-v0"
@@ -108,3 +117,54 @@ def test_taskgym_run_through_an_executor_writes_the_same_run(
     assert runs[0] == runs[4] and len(runs[0]) == 6
     assert main(["run", "ArithmeticEasy-v0", "--concurrency", "2"]) == 2
     assert "go with --executor" in capsys.readouterr().err
+
+
+# -- Ray: a real local cluster ------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def ray_executor() -> Iterator[Executor]:
+    """Two actors on a real local Ray cluster (ray.init(num_cpus=2)), whose workers find
+    the test envs on PYTHONPATH."""
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        if "ray" in REQUIRED_BACKENDS:
+            pytest.fail("ray is required here (TASKGYM_REQUIRE_BACKENDS) but not installed")
+        pytest.skip("ray is not installed: pip install 'taskgym[ray]'")
+    init = {"num_cpus": 2, "runtime_env": {"env_vars": {"PYTHONPATH": str(ROOT)}}}
+    with make_executor("ray", concurrency=2, timeout=20, init=init) as executor:
+        yield executor
+
+
+@pytest.mark.integration
+def test_ray_plays_the_same_episodes_as_a_plain_loop(ray_executor: Executor) -> None:
+    plain = [r.to_json() for r in run_episodes(EASY, make_agent("oracle"), episodes=8, seed=1)]
+    specs = [EpisodeSpec(EASY, seed=1 + i, episode=i) for i in range(8)]
+    assert _records(list(ray_executor.map(specs))) == plain
+    # Multi-turn episodes, each played whole on one actor.
+    retry = [EpisodeSpec("taskgym/ArithmeticRetry-v0", seed=s, agent="null") for s in range(4)]
+    assert all(r.ok and r.record.turns == 3 for r in ray_executor.map(retry))
+
+
+@pytest.mark.integration
+def test_a_ray_actor_that_dies_takes_only_its_own_episode_down(ray_executor: Executor) -> None:
+    results = list(ray_executor.map([hazard(n) for n in (0, 7, 1, 9, 2)]))
+    by_episode = {r.spec.episode: r for r in results}
+    assert "the Ray actor failed" in (by_episode[7].error or "")
+    assert "a broken check" in (by_episode[9].error or "")
+    assert all(by_episode[n].ok for n in (0, 1, 2))
+    assert all(r.ok for r in ray_executor.map([hazard(n) for n in range(4)]))
+
+
+@pytest.mark.integration
+def test_a_ray_episode_past_its_time_fails(ray_executor: Executor) -> None:
+    ray_executor.timeout = 2.0  # type: ignore[attr-defined]
+    try:
+        late, fine = ray_executor.map([hazard(8), hazard(3)])
+    finally:
+        ray_executor.timeout = 20.0  # type: ignore[attr-defined]
+    assert "ran out of time (2 s)" in (late.error or "")
+    assert fine.ok

@@ -8,6 +8,8 @@
            forked from the caller, whose memory a fork would copy), each keeping its
            envs warm. A worker that dies or outlives ``timeout`` is replaced, and only
            the episode it was playing fails, with the reason.
+``ray``    ``concurrency`` Ray actors on a cluster (:mod:`.ray_executor`), each playing
+           episode after episode with warm envs, replaced like process workers.
 =========  ===========================================================================
 
 Every executor takes :class:`~taskgym.parallel.spec.EpisodeSpec` values and gives
@@ -291,7 +293,7 @@ class ProcessExecutor(Executor):
         self._workers[index] = _Worker(self._context)
 
 
-_EXECUTORS: dict[str, type[Executor]] = {"inline": InlineExecutor, "process": ProcessExecutor}
+_EXECUTORS = ("inline", "process", "ray")
 
 
 def executor_names() -> list[str]:
@@ -299,12 +301,24 @@ def executor_names() -> list[str]:
 
 
 def make_executor(
-    name: str, *, concurrency: int | None = None, timeout: float | None = None
+    name: str,
+    *,
+    concurrency: int | None = None,
+    timeout: float | None = None,
+    **options: Any,
 ) -> Executor:
-    """An executor by name: ``inline`` (one thread by default) or ``process`` (a worker a
-    core by default); ``timeout`` is each episode's limit in seconds (process only)."""
+    """An executor by name: ``inline`` (one thread by default), ``process`` (a worker a
+    core by default) or ``ray`` (an actor a CPU of the cluster by default; the ``ray``
+    extra, imported only here; ``options`` go to :class:`~taskgym.parallel.ray_executor.
+    RayExecutor`). ``timeout`` is each episode's limit in seconds (process and ray)."""
     if name not in _EXECUTORS:
         raise UnknownNameError("executor", name, _EXECUTORS)
+    if options and name != "ray":
+        raise TypeError(f"the {name} executor takes no options {sorted(options)}")
     if name == "inline":
         return InlineExecutor(1 if concurrency is None else concurrency, timeout)
-    return ProcessExecutor(concurrency, timeout)
+    if name == "process":
+        return ProcessExecutor(concurrency, timeout)
+    from taskgym.parallel.ray_executor import RayExecutor  # noqa: PLC0415 - the ray extra
+
+    return RayExecutor(concurrency, timeout, **options)
