@@ -24,13 +24,16 @@ import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 
 from taskgym.core import Verdict
 from taskgym.envs.env import TaskEnv
 from taskgym.errors import ConfigError, TaskgymError, UnknownTaskIdError
+
+if TYPE_CHECKING:
+    from taskgym.parallel.executors import Executor
 
 __all__ = ["Graded", "grade_many"]
 
@@ -54,6 +57,7 @@ def grade_many(
     completions: Iterable[tuple[str, str]],
     *,
     workers: int | None = None,
+    executor: Executor | None = None,
     **env_options: Any,
 ) -> list[Graded]:
     """Grade ``(task_id, completion)`` pairs of a single-turn env.
@@ -63,6 +67,10 @@ def grade_many(
         completions: ``(task_id, completion)`` pairs; task ids are those of
             ``reset(options={"task_id": ...})`` (``info["task_id"]`` of an episode).
         workers: how many envs grade side by side (default: the machine's CPU count).
+        executor: instead, spread the completions over this executor's workers (a
+            :class:`~taskgym.parallel.Executor`: worker processes, Ray actors), each
+            completion a one-turn episode played from a spec; ``workers`` must then be
+            left out.
         **env_options: what ``gymnasium.make(env_id, ...)`` takes (``reward``,
             ``sandbox``, ``tasks``, ``path``...).
 
@@ -72,6 +80,10 @@ def grade_many(
         UnknownTaskIdError: a task id the env does not have (all of them are named).
     """
     pairs = _checked_pairs(completions)
+    if executor is not None:
+        if workers is not None:
+            raise ConfigError("give workers= or executor=, not both")
+        return _grade_through(executor, env_id, pairs, env_options)
     workers = (os.cpu_count() or 1) if workers is None else workers
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"workers must be a positive int, got {workers!r}")
@@ -99,6 +111,42 @@ def grade_many(
     finally:
         for env in envs:
             env.close()
+
+
+def _grade_through(
+    executor: Executor, env_id: str, pairs: list[tuple[str, str]], options: dict[str, Any]
+) -> list[Graded]:
+    from taskgym.parallel.spec import EpisodeSpec  # noqa: PLC0415 - only with an executor
+
+    checker = _make(env_id, options)  # single-turn, and every task id known, here first
+    try:
+        _check_task_ids(checker, env_id, pairs)
+    finally:
+        checker.close()
+    specs = [
+        EpisodeSpec(env_id, task_id=task_id, kwargs=options, actions=(completion,))
+        for task_id, completion in pairs
+    ]
+    graded = []
+    for result in executor.map(specs):
+        task_id = str(result.spec.task_id)
+        if result.record is None:
+            graded.append(Graded(task_id, 0.0, None, error=result.error))
+            continue
+        verdict = result.record.verdict
+        graded.append(
+            Graded(
+                task_id,
+                result.record.reward,
+                Verdict(
+                    bool(verdict["parsed"]),
+                    int(verdict["passed"]),
+                    int(verdict["total"]),
+                    verdict.get("details", {}),
+                ),
+            )
+        )
+    return graded
 
 
 def _checked_pairs(completions: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

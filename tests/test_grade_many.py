@@ -98,3 +98,22 @@ def test_a_broken_grading_costs_only_its_own_completion() -> None:
     assert [g.reward for g in graded] == [1.0, 0.0, 0.0]
     assert graded[1].verdict is None and "the checker broke" in (graded[1].error or "")
     assert graded[0].error is None and graded[2].error is None
+
+
+@pytest.mark.parametrize("name", ["inline", "process"])
+def test_an_executor_grades_as_the_threads_do(name: str) -> None:
+    from taskgym.parallel import make_executor
+
+    pairs = []
+    for record in RECORDS[:12]:
+        pairs.append((record["id"], fenced(record["solution"])))
+        pairs.append((record["id"], fenced(f"def {record['entry_point']}(*a):\n    return None")))
+    by_threads = taskgym.grade_many("taskgym/CodeTests-v0", pairs, workers=2)
+    with make_executor(name, concurrency=2) as executor:
+        spread = taskgym.grade_many("taskgym/CodeTests-v0", pairs, executor=executor)
+        with pytest.raises(ConfigError, match="not both"):
+            taskgym.grade_many("taskgym/CodeTests-v0", pairs, workers=2, executor=executor)
+        with pytest.raises(UnknownTaskIdError, match="nothing was graded"):
+            taskgym.grade_many("taskgym/CodeTests-v0", [("no-such", "x")], executor=executor)
+    assert spread == by_threads
+    assert [g.reward for g in spread] == [1.0, 0.0] * 12

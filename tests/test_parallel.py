@@ -168,3 +168,13 @@ def test_a_ray_episode_past_its_time_fails(ray_executor: Executor) -> None:
         ray_executor.timeout = 20.0  # type: ignore[attr-defined]
     assert "ran out of time (2 s)" in (late.error or "")
     assert fine.ok
+
+
+@pytest.mark.integration
+def test_grade_many_spreads_over_ray_actors(ray_executor: Executor) -> None:
+    import taskgym
+
+    pairs = [(f"arithmetic-easy-{i}", "<answer>0</answer>") for i in range(6)]
+    assert taskgym.grade_many(EASY, pairs, executor=ray_executor) == taskgym.grade_many(
+        EASY, pairs, workers=1
+    )

@@ -4,13 +4,13 @@ validated with. An agent is told when an episode starts, then asked for one acti
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 from taskgym.envs.env import TaskEnv
 from taskgym.errors import UnknownNameError
 
-__all__ = ["Agent", "NullAgent", "OracleAgent", "agent_names", "make_agent"]
+__all__ = ["Agent", "NullAgent", "OracleAgent", "ScriptedAgent", "agent_names", "make_agent"]
 
 
 class Agent(Protocol):
@@ -52,6 +52,23 @@ class NullAgent:
 
     def act(self, observation: str, info: dict[str, Any]) -> str:
         return ""
+
+
+class ScriptedAgent:
+    """Plays the actions it was given, in order (then empty actions): a completion to
+    grade, or a trajectory to replay."""
+
+    name = "scripted"
+
+    def __init__(self, actions: Sequence[str]) -> None:
+        self.actions = tuple(actions)
+        self._plan: Iterator[str] = iter(())
+
+    def start(self, env: TaskEnv, observation: str, info: dict[str, Any]) -> None:
+        self._plan = iter(self.actions)
+
+    def act(self, observation: str, info: dict[str, Any]) -> str:
+        return next(self._plan, "")
 
 
 _AGENTS: dict[str, Callable[[], Agent]] = {"oracle": OracleAgent, "null": NullAgent}

@@ -18,7 +18,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from taskgym.agents import make_agent
+from taskgym.agents import ScriptedAgent, make_agent
 from taskgym.closing import Closing
 from taskgym.envs.env import TaskEnv
 from taskgym.errors import ConfigError
@@ -46,12 +46,19 @@ class EpisodeSpec:
     """``gymnasium.make`` keyword arguments: JSON values only."""
     agent: str = "oracle"
     """An agent by name (``taskgym.agents.make_agent``)."""
+    actions: tuple[str, ...] | None = None
+    """Instead of an agent, these actions in order (a completion to grade, a trajectory
+    to replay)."""
     episode: int = 0
     """Its number in the caller's run, carried into the record."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.env_id, str) or not self.env_id:
             raise ConfigError(f"EpisodeSpec.env_id must be a non-empty str, got {self.env_id!r}")
+        if self.actions is not None and not (
+            isinstance(self.actions, tuple) and all(isinstance(a, str) for a in self.actions)
+        ):
+            raise ConfigError("EpisodeSpec.actions must be a tuple of str")
         try:
             json.dumps(dict(self.kwargs), allow_nan=False, sort_keys=True)
         except (TypeError, ValueError) as e:
@@ -121,9 +128,10 @@ def play_spec(spec: EpisodeSpec, envs: EnvCache) -> EpisodeResult:
     (with the exception's last lines), and an env that failed is dropped from the cache."""
     try:
         env = envs.env(spec)
+        agent = make_agent(spec.agent) if spec.actions is None else ScriptedAgent(spec.actions)
         record = play_episode(
             env,
-            make_agent(spec.agent),
+            agent,
             env_id=spec.env_id,
             episode=spec.episode,
             seed=spec.seed,
