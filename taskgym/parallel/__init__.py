@@ -1,6 +1,9 @@
-"""Many episodes at once: episodes as picklable specs (:mod:`.spec`) and the executors
-that play them (:mod:`.executors`). Nothing here is imported by ``import taskgym``."""
+"""Many episodes at once: episodes as picklable specs (:mod:`.spec`), the executors
+that play them whole (:mod:`.executors`), and a pool of episodes stepped one action at a
+time as a model answers (:mod:`.episodes`). Nothing here is imported by ``import
+taskgym``."""
 
+from taskgym.parallel.episodes import AsyncEpisodePool, Episode, EpisodePool, SyncEpisode
 from taskgym.parallel.executors import (
     Executor,
     InlineExecutor,
@@ -12,12 +15,16 @@ from taskgym.parallel.executors import (
 from taskgym.parallel.spec import EnvCache, EpisodeResult, EpisodeSpec, play_spec
 
 __all__ = [
+    "AsyncEpisodePool",
     "EnvCache",
+    "Episode",
+    "EpisodePool",
     "EpisodeResult",
     "EpisodeSpec",
     "Executor",
     "InlineExecutor",
     "ProcessExecutor",
+    "SyncEpisode",
     "as_completed",
     "executor_names",
     "make_executor",

@@ -1,0 +1,270 @@
+"""A non-lockstep pool of episodes, for agents that call a model: many episodes in
+flight, each stepped when its own action arrives, none waiting for the slowest.
+
+gymnasium's vector envs step every env together, so one slow model reply stalls the
+batch. Here each episode is its own handle: ``await episode.step(action)`` whenever the
+action is ready. Envs run in a thread pool (their sandboxes block), are leased one per
+episode in flight and kept for the next episode of the same env id and options, so
+sandboxes and warm graders are reused. ``concurrency`` bounds the episodes in flight;
+:meth:`AsyncEpisodePool.start` waits for a free place.
+
+Example:
+    >>> import asyncio
+    >>> from taskgym.parallel import AsyncEpisodePool, EpisodeSpec
+    >>> async def play(pool, seed):
+    ...     async with await pool.start(EpisodeSpec("taskgym/ArithmeticEasy-v0", seed=seed)) as ep:
+    ...         await ep.step("<answer>0</answer>")
+    ...         return ep.done
+    >>> async def main():
+    ...     async with AsyncEpisodePool(concurrency=8) as pool:
+    ...         return await asyncio.gather(*(play(pool, s) for s in range(4)))
+    >>> asyncio.run(main())
+    [True, True, True, True]
+
+:class:`EpisodePool` is the same for synchronous code (threads), with an event loop of
+its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import threading
+from collections.abc import Callable, Coroutine
+from types import TracebackType
+from typing import Any, TypeVar
+
+import gymnasium as gym
+
+from taskgym.closing import Closing
+from taskgym.envs.env import TaskEnv
+from taskgym.errors import ConfigError, EpisodeStateError
+from taskgym.parallel.spec import EpisodeSpec
+from taskgym.runner import EpisodeRecord
+
+__all__ = ["AsyncEpisodePool", "Episode", "EpisodePool", "SyncEpisode"]
+
+_T = TypeVar("_T")
+StepResult = tuple[str, float, bool, bool, dict[str, Any]]
+
+
+class Episode:
+    """One episode in flight: its last observation and info, then ``step`` until
+    :attr:`done`. Leave it (``async with``, or :meth:`close`) to give its env back."""
+
+    def __init__(self, pool: AsyncEpisodePool, spec: EpisodeSpec, env: gym.Env[str, str]):
+        self.spec = spec
+        self._pool = pool
+        self._env: gym.Env[str, str] | None = env
+        self.observation = ""
+        self.info: dict[str, Any] = {}
+        self.reward = 0.0
+        """The sum of the rewards so far."""
+        self.terminated = False
+        self.truncated = False
+        self.actions: list[str] = []
+        self.observations: list[str] = []
+
+    @property
+    def done(self) -> bool:
+        return self.terminated or self.truncated
+
+    async def step(self, action: str) -> StepResult:
+        """Play ``action``; gymnasium's five values come back."""
+        env = self._env
+        if env is None or self.done:
+            raise EpisodeStateError("this episode is over: start another from the pool")
+        observation, reward, terminated, truncated, info = await self._pool._run(
+            lambda: env.step(action)
+        )
+        self.observation, self.info = observation, info
+        self.reward += float(reward)
+        self.terminated, self.truncated = bool(terminated), bool(truncated)
+        self.actions.append(action)
+        self.observations.append(observation)
+        return observation, float(reward), self.terminated, self.truncated, info
+
+    @property
+    def record(self) -> EpisodeRecord:
+        """The episode so far as a run-file record (what ``taskgym run`` writes)."""
+        return EpisodeRecord(
+            env_id=self.spec.env_id,
+            episode=self.spec.episode,
+            seed=self.spec.seed,
+            agent=self.spec.agent,
+            task_id=str(self.info.get("task_id", self.spec.task_id)),
+            actions=list(self.actions),
+            observations=list(self.observations),
+            reward=self.reward,
+            terminated=self.terminated,
+            truncated=self.truncated,
+            verdict=dict(self.info.get("verdict", {})),
+        )
+
+    async def close(self) -> None:
+        env, self._env = self._env, None
+        if env is not None:
+            self._pool._give_back(self.spec, env)
+
+    async def __aenter__(self) -> Episode:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+class AsyncEpisodePool:
+    """Episodes in flight on one event loop, their envs stepped in ``threads`` threads
+    (default: ``concurrency``, at most 32). Use it as an async context manager, or call
+    :meth:`aclose`."""
+
+    def __init__(self, concurrency: int = 64, *, threads: int | None = None) -> None:
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise ConfigError(f"concurrency must be an int >= 1, got {concurrency!r}")
+        self.concurrency = concurrency
+        self._threads = concurrent.futures.ThreadPoolExecutor(
+            max_workers=threads or min(concurrency, 32), thread_name_prefix="taskgym-episode"
+        )
+        self._places = asyncio.Semaphore(concurrency)
+        self._idle: dict[str, collections.deque[gym.Env[str, str]]] = {}
+        self._all: list[gym.Env[str, str]] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    async def start(self, spec: EpisodeSpec) -> Episode:
+        """Reset an env for ``spec`` (waiting for a place among ``concurrency``) and
+        return the episode, its first observation in :attr:`Episode.observation`."""
+        if self._closed:
+            raise EpisodeStateError("this episode pool is closed")
+        await self._places.acquire()
+        try:
+            env = await self._run(lambda: self._lease(spec))
+            episode = Episode(self, spec, env)
+            options = {"task_id": spec.task_id} if spec.task_id is not None else None
+            observation, info = await self._run(lambda: env.reset(seed=spec.seed, options=options))
+        except BaseException:
+            self._places.release()
+            raise
+        episode.observation, episode.info = observation, info
+        episode.observations.append(observation)
+        return episode
+
+    async def _run(self, call: Callable[[], _T]) -> _T:
+        return await asyncio.get_running_loop().run_in_executor(self._threads, call)
+
+    def _lease(self, spec: EpisodeSpec) -> gym.Env[str, str]:
+        with self._lock:
+            idle = self._idle.get(spec.env_key)
+            if idle:
+                return idle.popleft()
+        env = gym.make(spec.env_id, **dict(spec.kwargs))
+        if not isinstance(env.unwrapped, TaskEnv):
+            env.close()
+            raise ConfigError(f"{spec.env_id} is not a taskgym TaskEnv")
+        with self._lock:
+            self._all.append(env)
+        return env
+
+    def _give_back(self, spec: EpisodeSpec, env: gym.Env[str, str]) -> None:
+        with self._lock:
+            self._idle.setdefault(spec.env_key, collections.deque()).append(env)
+        self._places.release()
+
+    async def aclose(self) -> None:
+        """Close every env (from the threads, as their sandboxes expect) and the threads."""
+        self._closed = True
+        with self._lock:
+            envs, self._all, self._idle = self._all, [], {}
+        for env in envs:
+            await self._run(env.close)
+        self._threads.shutdown(wait=True)
+
+    async def __aenter__(self) -> AsyncEpisodePool:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class SyncEpisode:
+    """An :class:`Episode` of an :class:`EpisodePool`, driven from synchronous code."""
+
+    def __init__(self, pool: EpisodePool, episode: Episode) -> None:
+        self._pool = pool
+        self._episode = episode
+
+    @property
+    def observation(self) -> str:
+        return self._episode.observation
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return self._episode.info
+
+    @property
+    def done(self) -> bool:
+        return self._episode.done
+
+    @property
+    def record(self) -> EpisodeRecord:
+        return self._episode.record
+
+    def step(self, action: str) -> StepResult:
+        return self._pool._call(self._episode.step(action))
+
+    def close(self) -> None:
+        self._pool._call(self._episode.close())
+
+    def __enter__(self) -> SyncEpisode:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class EpisodePool(Closing):
+    """:class:`AsyncEpisodePool` for threads: its loop runs in a thread of its own, and
+    ``start`` / ``step`` block the calling thread only. Many threads may drive episodes
+    at once (one thread an episode)."""
+
+    def __init__(self, concurrency: int = 64, *, threads: int | None = None) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="taskgym-episode-loop", daemon=True
+        )
+        self._thread.start()
+
+        async def make() -> AsyncEpisodePool:
+            return AsyncEpisodePool(concurrency, threads=threads)
+
+        self._pool = self._call(make())
+
+    def start(self, spec: EpisodeSpec) -> SyncEpisode:
+        return SyncEpisode(self, self._call(self._pool.start(spec)))
+
+    def _call(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        self._call(self._pool.aclose())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()

@@ -1,0 +1,75 @@
+"""The non-lockstep episode pool: episodes stepped as their actions arrive, envs leased
+one per episode in flight and reused."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from taskgym import EpisodeStateError
+from taskgym.agents import make_agent
+from taskgym.parallel import AsyncEpisodePool, EpisodePool, EpisodeSpec
+from taskgym.runner import run_episodes
+
+RETRY = "taskgym/ArithmeticRetry-v0"  # three attempts: a multi-turn episode
+
+
+def test_episodes_advance_independently_and_record_what_a_loop_would() -> None:
+    async def main() -> list[dict]:
+        async with AsyncEpisodePool(concurrency=4) as pool:
+            first = await pool.start(EpisodeSpec(RETRY, seed=1, agent="null"))
+            second = await pool.start(EpisodeSpec(RETRY, seed=2, agent="null", episode=1))
+            # The second goes to its end while the first has not moved.
+            for _ in range(3):
+                await second.step("")
+            assert second.done and not first.done and first.actions == []
+            for _ in range(3):
+                await first.step("")
+            with pytest.raises(EpisodeStateError, match="over"):
+                await first.step("")
+            records = [first.record.to_json(), second.record.to_json()]
+            await first.close()
+            await second.close()
+            return records
+
+    plain = [r.to_json() for r in run_episodes(RETRY, make_agent("null"), episodes=2, seed=1)]
+    assert asyncio.run(main()) == plain
+
+
+def test_concurrency_bounds_the_episodes_in_flight_and_envs_are_reused() -> None:
+    async def main() -> None:
+        async with AsyncEpisodePool(concurrency=2) as pool:
+            a = await pool.start(EpisodeSpec(RETRY, seed=0))
+            b = await pool.start(EpisodeSpec(RETRY, seed=1))
+            third = asyncio.ensure_future(pool.start(EpisodeSpec(RETRY, seed=2)))
+            await asyncio.sleep(0.2)
+            assert not third.done()  # no place until an episode is left
+            await a.close()
+            c = await asyncio.wait_for(third, timeout=10)
+            assert c.observation
+            await b.close()
+            await c.close()
+            assert len(pool._all) == 2  # the third episode took the first one's env
+
+    asyncio.run(main())
+
+
+def test_the_sync_pool_serves_threads() -> None:
+    rewards: dict[int, float] = {}
+
+    def play(pool: EpisodePool, seed: int) -> None:
+        with pool.start(EpisodeSpec("taskgym/ArithmeticEasy-v0", seed=seed)) as episode:
+            assert "answer" in episode.observation.lower()
+            episode.step("<answer>nonsense</answer>")
+            assert episode.done
+            rewards[seed] = episode.record.reward
+
+    with EpisodePool(concurrency=3) as pool:
+        threads = [threading.Thread(target=play, args=(pool, s)) for s in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert rewards == dict.fromkeys(range(6), 0.0)
