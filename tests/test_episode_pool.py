@@ -73,3 +73,33 @@ def test_the_sync_pool_serves_threads() -> None:
         for thread in threads:
             thread.join()
     assert rewards == dict.fromkeys(range(6), 0.0)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_gymnasium_vector_envs_step_taskgym_envs_in_lockstep(mode: str) -> None:
+    import gymnasium as gym
+
+    from taskgym.parallel import make_vec
+
+    actions = [("<answer>0</answer>", "none")] * 3  # three wrong attempts: it ends at 3
+    envs = make_vec(RETRY, num_envs=2, mode=mode)
+    try:
+        observations, _ = envs.reset(seed=0)
+        seen = [list(observations)]
+        for pair in actions:
+            observations, rewards, terminated, _, _ = envs.step(pair)
+            seen.append((list(observations), rewards.tolist(), terminated.tolist()))
+    finally:
+        envs.close()
+    # The same as two envs stepped one by one (make_vec seeds env i with seed + i).
+    singles = [gym.make(RETRY) for _ in range(2)]
+    expected = [[singles[i].reset(seed=i)[0] for i in range(2)]]
+    for pair in actions:
+        steps = [singles[i].step(pair[i]) for i in range(2)]
+        expected.append(
+            ([s[0] for s in steps], [float(s[1]) for s in steps], [s[2] for s in steps])
+        )
+    for env in singles:
+        env.close()
+    assert seen == expected
+    assert seen[-1][2] == [True, True]

@@ -13,6 +13,7 @@ from taskgym.parallel.executors import (
     make_executor,
 )
 from taskgym.parallel.spec import EnvCache, EpisodeResult, EpisodeSpec, play_spec
+from taskgym.parallel.vector import make_vec
 
 __all__ = [
     "AsyncEpisodePool",
@@ -28,5 +29,6 @@ __all__ = [
     "as_completed",
     "executor_names",
     "make_executor",
+    "make_vec",
     "play_spec",
 ]
