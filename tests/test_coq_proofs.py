@@ -241,6 +241,7 @@ def test_the_env_keeps_one_warm_coqtop_between_episodes() -> None:
         assert env.step(proof)[1] == 1.0
         seen.extend(warm_sessions(env.unwrapped.sandbox))
     assert len(seen) == 4 and len(set(map(id, seen))) == 1
+    assert seen[0].uses == 4  # one roll-back a proof, none again between episodes
     # A cold check (a Require) in between leaves nothing in the work directory.
     env.reset(options={"task_id": "coq-add-comm"})
     env.step("intros. lia. Qed.\nRequire Import Bool.\nLemma t : True. Proof. exact I. Qed.")

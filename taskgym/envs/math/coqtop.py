@@ -154,6 +154,8 @@ class CoqTop(Closing):
         self._generation = sandbox.generation
         self._output_bytes = output_bytes
         self.uses = 0
+        """Proofs checked since the start: counted each time it leaves its base state."""
+        self._at_base = False
         self.timed_out = False
         """Whether the last :meth:`send` failed because Coq ran past its time."""
         self._proc: subprocess.Popen[bytes] | None = sandbox.start_process(
@@ -170,6 +172,7 @@ class CoqTop(Closing):
                 )
             raise ValueError(f"the imports {imports!r} do not load: {said}")
         self.base_state = started[-1].state
+        self._at_base = True
 
     @property
     def usable(self) -> bool:
@@ -187,6 +190,7 @@ class CoqTop(Closing):
         proc = self._proc
         if proc is None or proc.stdin is None or proc.stdout is None:
             return None
+        self._at_base = False
         end = f"taskgym_end_{secrets.token_hex(8)}"
         payload = f"{text}\nFail Check {end}.\n".encode("utf-8", errors="replace")
         try:
@@ -206,7 +210,10 @@ class CoqTop(Closing):
         return _segments(raw)
 
     def back_to_base(self) -> bool:
-        """Roll back to the state after the imports; False (and closed) if that failed."""
+        """Roll back to the state after the imports (nothing to do when nothing was sent
+        since); False (and closed) if that failed or the session has served its time."""
+        if self._at_base:
+            return self.usable
         self.uses += 1
         if self.uses >= _USES_BEFORE_RESTART:
             self.close()
@@ -215,6 +222,7 @@ class CoqTop(Closing):
         if done is None or len(done) < 2 or done[-2].state != self.base_state:
             self.close()
             return False
+        self._at_base = True
         return True
 
     def close(self) -> None:
