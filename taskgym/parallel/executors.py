@@ -46,6 +46,7 @@ from taskgym.errors import ConfigError, UnknownNameError
 from taskgym.parallel.spec import EnvCache, EpisodeResult, EpisodeSpec, play_spec
 
 __all__ = [
+    "DispatchingExecutor",
     "Executor",
     "InlineExecutor",
     "ProcessExecutor",
@@ -129,6 +130,73 @@ class _Job:
     started: float = 0.0
 
 
+class DispatchingExecutor(Executor):
+    """What the process and ray executors share: jobs queued by :meth:`submit`, handed
+    to ``concurrency`` workers by one dispatcher thread (the subclass's
+    :meth:`_dispatch`, started by :meth:`_start_dispatcher` once its workers exist), a
+    per-episode time-out, and a :meth:`close` that cancels what was not played."""
+
+    def __init__(self, concurrency: int, timeout: float | None) -> None:
+        super().__init__(concurrency)
+        if timeout is not None and not timeout > 0:
+            raise ConfigError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        self.timeout = timeout
+        self._pending: collections.deque[_Job] = collections.deque()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._dispatcher: threading.Thread | None = None
+
+    def _start_dispatcher(self, name: str) -> None:
+        self._dispatcher = threading.Thread(target=self._dispatch, name=name, daemon=True)
+        self._dispatcher.start()
+
+    def submit(self, spec: EpisodeSpec) -> Future[EpisodeResult]:
+        future: Future[EpisodeResult] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("this executor is closed")
+            self._pending.append(_Job(spec, future))
+        self._notify()
+        return future
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._notify()
+        if self._dispatcher is not None:
+            self._dispatcher.join()
+        for job in self._pending:
+            job.future.cancel()
+        self._stop_workers()
+
+    def _next_job(self) -> _Job | None:
+        """The next queued job not cancelled, marked running and timed from now."""
+        while self._pending:
+            job = self._pending.popleft()
+            if job.future.set_running_or_notify_cancel():
+                job.started = time.monotonic()
+                return job
+        return None
+
+    def _late(self, job: _Job) -> bool:
+        return self.timeout is not None and time.monotonic() - job.started >= self.timeout
+
+    @abc.abstractmethod
+    def _notify(self) -> None:
+        """Wake the dispatcher (a job was queued, or the executor is closing)."""
+
+    @abc.abstractmethod
+    def _dispatch(self) -> None:
+        """The dispatcher's loop: hand out jobs, collect results, replace lost workers;
+        return once ``_closed`` is set."""
+
+    @abc.abstractmethod
+    def _stop_workers(self) -> None:
+        """Stop every worker, cancelling the futures of jobs still running."""
+
+
 class _Worker:
     """One worker process and the job it is playing."""
 
@@ -171,45 +239,21 @@ def _worker_main(conn: multiprocessing.connection.Connection) -> None:
         envs.close()
 
 
-class ProcessExecutor(Executor):
+class ProcessExecutor(DispatchingExecutor):
     """Episodes in ``concurrency`` worker processes (see the module docstring)."""
 
     name = "process"
 
     def __init__(self, concurrency: int | None = None, timeout: float | None = None) -> None:
-        super().__init__(max(os.cpu_count() or 1, 1) if concurrency is None else concurrency)
-        if timeout is not None and not timeout > 0:
-            raise ConfigError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        self.timeout = timeout
+        super().__init__(
+            max(os.cpu_count() or 1, 1) if concurrency is None else concurrency, timeout
+        )
         self._context = multiprocessing.get_context("spawn")
         self._workers = [_Worker(self._context) for _ in range(self.concurrency)]
-        self._pending: collections.deque[_Job] = collections.deque()
-        self._lock = threading.Lock()
         self._wake_reader, self._wake_writer = multiprocessing.Pipe(duplex=False)
-        self._closed = False
-        self._dispatcher = threading.Thread(
-            target=self._dispatch, name="taskgym-dispatch", daemon=True
-        )
-        self._dispatcher.start()
+        self._start_dispatcher("taskgym-dispatch")
 
-    def submit(self, spec: EpisodeSpec) -> Future[EpisodeResult]:
-        future: Future[EpisodeResult] = Future()
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("this executor is closed")
-            self._pending.append(_Job(spec, future))
-        self._wake()
-        return future
-
-    def close(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-        self._wake()
-        self._dispatcher.join()
-        for job in self._pending:
-            job.future.cancel()
+    def _stop_workers(self) -> None:
         for worker in self._workers:
             if worker.job is not None:
                 worker.job.future.cancel()
@@ -217,7 +261,7 @@ class ProcessExecutor(Executor):
         self._wake_reader.close()
         self._wake_writer.close()
 
-    def _wake(self) -> None:
+    def _notify(self) -> None:
         with contextlib.suppress(OSError):
             self._wake_writer.send_bytes(b".")
 
@@ -243,11 +287,7 @@ class ProcessExecutor(Executor):
 
     def _assign(self) -> None:
         for worker in self._workers:
-            if worker.job is None and self._pending:
-                job = self._pending.popleft()
-                if not job.future.set_running_or_notify_cancel():
-                    continue
-                job.started = time.monotonic()
+            if worker.job is None and (job := self._next_job()) is not None:
                 worker.job = job
                 with contextlib.suppress(OSError):  # a dead worker: its sentinel says so
                     worker.conn.send(job.spec)
@@ -276,11 +316,7 @@ class ProcessExecutor(Executor):
             worker.process.join(_STOP_SECONDS)  # reaped, so its exit code is known
             code = worker.process.exitcode
             self._replace(index, job, f"the worker process died (exit code {code})")
-        elif (
-            job is not None
-            and self.timeout is not None
-            and time.monotonic() - job.started >= self.timeout
-        ):
+        elif job is not None and self._late(job):
             self._replace(index, job, f"ran out of time ({self.timeout:g} s)")
 
     def _replace(self, index: int, job: _Job | None, why: str) -> None:

@@ -1,7 +1,8 @@
 """Episodes on a Ray cluster (the ``ray`` extra; this module is imported only when the
 ``ray`` executor is chosen).
 
-Few actors, many episodes: an actor costs about half a second and 40 MiB to start, so
+Few actors, many episodes: an actor costs about half a second and 40 MiB to start (the
+issue's figures for this machine kind; not measured here), so
 ``concurrency`` actors (one a CPU of the cluster by default) are started once and each
 plays episode after episode from an env cache of its own, like a process worker. An
 episode is played whole by one actor call, so a multi-turn episode stays on the actor
@@ -16,16 +17,13 @@ without a running cluster, Ray starts a local one, which :meth:`RayExecutor.clos
 
 from __future__ import annotations
 
-import collections
 import threading
-import time
 from collections.abc import Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from taskgym.errors import ConfigError, DependencyNotInstalledError
-from taskgym.parallel.executors import Executor
+from taskgym.errors import DependencyNotInstalledError
+from taskgym.parallel.executors import DispatchingExecutor, _Job
 from taskgym.parallel.spec import EnvCache, EpisodeResult, EpisodeSpec, play_spec
 
 __all__ = ["RayExecutor"]
@@ -51,13 +49,11 @@ class _EpisodeActor:
 @dataclass
 class _Running:
     actor: Any
-    spec: EpisodeSpec | None = None
-    future: Future[EpisodeResult] | None = None
+    job: _Job | None = None
     ref: Any = None
-    started: float = 0.0
 
 
-class RayExecutor(Executor):
+class RayExecutor(DispatchingExecutor):
     """Episodes on ``concurrency`` Ray actors (see the module docstring).
 
     Args:
@@ -80,49 +76,24 @@ class RayExecutor(Executor):
             import ray  # noqa: PLC0415 - the ray extra, only when chosen
         except ImportError as e:
             raise DependencyNotInstalledError("ray", "ray") from e
-        if timeout is not None and not timeout > 0:
-            raise ConfigError(f"timeout must be a positive number of seconds, got {timeout!r}")
         self._ray = ray
         self._started_ray = not ray.is_initialized()
         if self._started_ray:
             ray.init(**{"include_dashboard": False, "log_to_driver": False, **dict(init or {})})
         cpus = int(ray.cluster_resources().get("CPU", 1))  # type: ignore[no-untyped-call]
-        super().__init__(max(cpus, 1) if concurrency is None else concurrency)
-        self.timeout = timeout
+        super().__init__(max(cpus, 1) if concurrency is None else concurrency, timeout)
         self._actor_class = ray.remote(num_cpus=0)(_EpisodeActor)
         self._running = [_Running(self._actor_class.remote()) for _ in range(self.concurrency)]
-        self._pending: collections.deque[tuple[EpisodeSpec, Future[EpisodeResult]]] = (
-            collections.deque()
-        )
-        self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._closed = False
-        self._dispatcher = threading.Thread(
-            target=self._dispatch, name="taskgym-ray-dispatch", daemon=True
-        )
-        self._dispatcher.start()
+        self._start_dispatcher("taskgym-ray-dispatch")
 
-    def submit(self, spec: EpisodeSpec) -> Future[EpisodeResult]:
-        future: Future[EpisodeResult] = Future()
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("this executor is closed")
-            self._pending.append((spec, future))
+    def _notify(self) -> None:
         self._wake.set()
-        return future
 
-    def close(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-        self._wake.set()
-        self._dispatcher.join()
-        for _, future in self._pending:
-            future.cancel()
+    def _stop_workers(self) -> None:
         for slot in self._running:
-            if slot.future is not None:
-                slot.future.cancel()
+            if slot.job is not None:
+                slot.job.future.cancel()
                 self._ray.kill(slot.actor)
             else:
                 try:
@@ -147,39 +118,31 @@ class RayExecutor(Executor):
                 continue
             ready, _ = self._ray.wait(refs, num_returns=1, timeout=_POLL_SECONDS)
             for index, slot in enumerate(self._running):
-                if slot.ref is not None and (slot.ref in ready or self._late(slot)):
+                if slot.job is not None and (slot.ref in ready or self._late(slot.job)):
                     self._collect(index, slot, finished=slot.ref in ready)
 
     def _assign(self) -> None:
         for slot in self._running:
-            while slot.ref is None and self._pending:
-                spec, future = self._pending.popleft()
-                if not future.set_running_or_notify_cancel():
-                    continue
-                slot.spec, slot.future, slot.started = spec, future, time.monotonic()
-                slot.ref = slot.actor.play.remote(spec)
-
-    def _late(self, slot: _Running) -> bool:
-        return self.timeout is not None and time.monotonic() - slot.started >= self.timeout
+            if slot.ref is None and (job := self._next_job()) is not None:
+                slot.job, slot.ref = job, slot.actor.play.remote(job.spec)
 
     def _collect(self, index: int, slot: _Running, *, finished: bool) -> None:
-        assert slot.spec is not None
-        assert slot.future is not None
-        spec, future = slot.spec, slot.future
+        job = slot.job
+        assert job is not None
         if finished:
             try:
                 result: EpisodeResult = self._ray.get(slot.ref)
             except self._ray.exceptions.RayError as e:  # the actor died under it
                 self._replace(index)
                 why = f"the Ray actor failed ({type(e).__name__}); it was replaced"
-                future.set_result(EpisodeResult(spec, None, error=why))
+                job.future.set_result(EpisodeResult(job.spec, None, error=why))
                 return
-            slot.spec, slot.future, slot.ref = None, None, None
-            future.set_result(result)
+            slot.job, slot.ref = None, None
+            job.future.set_result(result)
             return
         self._replace(index)
         why = f"ran out of time ({self.timeout:g} s); the Ray actor was replaced"
-        future.set_result(EpisodeResult(spec, None, error=why))
+        job.future.set_result(EpisodeResult(job.spec, None, error=why))
 
     def _replace(self, index: int) -> None:
         self._ray.kill(self._running[index].actor)
