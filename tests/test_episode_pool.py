@@ -30,8 +30,8 @@ def test_episodes_advance_independently_and_record_what_a_loop_would() -> None:
             with pytest.raises(EpisodeStateError, match="over"):
                 await first.step("")
             records = [first.record.to_json(), second.record.to_json()]
-            await first.close()
-            await second.close()
+            await first.aclose()
+            await second.aclose()
             return records
 
     plain = [r.to_json() for r in run_episodes(RETRY, make_agent("null"), episodes=2, seed=1)]
@@ -46,11 +46,11 @@ def test_concurrency_bounds_the_episodes_in_flight_and_envs_are_reused() -> None
             third = asyncio.ensure_future(pool.start(EpisodeSpec(RETRY, seed=2)))
             await asyncio.sleep(0.2)
             assert not third.done()  # no place until an episode is left
-            await a.close()
+            await a.aclose()
             c = await asyncio.wait_for(third, timeout=10)
             assert c.observation
-            await b.close()
-            await c.close()
+            await b.aclose()
+            await c.aclose()
             assert len(pool._all) == 2  # the third episode took the first one's env
 
     asyncio.run(main())

@@ -32,12 +32,11 @@ import collections
 import concurrent.futures
 import threading
 from collections.abc import Callable, Coroutine
-from types import TracebackType
 from typing import Any, TypeVar
 
 import gymnasium as gym
 
-from taskgym.closing import Closing
+from taskgym.closing import AsyncClosing, Closing
 from taskgym.envs.env import TaskEnv
 from taskgym.errors import ConfigError, EpisodeStateError
 from taskgym.parallel.spec import EpisodeSpec
@@ -49,9 +48,9 @@ _T = TypeVar("_T")
 StepResult = tuple[str, float, bool, bool, dict[str, Any]]
 
 
-class Episode:
+class Episode(AsyncClosing):
     """One episode in flight: its last observation and info, then ``step`` until
-    :attr:`done`. Leave it (``async with``, or :meth:`close`) to give its env back."""
+    :attr:`done`. Leave it (``async with``, or :meth:`aclose`) to give its env back."""
 
     def __init__(self, pool: AsyncEpisodePool, spec: EpisodeSpec, env: gym.Env[str, str]):
         self.spec = spec
@@ -102,24 +101,13 @@ class Episode:
             verdict=dict(self.info.get("verdict", {})),
         )
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         env, self._env = self._env, None
         if env is not None:
             self._pool._give_back(self.spec, env)
 
-    async def __aenter__(self) -> Episode:
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-
-class AsyncEpisodePool:
+class AsyncEpisodePool(AsyncClosing):
     """Episodes in flight on one event loop, their envs stepped in ``threads`` threads
     (default: ``concurrency``, at most 32). Use it as an async context manager, or call
     :meth:`aclose`."""
@@ -185,19 +173,8 @@ class AsyncEpisodePool:
             await self._run(env.close)
         self._threads.shutdown(wait=True)
 
-    async def __aenter__(self) -> AsyncEpisodePool:
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-
-class SyncEpisode:
+class SyncEpisode(Closing):
     """An :class:`Episode` of an :class:`EpisodePool`, driven from synchronous code."""
 
     def __init__(self, pool: EpisodePool, episode: Episode) -> None:
@@ -224,18 +201,7 @@ class SyncEpisode:
         return self._pool._call(self._episode.step(action))
 
     def close(self) -> None:
-        self._pool._call(self._episode.close())
-
-    def __enter__(self) -> SyncEpisode:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+        self._pool._call(self._episode.aclose())
 
 
 class EpisodePool(Closing):
