@@ -38,6 +38,19 @@ def kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
+def read_ready(fd: int, selector: selectors.BaseSelector, deadline: float) -> bytes | None:
+    """The next bytes of the non-blocking ``fd`` registered in ``selector`` (``b""`` at
+    its end), or None once ``deadline`` (``time.monotonic()``) has passed."""
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        try:
+            return os.read(fd, _READ_CHUNK)
+        except BlockingIOError:
+            selector.select(timeout=remaining)
+
+
 def end_process(proc: subprocess.Popen[bytes], *, wait_seconds: float | None = 5.0) -> None:
     """Kill a long-lived process's whole group (it leads one), close its pipes and reap
     it (``wait_seconds`` at most; None waits as long as it takes)."""

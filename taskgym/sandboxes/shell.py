@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from taskgym.closing import Closing
 from taskgym.errors import SandboxClosedError, SandboxError
-from taskgym.sandboxes.pump import end_process
+from taskgym.sandboxes.pump import end_process, read_ready
 
 __all__ = ["ShellResult", "ShellSession", "clean_terminal_text"]
 
@@ -40,7 +40,6 @@ Spawner = Callable[[list[str]], "subprocess.Popen[bytes]"]
 Signaller = Callable[[int, signal.Signals, bool], None]
 
 _SHELL_ARGV = ["bash", "--noprofile", "--norc"]
-_READ_CHUNK = 65536
 _INTERRUPT_GRACE_SECONDS = 1.0
 _RESTART_NOTE = "[taskgym: {why}; a new shell was started, so the working directory, variables and background jobs were reset]"  # noqa: E501
 _ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
@@ -249,14 +248,11 @@ class _Reader:
         (True), the deadline passes or the stream ends (False)."""
         fd = next(iter(selector.get_map().values())).fd
         while not self.done:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or self.eof:
+            if self.eof:
                 return False
-            try:
-                chunk = os.read(fd, _READ_CHUNK)
-            except BlockingIOError:
-                selector.select(timeout=remaining)
-                continue
+            chunk = read_ready(fd, selector, deadline)
+            if chunk is None:
+                return False
             if not chunk:
                 self.eof = True
                 self._append(self.held)

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from taskgym.closing import Closing
 from taskgym.errors import SandboxUnavailableError
 from taskgym.sandboxes import Sandbox
-from taskgym.sandboxes.pump import end_process
+from taskgym.sandboxes.pump import end_process, read_ready
 
 __all__ = ["CLOSED", "CoqTop", "Segment", "coqtop_for", "warm_refusal", "warm_sessions"]
 
@@ -65,7 +65,6 @@ _ENDS_A_PROOF = re.compile(
 )
 _LEXEMES = re.compile(r'\(\*|\*\)|"')
 _STRING_REST = re.compile(r'(?:[^"]|"")*"')
-_READ_CHUNK = 65536
 MAX_WARM_CHARS = 32_000
 """Longer texts go to coqc: taskgym writes a batch whole before it reads, and a pipe
 holds 64 KiB."""
@@ -246,16 +245,13 @@ class CoqTop(Closing):
                     prompt = _PROMPT.search(data, found)
                     if prompt is not None:
                         return bytes(data[: prompt.end()])
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                if time.monotonic() >= deadline:
                     return "timed out"
                 if len(data) > self._output_bytes:
                     return "printed too much"
-                try:
-                    chunk = os.read(fd, _READ_CHUNK)
-                except BlockingIOError:
-                    selector.select(timeout=remaining)
-                    continue
+                chunk = read_ready(fd, selector, deadline)
+                if chunk is None:
+                    return "timed out"
                 if not chunk:
                     return "exited"
                 data += chunk
