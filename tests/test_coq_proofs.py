@@ -147,6 +147,14 @@ def test_an_axiom_left_by_one_proof_is_gone_for_the_next(box: Sandbox) -> None:
     assert not verdict.solved and verdict.details["failure"] == "the proof does not compile"
 
 
+def test_a_warning_is_not_an_error_in_either_checker(box: Sandbox) -> None:
+    # Coq warns that this notation cannot be used for printing; coqc goes on, so must
+    # the warm coqtop, whose output puts the same "Toplevel input" header on warnings.
+    warns = 'intros.\nLocal Notation "x ++++ y" := 0 (at level 50).\nlia.'
+    assert check_proof(box, ADD_COMM, warns).solved
+    assert check_proof(box, ADD_COMM, warns, warm=False).solved
+
+
 def test_a_notation_that_changes_the_statement_earns_nothing(box: Sandbox) -> None:
     # Re-read after this notation, the statement says 0 = 0: the check compares with
     # the statement elaborated before the agent's text.

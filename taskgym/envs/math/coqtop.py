@@ -50,7 +50,9 @@ _NOISE = re.compile(
     r"<infomsg>\s*\[?(?:Loading ML file|Fetching opaque proofs)[^<]*</infomsg>", re.DOTALL
 )
 _TAGS = re.compile(r"</?(?:infomsg|warning|prompt)>")
-_ERROR = re.compile(r"^(?:Error:|Toplevel input, characters)", re.MULTILINE)
+# Every error has a line "Error: ..."; a warning also prints "Toplevel input", so that
+# header alone is not one.
+_ERROR = re.compile(r"^Error:", re.MULTILINE)
 # Words that reach past one proof (files, load paths, plugins, options, the undo stack)
 # or that taskgym's bookkeeping of the proof state cannot follow.
 _BEYOND_ONE_PROOF = re.compile(
