@@ -9,7 +9,7 @@ import gymnasium as gym
 import pytest
 
 from taskgym import ConfigError
-from taskgym.envs.math.coqtop import warm_refusal, warm_sessions
+from taskgym.envs.math.coqtop import coqtop_for, warm_refusal, warm_sessions
 from taskgym.envs.math.proofs import (
     BUNDLED_THEOREMS,
     CoqTheorem,
@@ -145,6 +145,12 @@ def test_an_axiom_left_by_one_proof_is_gone_for_the_next(box: Sandbox) -> None:
     assert check_proof(box, ADD_COMM, leaves).solved
     verdict = check_proof(box, THEOREMS["coq-rev-involutive"], "apply cheat.")
     assert not verdict.solved and verdict.details["failure"] == "the proof does not compile"
+    # Asked directly, the warm coqtop has no such axiom (not only the fresh coqc, to
+    # which a check that finds its state wrong falls back).
+    session = coqtop_for(box, ADD_COMM.imports)
+    asked = session.send("Check cheat.", seconds=10)
+    assert asked is not None and "The reference cheat was not found" in asked[0].text
+    assert session.back_to_base()
 
 
 def test_a_warning_is_not_an_error_in_either_checker(box: Sandbox) -> None:
