@@ -41,6 +41,7 @@ class WaitTask(Task):
     """Eight turns of anything, then a 2 ms check."""
 
     family: ClassVar[str] = "bench"
+    quick_stages: ClassVar[frozenset[str]] = frozenset({"problem", "interact"})
 
     @property
     def multi_turn(self) -> bool:

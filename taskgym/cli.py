@@ -66,9 +66,18 @@ def _parser() -> argparse.ArgumentParser:
         "default: one after another in this process",
     )
     p.add_argument(
-        "--concurrency", type=_positive, help="episodes at once (inline: 1; process: a core each)"
+        "--concurrency",
+        type=_positive,
+        help="episodes in flight in all (inline: 1; process, ray: one a worker)",
     )
-    p.add_argument("--timeout", type=float, help="seconds an episode may take (--executor process)")
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        help="processes or Ray actors sharing the episodes (default: one a core)",
+    )
+    p.add_argument(
+        "--timeout", type=float, help="seconds an episode may take (--executor process|ray)"
+    )
     p.set_defaults(command=_cmd_run)
 
     p = sub.add_parser(
@@ -163,8 +172,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     env_ids = _selected(args)
-    if args.executor is None and (args.concurrency or args.timeout):
-        raise ConfigError("--concurrency and --timeout go with --executor inline|process|ray")
+    if args.executor is None and (args.concurrency or args.timeout or args.workers):
+        raise ConfigError(
+            "--concurrency, --workers and --timeout go with --executor inline|process|ray"
+        )
     records: list[EpisodeRecord] = []
     failed: list[str] = []
     out = open_run_file(args.out) if args.out is not None else None
@@ -224,7 +235,7 @@ def _through_executor(
     ]
     skipped: set[str] = set()
     with make_executor(
-        args.executor, concurrency=args.concurrency, timeout=args.timeout
+        args.executor, concurrency=args.concurrency, timeout=args.timeout, workers=args.workers
     ) as executor:
         for result in executor.map(specs):
             env_id = result.spec.env_id

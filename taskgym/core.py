@@ -29,6 +29,8 @@ __all__ = ["Outcome", "Problem", "Reply", "Task", "Turn", "Verdict"]
 
 
 def _require_json(value: Mapping[str, Any], what: str) -> None:
+    if not value and isinstance(value, Mapping):
+        return  # the common empty case, on every step of every episode
     try:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as e:
@@ -119,7 +121,7 @@ class Verdict:
             "passed": self.passed,
             "total": self.total,
             "solved": self.solved,
-            "details": json.loads(json.dumps(self.details)),
+            "details": json.loads(json.dumps(self.details)) if self.details else {},
         }
 
 
@@ -180,6 +182,12 @@ class Task(abc.ABC):
     """Whether the task uses its sandbox only through :func:`~taskgym.sandboxes.zygote.
     zygote_for` (no setup files, shells or other processes). Between such episodes the
     env then scrubs the sandbox instead of resetting it, and the zygote stays warm."""
+    quick_stages: ClassVar[frozenset[str]] = frozenset()
+    """Which of ``"problem"`` (with ``get``), ``"interact"`` and ``"check"`` are quick
+    pure-Python calls: no I/O, no processes, no sandbox, well under a millisecond. The
+    episode pool runs those on its event loop and hands every other stage to a thread,
+    a hop that costs more than a quick stage itself. Leave out any stage that may
+    block (a grader process, a file read on first use); when unsure, leave it out."""
 
     def sandbox_options(self) -> dict[str, Any]:
         """Options the task's sandbox needs (an image, limits); the user's win."""

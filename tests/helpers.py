@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -107,10 +108,15 @@ def registered(env_id: str, entry_point: str, **kwargs: object) -> Iterator[str]
         _ENVS.pop(env_id, None)
 
 
+_FOUR_AT_ONCE = threading.Barrier(4)
+
+
 @dataclass(frozen=True)
 class HazardTask(Task):
     """For executor tests: answer 'ok'. The check of problem ``hazard-N`` kills its
-    process when N ends in 7, never returns when it ends in 8, and raises when in 9."""
+    process when N ends in 7, never returns when it ends in 8, and raises when in 9;
+    it takes 2 s when N ends in 5, and when in 6 it waits (10 s at most, then raises)
+    until four such checks are running in its process at once."""
 
     family: ClassVar[str] = "test"
 
@@ -130,4 +136,44 @@ class HazardTask(Task):
             time.sleep(3600)
         if last == "9":
             raise RuntimeError("a broken check")
+        if last == "5":
+            time.sleep(2.0)
+        if last == "6":
+            _FOUR_AT_ONCE.wait(timeout=10)
         return Verdict(True, int(transcript[-1].action == "ok"), 1)
+
+
+STAGE_THREADS: list[tuple[str, str]] = []
+"""(stage, thread name) for each call into a :class:`StageNotingTask`."""
+
+
+@dataclass(frozen=True)
+class StageNotingTask(Task):
+    """Two turns of anything; notes which thread ran each stage. Its problems and replies
+    are declared quick, its check not."""
+
+    family: ClassVar[str] = "test"
+    quick_stages: ClassVar[frozenset[str]] = frozenset({"problem", "interact"})
+
+    @property
+    def multi_turn(self) -> bool:
+        return True
+
+    def problem(self, seed: int) -> Problem:
+        STAGE_THREADS.append(("problem", threading.current_thread().name))
+        return Problem(id=f"noting-{seed}", prompt="Say two things.", solution=("a", "b"))
+
+    def interact(
+        self, problem: Problem, transcript: Sequence[Turn], action: str, sandbox: Sandbox
+    ) -> Reply:
+        STAGE_THREADS.append(("interact", threading.current_thread().name))
+        return Reply("ok", done=len(transcript) == 1)
+
+    def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
+        STAGE_THREADS.append(("check", threading.current_thread().name))
+        return Verdict(True, 1, 1)
+
+
+@dataclass(frozen=True)
+class MisdeclaredTask(StageNotingTask):
+    quick_stages: ClassVar[frozenset[str]] = frozenset({"reply"})

@@ -103,3 +103,44 @@ def test_gymnasium_vector_envs_step_taskgym_envs_in_lockstep(mode: str) -> None:
         env.close()
     assert seen == expected
     assert seen[-1][2] == [True, True]
+
+
+def _stages_through_the_pool(**make_kwargs: object) -> list[tuple[str, str]]:
+    from tests import helpers
+
+    async def main() -> None:
+        async with AsyncEpisodePool(concurrency=2) as pool:
+            async with await pool.start(EpisodeSpec(env_id, seed=0, kwargs=make_kwargs)) as ep:
+                await ep.step("a")
+                await ep.step("b")
+                assert ep.done and ep.reward == 1.0
+
+    helpers.STAGE_THREADS.clear()
+    with helpers.registered("taskgym/TestNoting-v0", "tests.helpers:StageNotingTask") as env_id:
+        asyncio.run(main())
+    return list(helpers.STAGE_THREADS)
+
+
+def test_quick_stages_run_on_the_event_loop_and_the_rest_in_threads() -> None:
+    loop_thread = threading.current_thread().name  # asyncio.run's loop runs here
+    stages = _stages_through_the_pool()
+    assert [name for name, _ in stages] == ["problem", "interact", "interact", "check"]
+    for name, thread in stages:
+        if name == "check":  # not declared quick: it may block
+            assert thread.startswith("taskgym-episode")
+        else:
+            assert thread == loop_thread
+
+
+def test_a_wrapper_that_may_change_steps_sees_every_step_from_a_thread() -> None:
+    # max_episode_steps adds gymnasium's TimeLimit, which the pool must not step around.
+    stages = _stages_through_the_pool(max_episode_steps=5)
+    assert all(thread.startswith("taskgym-episode") for _, thread in stages)
+
+
+def test_a_task_that_names_an_unknown_quick_stage_is_refused() -> None:
+    from taskgym import ConfigError, TaskEnv
+    from tests.helpers import MisdeclaredTask
+
+    with pytest.raises(ConfigError, match=r"quick_stages names \['reply'\]"):
+        TaskEnv(MisdeclaredTask())

@@ -82,7 +82,7 @@ def test_a_failing_episode_is_a_result_not_a_crash() -> None:
 
 
 def test_a_worker_that_dies_takes_only_its_own_episode_down() -> None:
-    specs = [hazard(n) for n in range(10) if n not in (8, 9)]
+    specs = [hazard(n) for n in range(10) if n not in (5, 6, 8, 9)]
     with make_executor("process", concurrency=2) as executor:
         results = list(executor.map(specs))
         # The pool goes on: the replaced worker plays more.
@@ -103,6 +103,42 @@ def test_an_episode_past_its_time_fails_and_its_worker_is_replaced() -> None:
     assert "ran out of time (1.5 s)" in (done[8].error or "")
     assert all(done[s].ok for s in (0, 1, 2))
     assert took < 10
+
+
+def test_a_worker_plays_its_share_of_the_episodes_at_once() -> None:
+    # Each check of hazard-N6 waits until four are running in its process: one worker
+    # with four episodes in flight passes them all, in threads.
+    with make_executor("process", concurrency=4, workers=1) as executor:
+        assert executor.episodes_per_worker == 4  # type: ignore[attr-defined]
+        results = list(executor.map([hazard(n) for n in (6, 16, 26, 36)]))
+    assert all(r.ok and r.record.reward == 1.0 for r in results), results
+
+
+def test_a_worker_that_dies_fails_the_episodes_it_held_and_no_others() -> None:
+    with make_executor("process", concurrency=3, workers=1) as executor:
+        slow = [executor.submit(hazard(n)) for n in (5, 15)]
+        died = executor.submit(hazard(7))
+        lost = [f.result() for f in [*slow, died]]
+        after = list(executor.map([hazard(n) for n in range(3)]))
+    assert all("the worker process died (exit code 7)" in (r.error or "") for r in lost)
+    assert all(r.ok for r in after)
+
+
+def test_a_late_episode_fails_alone_and_its_worker_is_replaced_after_the_others() -> None:
+    with make_executor("process", concurrency=2, workers=1, timeout=3.0) as executor:
+        hung = executor.submit(hazard(8))  # out of time at 3 s
+        time.sleep(1.5)
+        slow = executor.submit(hazard(5))  # runs from 1.5 s to 3.5 s, on the same worker
+        assert "ran out of time (3 s)" in (hung.result().error or "")
+        assert slow.result().ok  # not killed with the hung one
+        assert all(r.ok for r in executor.map([hazard(n) for n in range(3)]))
+
+
+def test_workers_and_concurrency_are_checked() -> None:
+    with pytest.raises(ConfigError, match="workers"):
+        make_executor("process", workers=0)
+    with pytest.raises(ConfigError, match="no workers"):
+        make_executor("inline", workers=2)
 
 
 def test_taskgym_run_through_an_executor_writes_the_same_run(
@@ -168,6 +204,14 @@ def test_a_ray_episode_past_its_time_fails(ray_executor: Executor) -> None:
         ray_executor.timeout = 20.0  # type: ignore[attr-defined]
     assert "ran out of time (2 s)" in (late.error or "")
     assert fine.ok
+
+
+@pytest.mark.integration
+def test_a_ray_actor_plays_many_episodes_at_once(ray_executor: Executor) -> None:
+    # On the fixture's cluster: one threaded actor, four episodes that must overlap.
+    with make_executor("ray", concurrency=4, workers=1) as executor:
+        results = list(executor.map([hazard(n) for n in (6, 16, 26, 36)]))
+    assert all(r.ok and r.record.reward == 1.0 for r in results), results
 
 
 @pytest.mark.integration

@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass
 from typing import Any, SupportsFloat, TypeVar
 
 import gymnasium as gym
@@ -28,6 +29,7 @@ from taskgym.errors import (
     UnknownTaskIdError,
 )
 from taskgym.rewards import RewardSpec, make_reward
+from taskgym.rewards.builtin import is_quick as is_quick_reward
 from taskgym.sandboxes import (
     ExecResult,
     Limits,
@@ -40,12 +42,41 @@ from taskgym.sandboxes import (
 from taskgym.sandboxes.pool import SandboxPool
 from taskgym.spaces import UnicodeText
 
-__all__ = ["TaskEnv", "load_task"]
+__all__ = ["Stage", "StepStages", "TaskEnv", "load_task", "run_stages"]
 
 DEFAULT_MAX_ACTION_CHARS = 1 << 20
 DEFAULT_MAX_OBSERVATION_CHARS = 1 << 20
 _CLIP_MARK = "\n[... {} characters cut ...]\n"
 _T = TypeVar("_T")
+_STAGES = frozenset({"problem", "interact", "check"})
+StepResult = tuple[str, float, bool, bool, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One call into task or reward code that a step makes (see
+    :meth:`TaskEnv.step_stages`): ``run`` it and send the result back. ``quick`` says it
+    is pure Python with no I/O, fit for an event loop; otherwise it may block."""
+
+    name: str
+    run: Callable[[], Any]
+    quick: bool
+
+
+StepStages = Generator[Stage, Any, StepResult]
+
+
+def run_stages(stages: StepStages) -> StepResult:
+    """Drive ``stages`` to the end, running every stage here."""
+    try:
+        stage = next(stages)
+        while True:
+            stage = stages.send(stage.run())
+    except StopIteration as stop:
+        result: StepResult = stop.value
+        return result
+    finally:
+        stages.close()
 
 
 class TaskEnv(gym.Env[str, str]):
@@ -98,6 +129,7 @@ class TaskEnv(gym.Env[str, str]):
                 "pass the options to the task's constructor instead"
             )
         self.reward_fn = make_reward(reward)
+        self._quick_reward = is_quick_reward(self.reward_fn)
         self.sandbox_pool = sandbox_pool
         self.sandbox_backend = _choose_backend(self.task, sandbox, sandbox_pool)
         self.sandbox_options = {**self.task.sandbox_options(), **_sandbox_options(sandbox_options)}
@@ -121,6 +153,12 @@ class TaskEnv(gym.Env[str, str]):
         self._sandbox_needs: tuple[str, dict[str, Any]] | None = None
         self._outcome: Outcome | None = None
         self._episode_over = True
+        unknown = set(self.task.quick_stages) - _STAGES
+        if unknown:
+            raise ConfigError(
+                f"{type(self.task).__name__}.quick_stages names {sorted(unknown)}; "
+                f"the stages are {sorted(_STAGES)}"
+            )
 
     # -- what the env holds now --------------------------------------------------------
 
@@ -165,6 +203,14 @@ class TaskEnv(gym.Env[str, str]):
         return self._clip(problem.prompt), self._info()
 
     def step(self, action: str) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
+        return run_stages(self.step_stages(action))
+
+    def step_stages(self, action: str) -> StepStages:
+        """:meth:`step` as a generator of the :class:`Stage` calls into task and reward
+        code it makes, each sent back its result, so that a driver can run the quick
+        ones inline and the others where blocking is harmless (the episode pool's
+        threads). The generator's own code is bookkeeping only. :meth:`step` runs every
+        stage inline."""
         if self._episode_over:
             raise EpisodeStateError(
                 "the episode is over (or never started); call reset() before step()"
@@ -181,24 +227,38 @@ class TaskEnv(gym.Env[str, str]):
                 f"action of {len(action)} characters is longer than "
                 f"max_action_chars={self.max_action_chars}"
             )
-            return self._finish("", verdict, truncated=False)
+            finished: StepResult = yield self._finish_stage("", truncated=False, verdict=verdict)
+            return finished
         if not self.task.multi_turn:
             self._transcript.append(Turn(action, ""))
-            return self._finish("", self._check(), truncated=False)
+            finished = yield self._finish_stage("", truncated=False)
+            return finished
         history = tuple(self._transcript)
-        reply = self._guard(
+        reply = yield Stage(
             "interact",
-            lambda: self.task.interact(problem, history, action, self._live_sandbox()),
+            lambda: self._guard(
+                "interact",
+                lambda: self.task.interact(problem, history, action, self._live_sandbox()),
+            ),
+            quick="interact" in self.task.quick_stages,
         )
         if not isinstance(reply, Reply):
             raise CheckerError(f"{type(self.task).__name__}.interact must return a Reply")
         observation = self._clip(reply.observation)
         self._transcript.append(Turn(action, observation))
         if reply.done:
-            return self._finish(observation, self._check(), truncated=False)
+            finished = yield self._finish_stage(observation, truncated=False)
+            return finished
         if turn >= self.max_turns:
-            return self._finish(observation, self._check(), truncated=True)
+            finished = yield self._finish_stage(observation, truncated=True)
+            return finished
         return observation, 0.0, False, False, self._info()
+
+    @property
+    def quick_reset(self) -> bool:
+        """Whether :meth:`reset` is quick pure Python (no sandbox; the task says its
+        problems are quick to make), so that an event loop may call it directly."""
+        return not self.task.needs_sandbox and "problem" in self.task.quick_stages
 
     def render(self) -> str | None:
         if self.render_mode != "ansi" or self._problem is None:
@@ -245,6 +305,18 @@ class TaskEnv(gym.Env[str, str]):
         if not isinstance(verdict, Verdict):
             raise CheckerError(f"{type(self.task).__name__}.check must return a Verdict")
         return verdict
+
+    def _finish_stage(
+        self, observation: str, *, truncated: bool, verdict: Verdict | None = None
+    ) -> Stage:
+        """The last stage of an episode: the task's check (unless ``verdict`` is already
+        known), then the reward."""
+        quick = self._quick_reward and (verdict is not None or "check" in self.task.quick_stages)
+        return Stage(
+            "finish",
+            lambda: self._finish(observation, verdict or self._check(), truncated=truncated),
+            quick=quick,
+        )
 
     def _finish(
         self, observation: str, verdict: Verdict, *, truncated: bool

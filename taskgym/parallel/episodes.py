@@ -3,10 +3,12 @@ flight, each stepped when its own action arrives, none waiting for the slowest.
 
 gymnasium's vector envs step every env together, so one slow model reply stalls the
 batch. Here each episode is its own handle: ``await episode.step(action)`` whenever the
-action is ready. Envs run in a thread pool (their sandboxes block), are leased one per
-episode in flight and kept for the next episode of the same env id and options, so
-sandboxes and warm graders are reused. ``concurrency`` bounds the episodes in flight;
-:meth:`AsyncEpisodePool.start` waits for a free place.
+action is ready. Envs are leased one per episode in flight and kept for the next
+episode of the same env id and options, so sandboxes and warm graders are reused. What
+may block (a sandbox, a grader process, a model-calling reward) runs in a thread pool;
+the stages a task declares quick (:attr:`~taskgym.core.Task.quick_stages`) run on the
+event loop, since a thread hop costs more than they do. ``concurrency`` bounds the
+episodes in flight; :meth:`AsyncEpisodePool.start` waits for a free place.
 
 Example:
     >>> import asyncio
@@ -37,7 +39,7 @@ from typing import Any, TypeVar
 import gymnasium as gym
 
 from taskgym.closing import AsyncClosing, Closing
-from taskgym.envs.env import TaskEnv
+from taskgym.envs.env import StepResult, TaskEnv
 from taskgym.errors import ConfigError, EpisodeStateError
 from taskgym.parallel.spec import EpisodeSpec
 from taskgym.runner import EpisodeRecord
@@ -45,7 +47,6 @@ from taskgym.runner import EpisodeRecord
 __all__ = ["AsyncEpisodePool", "Episode", "EpisodePool", "SyncEpisode"]
 
 _T = TypeVar("_T")
-StepResult = tuple[str, float, bool, bool, dict[str, Any]]
 
 
 class Episode(AsyncClosing):
@@ -74,9 +75,21 @@ class Episode(AsyncClosing):
         env = self._env
         if env is None or self.done:
             raise EpisodeStateError("this episode is over: start another from the pool")
-        observation, reward, terminated, truncated, info = await self._pool._run(
-            lambda: env.step(action)
-        )
+        direct = self._pool._direct.get(id(env))
+        if direct is None:
+            result = await self._pool._run(lambda: env.step(action))
+        else:  # stage by stage: the quick ones here, on the loop (see Task.quick_stages)
+            stages = direct.step_stages(action)
+            try:
+                stage = next(stages)
+                while True:
+                    value = stage.run() if stage.quick else await self._pool._run(stage.run)
+                    stage = stages.send(value)
+            except StopIteration as stop:
+                result = stop.value
+            finally:
+                stages.close()
+        observation, reward, terminated, truncated, info = result
         self.observation, self.info = observation, info
         self.reward += float(reward)
         self.terminated, self.truncated = bool(terminated), bool(truncated)
@@ -122,6 +135,9 @@ class AsyncEpisodePool(AsyncClosing):
         self._places = asyncio.Semaphore(concurrency)
         self._idle: dict[str, collections.deque[gym.Env[str, str]]] = {}
         self._all: list[gym.Env[str, str]] = []
+        # The TaskEnv under each env whose wrappers only check call order and types
+        # (gymnasium.make's defaults), which the pool may then drive stage by stage.
+        self._direct: dict[int, TaskEnv] = {}
         self._lock = threading.Lock()
         self._closed = False
 
@@ -132,10 +148,18 @@ class AsyncEpisodePool(AsyncClosing):
             raise EpisodeStateError("this episode pool is closed")
         await self._places.acquire()
         try:
-            env = await self._run(lambda: self._lease(spec))
+            env = self._idle_env(spec)
+            if env is None:
+                env = await self._run(lambda: self._make(spec))
             episode = Episode(self, spec, env)
             options = {"task_id": spec.task_id} if spec.task_id is not None else None
-            observation, info = await self._run(lambda: env.reset(seed=spec.seed, options=options))
+            direct = self._direct.get(id(env))
+            if direct is not None and direct.quick_reset:
+                observation, info = direct.reset(seed=spec.seed, options=options)
+            else:
+                observation, info = await self._run(
+                    lambda: env.reset(seed=spec.seed, options=options)
+                )
         except BaseException:
             self._places.release()
             raise
@@ -146,17 +170,21 @@ class AsyncEpisodePool(AsyncClosing):
     async def _run(self, call: Callable[[], _T]) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._threads, call)
 
-    def _lease(self, spec: EpisodeSpec) -> gym.Env[str, str]:
+    def _idle_env(self, spec: EpisodeSpec) -> gym.Env[str, str] | None:
         with self._lock:
             idle = self._idle.get(spec.env_key)
-            if idle:
-                return idle.popleft()
+            return idle.popleft() if idle else None
+
+    def _make(self, spec: EpisodeSpec) -> gym.Env[str, str]:
         env = gym.make(spec.env_id, **dict(spec.kwargs))
         if not isinstance(env.unwrapped, TaskEnv):
             env.close()
             raise ConfigError(f"{spec.env_id} is not a taskgym TaskEnv")
         with self._lock:
             self._all.append(env)
+            direct = _direct_task_env(env)
+            if direct is not None:
+                self._direct[id(env)] = direct
         return env
 
     def _give_back(self, spec: EpisodeSpec, env: gym.Env[str, str]) -> None:
@@ -168,10 +196,24 @@ class AsyncEpisodePool(AsyncClosing):
         """Close every env (from the threads, as their sandboxes expect) and the threads."""
         self._closed = True
         with self._lock:
-            envs, self._all, self._idle = self._all, [], {}
+            envs, self._all, self._idle, self._direct = self._all, [], {}, {}
         for env in envs:
             await self._run(env.close)
         self._threads.shutdown(wait=True)
+
+
+_PASSIVE_WRAPPERS = (gym.wrappers.OrderEnforcing, gym.wrappers.PassiveEnvChecker)
+
+
+def _direct_task_env(env: gym.Env[str, str]) -> TaskEnv | None:
+    """The TaskEnv under ``env`` if its wrappers only check (TaskEnv checks call order
+    and action types itself), else None: a wrapper that changes anything (a time limit,
+    the user's own) must see every step."""
+    while isinstance(env, gym.Wrapper):
+        if type(env) not in _PASSIVE_WRAPPERS:
+            return None
+        env = env.env
+    return env if isinstance(env, TaskEnv) else None
 
 
 class SyncEpisode(Closing):

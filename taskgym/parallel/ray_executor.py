@@ -2,13 +2,14 @@
 ``ray`` executor is chosen).
 
 Few actors, many episodes: an actor costs about half a second and 40 MiB to start (the
-issue's figures for this machine kind; not measured here), so
-``concurrency`` actors (one a CPU of the cluster by default) are started once and each
-plays episode after episode from an env cache of its own, like a process worker. An
-episode is played whole by one actor call, so a multi-turn episode stays on the actor
-that holds its sandbox; which actor takes the next spec is free. An actor that dies, or
-that is still on an episode after ``timeout`` seconds, is killed and replaced, and only
-that episode fails, with the reason.
+issue's figures for this machine kind; not measured here), so ``workers`` actors (one a
+CPU of the cluster by default) are started once, and each plays its share of the
+``concurrency`` episodes in flight at once, in threads (a threaded actor, each thread
+with an env cache of its own). An episode is played whole by one actor call, so a
+multi-turn episode stays on the actor that holds its sandbox; which actor takes the
+next spec is free. An actor that dies is replaced and only its episodes fail, with the
+reason; an episode still running after ``timeout`` seconds fails, and its actor is
+replaced once its other episodes end.
 
 The same script runs on one machine or a cluster:
 ``make_executor("ray", init={"address": "ray://head:10001"})``; without ``address`` and
@@ -17,14 +18,14 @@ without a running cluster, Ray starts a local one, which :meth:`RayExecutor.clos
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from taskgym.errors import DependencyNotInstalledError
-from taskgym.parallel.executors import DispatchingExecutor, _Job
-from taskgym.parallel.spec import EnvCache, EpisodeResult, EpisodeSpec, play_spec
+from taskgym.parallel.executors import DispatchingExecutor, ThreadCaches
+from taskgym.parallel.spec import EpisodeResult, EpisodeSpec, play_spec
 
 __all__ = ["RayExecutor"]
 
@@ -32,33 +33,27 @@ _POLL_SECONDS = 0.05
 
 
 class _EpisodeActor:
-    """The body of each actor: a cache of envs and one episode at a time."""
+    """The body of each actor: episodes in its threads, an env cache a thread."""
 
     def __init__(self) -> None:
         import taskgym  # noqa: F401, PLC0415 - registers the envs in the actor's process
 
-        self._envs = EnvCache()
+        self._caches = ThreadCaches()
 
     def play(self, spec: EpisodeSpec) -> EpisodeResult:
-        return play_spec(spec, self._envs)
+        return play_spec(spec, self._caches.here())
 
     def close(self) -> None:
-        self._envs.close()
-
-
-@dataclass
-class _Running:
-    actor: Any
-    job: _Job | None = None
-    ref: Any = None
+        self._caches.close()
 
 
 class RayExecutor(DispatchingExecutor):
-    """Episodes on ``concurrency`` Ray actors (see the module docstring).
+    """Episodes on Ray actors (see the module docstring).
 
     Args:
-        concurrency: actors to start (default: the cluster's CPUs).
-        timeout: seconds an episode may take before its actor is replaced.
+        concurrency: episodes in flight in all (default: one an actor).
+        timeout: seconds an episode may take before it fails and its actor is replaced.
+        workers: actors to start (default: the cluster's CPUs, at most ``concurrency``).
         init: keyword arguments for ``ray.init`` when Ray is not initialised yet
             (``address``, ``num_cpus``, ``runtime_env``...).
     """
@@ -70,6 +65,7 @@ class RayExecutor(DispatchingExecutor):
         concurrency: int | None = None,
         timeout: float | None = None,
         *,
+        workers: int | None = None,
         init: Mapping[str, Any] | None = None,
     ) -> None:
         try:
@@ -80,26 +76,36 @@ class RayExecutor(DispatchingExecutor):
         self._started_ray = not ray.is_initialized()
         if self._started_ray:
             ray.init(**{"include_dashboard": False, "log_to_driver": False, **dict(init or {})})
-        cpus = int(ray.cluster_resources().get("CPU", 1))  # type: ignore[no-untyped-call]
-        super().__init__(max(cpus, 1) if concurrency is None else concurrency, timeout)
-        self._actor_class = ray.remote(num_cpus=0)(_EpisodeActor)
-        self._running = [_Running(self._actor_class.remote()) for _ in range(self.concurrency)]
+        cpus = max(int(ray.cluster_resources().get("CPU", 1)), 1)  # type: ignore[no-untyped-call]
+        super().__init__(concurrency, timeout, workers, cores=cpus)
+        # num_cpus=0: an actor mostly waits (on sandboxes, models); Ray's CPU count
+        # would otherwise cap the actors at one a core.
+        self._actor_class = ray.remote(  # type: ignore[call-overload]
+            num_cpus=0, max_concurrency=self.episodes_per_worker
+        )(_EpisodeActor)
+        self._refs: dict[Any, tuple[Any, int]] = {}  # an episode's ref -> (actor, job)
         self._wake = threading.Event()
         self._start_dispatcher("taskgym-ray-dispatch")
+
+    def _start_worker(self) -> Any:
+        return self._actor_class.remote()
+
+    def _send(self, worker: Any, number: int, spec: EpisodeSpec) -> None:
+        self._refs[worker.play.remote(spec)] = (worker, number)
+
+    def _stop_worker(self, worker: Any, *, kill: bool) -> None:
+        for ref, (actor, _) in list(self._refs.items()):
+            if actor is worker:
+                del self._refs[ref]
+        if not kill:
+            with contextlib.suppress(self._ray.exceptions.RayError):  # killed below anyway
+                self._ray.get(worker.close.remote(), timeout=30)
+        self._ray.kill(worker)
 
     def _notify(self) -> None:
         self._wake.set()
 
-    def _stop_workers(self) -> None:
-        for slot in self._running:
-            if slot.job is not None:
-                slot.job.future.cancel()
-                self._ray.kill(slot.actor)
-            else:
-                try:
-                    self._ray.get(slot.actor.close.remote(), timeout=30)
-                finally:
-                    self._ray.kill(slot.actor)
+    def _after_close(self) -> None:
         if self._started_ray:
             self._ray.shutdown()
 
@@ -111,39 +117,30 @@ class RayExecutor(DispatchingExecutor):
                 if self._closed:
                     return
                 self._assign()
-            refs = [slot.ref for slot in self._running if slot.ref is not None]
-            if not refs:
-                self._wake.wait(timeout=1.0)
+            if not self._refs:
+                self._wake.wait(timeout=1.0 if self.timeout is None else _POLL_SECONDS)
                 self._wake.clear()
+                self._expire()
                 continue
+            refs = list(self._refs)
             ready, _ = self._ray.wait(refs, num_returns=1, timeout=_POLL_SECONDS)
-            for index, slot in enumerate(self._running):
-                if slot.job is not None and (slot.ref in ready or self._late(slot.job)):
-                    self._collect(index, slot, finished=slot.ref in ready)
+            if ready:  # and whatever else is ready now, in the same pass
+                ready, _ = self._ray.wait(refs, num_returns=len(refs), timeout=0)
+            for ref in ready:
+                self._collect(ref)
+            self._expire()
 
-    def _assign(self) -> None:
-        for slot in self._running:
-            if slot.ref is None and (job := self._next_job()) is not None:
-                slot.job, slot.ref = job, slot.actor.play.remote(job.spec)
-
-    def _collect(self, index: int, slot: _Running, *, finished: bool) -> None:
-        job = slot.job
-        assert job is not None
-        if finished:
-            try:
-                result: EpisodeResult = self._ray.get(slot.ref)
-            except self._ray.exceptions.RayError as e:  # the actor died under it
-                self._replace(index)
-                why = f"the Ray actor failed ({type(e).__name__}); it was replaced"
-                job.future.set_result(EpisodeResult(job.spec, None, error=why))
-                return
-            slot.job, slot.ref = None, None
-            job.future.set_result(result)
+    def _collect(self, ref: Any) -> None:
+        entry = self._refs.pop(ref, None)
+        if entry is None:
+            return  # its actor was stopped since
+        actor, number = entry
+        index = next((i for i, seat in enumerate(self._seats) if seat.handle is actor), None)
+        if index is None:
             return
-        self._replace(index)
-        why = f"ran out of time ({self.timeout:g} s); the Ray actor was replaced"
-        job.future.set_result(EpisodeResult(job.spec, None, error=why))
-
-    def _replace(self, index: int) -> None:
-        self._ray.kill(self._running[index].actor)
-        self._running[index] = _Running(self._actor_class.remote())
+        try:
+            result: EpisodeResult = self._ray.get(ref)
+        except self._ray.exceptions.RayError as e:  # the actor died under it
+            self._lost(index, f"the Ray actor failed ({type(e).__name__})")
+            return
+        self._finished(self._seats[index], number, result)

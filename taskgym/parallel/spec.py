@@ -60,16 +60,19 @@ class EpisodeSpec:
         ):
             raise ConfigError("EpisodeSpec.actions must be a tuple of str")
         try:
-            json.dumps(dict(self.kwargs), allow_nan=False, sort_keys=True)
+            kwargs = json.dumps(dict(self.kwargs), allow_nan=False, sort_keys=True)
         except (TypeError, ValueError) as e:
             raise ConfigError(
                 f"EpisodeSpec.kwargs must be JSON values so the spec can travel: {e}"
             ) from e
+        # Checked and keyed once: pools look the key up on every episode.
+        object.__setattr__(self, "_env_key", f"{self.env_id}\0{kwargs}")
 
     @property
     def env_key(self) -> str:
-        """Which env of an :class:`EnvCache` plays it."""
-        return json.dumps([self.env_id, dict(self.kwargs)], sort_keys=True)
+        """Which env of an :class:`EnvCache` plays it: the same for the same env id and
+        kwargs."""
+        return self._env_key  # type: ignore[attr-defined, no-any-return]
 
 
 @dataclass(frozen=True)

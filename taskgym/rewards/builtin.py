@@ -169,3 +169,14 @@ register_reward("reference_match", ReferenceMatch)
 register_reward("step_penalty", StepPenalty)
 register_reward("weighted", weighted)
 register_reward("gated", gated)
+
+
+def is_quick(reward: Reward) -> bool:
+    """Whether ``reward`` is built of this module's rewards only: arithmetic on the
+    outcome, safe to run on an event loop. Any other reward may call a model or a
+    service, so the episode pool runs it in a thread."""
+    if isinstance(reward, Weighted):
+        return all(is_quick(term) for term, _ in reward.terms)
+    if isinstance(reward, Gated):
+        return is_quick(reward.reward) and is_quick(reward.gate)
+    return type(reward).__module__ == __name__

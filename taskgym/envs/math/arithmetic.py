@@ -109,6 +109,8 @@ class ArithmeticTask(Task):
     attempts: int = 1
 
     family: ClassVar[str] = "math"
+    # Problems, replies and checks are arithmetic on small fractions.
+    quick_stages: ClassVar[frozenset[str]] = frozenset({"problem", "interact", "check"})
     _instructions: ClassVar[str] = (
         "Give only the final answer (an integer, or a fraction such as -7/3), "
         "optionally inside <answer></answer> tags."
@@ -202,6 +204,7 @@ class ArithmeticProgramTask(ArithmeticTask):
     (``python3 -I``, 5 seconds, 512 MiB) and only its standard output is read."""
 
     needs_sandbox: ClassVar[bool] = True
+    quick_stages: ClassVar[frozenset[str]] = frozenset({"problem"})  # the rest runs code
     _instructions: ClassVar[str] = (
         "Answer with a Python 3 program (in a ```python fenced block) that prints the exact "
         "value: an integer, or a fraction such as -7/3. Only what it prints is read."
