@@ -7,10 +7,12 @@
     env = gymnasium.make("taskgym/Arithmetic-v0", reward="binary", sandbox="local")
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from taskgym import envs as _envs  # noqa: F401 - registers every env
-from taskgym.batch import Graded, grade_many
-from taskgym.core import Outcome, Problem, Reply, Task, Turn, Verdict
-from taskgym.envs.env import TaskEnv
 from taskgym.errors import (
     ActionTypeError,
     CheckerError,
@@ -27,16 +29,52 @@ from taskgym.errors import (
     UnknownTaskIdError,
 )
 from taskgym.registry import EnvInfo, env_info, register_task, registered_ids
-from taskgym.rewards import Reward, make_reward, register_reward, reward_names
-from taskgym.sandboxes import (
-    ExecResult,
-    Limits,
-    Sandbox,
-    make_sandbox,
-    register_sandbox,
-    sandbox_names,
-)
-from taskgym.spaces import UnicodeText
+
+if TYPE_CHECKING:
+    from taskgym.batch import Graded, grade_many
+    from taskgym.core import Outcome, Problem, Reply, Task, Turn, Verdict
+    from taskgym.envs.env import TaskEnv
+    from taskgym.rewards import Reward, make_reward, register_reward, reward_names
+    from taskgym.sandboxes import (
+        ExecResult,
+        Limits,
+        Sandbox,
+        make_sandbox,
+        register_sandbox,
+        sandbox_names,
+    )
+    from taskgym.spaces import UnicodeText
+
+# The rest of the API is imported on first use (PEP 562), so that ``import taskgym``
+# costs little more than gymnasium itself (bench/bench_import.py): an env's own modules
+# load when it is made.
+_LAZY = {
+    **dict.fromkeys(["Graded", "grade_many"], "taskgym.batch"),
+    **dict.fromkeys(["Outcome", "Problem", "Reply", "Task", "Turn", "Verdict"], "taskgym.core"),
+    "TaskEnv": "taskgym.envs.env",
+    **dict.fromkeys(
+        ["Reward", "make_reward", "register_reward", "reward_names"], "taskgym.rewards"
+    ),
+    **dict.fromkeys(
+        ["ExecResult", "Limits", "Sandbox", "make_sandbox", "register_sandbox", "sandbox_names"],
+        "taskgym.sandboxes",
+    ),
+    "UnicodeText": "taskgym.spaces",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'taskgym' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __version__ = "0.1.0"
 

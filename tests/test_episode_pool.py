@@ -110,7 +110,8 @@ def _stages_through_the_pool(**make_kwargs: object) -> list[tuple[str, str]]:
 
     async def main() -> None:
         async with AsyncEpisodePool(concurrency=2) as pool:
-            async with await pool.start(EpisodeSpec(env_id, seed=0, kwargs=make_kwargs)) as ep:
+            ep = await pool.start(EpisodeSpec(env_id, seed=0, kwargs=make_kwargs))
+            async with ep:
                 await ep.step("a")
                 await ep.step("b")
                 assert ep.done and ep.reward == 1.0

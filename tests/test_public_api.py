@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import taskgym
 
 EXPECTED_ALL = {
@@ -65,6 +67,23 @@ def test_import_taskgym_loads_no_heavy_dependency() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_the_env_layer_loads_on_first_use_and_registering_needs_none_of_it() -> None:
+    code = (
+        "import sys, gymnasium, taskgym\n"
+        "layer = ['taskgym.envs.env', 'taskgym.sandboxes', 'taskgym.batch', 'taskgym.core']\n"
+        "print(','.join(m for m in layer if m in sys.modules))\n"
+        "env = gymnasium.make('taskgym/ArithmeticEasy-v0')\n"
+        "print(type(env.unwrapped) is taskgym.TaskEnv, 'taskgym.sandboxes' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split("\n")[:2] == ["", "True True"]
+    assert set(taskgym.__all__) <= set(dir(taskgym))
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchThing'"):
+        taskgym.NoSuchThing  # noqa: B018
 
 
 def test_every_error_is_a_taskgym_error_and_a_builtin_category() -> None:
