@@ -4,11 +4,12 @@ validated with. An agent is told when an episode starts, then asked for one acti
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 from taskgym.envs.env import TaskEnv
-from taskgym.errors import UnknownNameError
+from taskgym.errors import ConfigError, UnknownNameError
 
 __all__ = ["Agent", "NullAgent", "OracleAgent", "ScriptedAgent", "agent_names", "make_agent"]
 
@@ -79,6 +80,17 @@ def agent_names() -> list[str]:
 
 
 def make_agent(name: str) -> Agent:
-    if name not in _AGENTS:
-        raise UnknownNameError("agent", name, _AGENTS)
-    return _AGENTS[name]()
+    """The agent ``name``: a built-in (``oracle``, ``null``) or ``"module:Class"``, a
+    class importable wherever the episode runs (a worker process, a Ray actor) and
+    built with no arguments."""
+    if name in _AGENTS:
+        return _AGENTS[name]()
+    module_name, colon, attr = name.partition(":")
+    if not colon or not module_name or not attr:
+        raise UnknownNameError("agent", name, [*_AGENTS, "module:Class"])
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as e:
+        raise ConfigError(f"cannot load agent {name!r}: {e}") from e
+    agent: Agent = factory()
+    return agent

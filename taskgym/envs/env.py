@@ -12,8 +12,7 @@ import dataclasses
 import importlib
 import math
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass
-from typing import Any, SupportsFloat, TypeVar
+from typing import Any, NamedTuple, SupportsFloat, TypeVar
 
 import gymnasium as gym
 
@@ -52,8 +51,7 @@ _STAGES = frozenset({"problem", "interact", "check"})
 StepResult = tuple[str, float, bool, bool, dict[str, Any]]
 
 
-@dataclass(frozen=True)
-class Stage:
+class Stage(NamedTuple):
     """One call into task or reward code that a step makes (see
     :meth:`TaskEnv.step_stages`): ``run`` it and send the result back. ``quick`` says it
     is pure Python with no I/O, fit for an event loop; otherwise it may block."""
@@ -227,12 +225,10 @@ class TaskEnv(gym.Env[str, str]):
                 f"action of {len(action)} characters is longer than "
                 f"max_action_chars={self.max_action_chars}"
             )
-            finished: StepResult = yield self._finish_stage("", truncated=False, verdict=verdict)
-            return finished
+            return (yield from self._finishing("", truncated=False, verdict=verdict))
         if not self.task.multi_turn:
             self._transcript.append(Turn(action, ""))
-            finished = yield self._finish_stage("", truncated=False)
-            return finished
+            return (yield from self._finishing("", truncated=False))
         history = tuple(self._transcript)
         reply = yield Stage(
             "interact",
@@ -247,11 +243,9 @@ class TaskEnv(gym.Env[str, str]):
         observation = self._clip(reply.observation)
         self._transcript.append(Turn(action, observation))
         if reply.done:
-            finished = yield self._finish_stage(observation, truncated=False)
-            return finished
+            return (yield from self._finishing(observation, truncated=False))
         if turn >= self.max_turns:
-            finished = yield self._finish_stage(observation, truncated=True)
-            return finished
+            return (yield from self._finishing(observation, truncated=True))
         return observation, 0.0, False, False, self._info()
 
     @property
@@ -306,17 +300,21 @@ class TaskEnv(gym.Env[str, str]):
             raise CheckerError(f"{type(self.task).__name__}.check must return a Verdict")
         return verdict
 
-    def _finish_stage(
+    def _finishing(
         self, observation: str, *, truncated: bool, verdict: Verdict | None = None
-    ) -> Stage:
-        """The last stage of an episode: the task's check (unless ``verdict`` is already
-        known), then the reward."""
-        quick = self._quick_reward and (verdict is not None or "check" in self.task.quick_stages)
-        return Stage(
-            "finish",
-            lambda: self._finish(observation, verdict or self._check(), truncated=truncated),
-            quick=quick,
+    ) -> StepStages:
+        """The end of an episode: the task's check (unless ``verdict`` is known), then
+        the reward, two stages, so that a blocking check does not take a quick reward
+        off the event loop with it."""
+        if verdict is None:
+            verdict = yield Stage("check", self._check, quick="check" in self.task.quick_stages)
+        known: Verdict = verdict
+        finished: StepResult = yield Stage(
+            "reward",
+            lambda: self._finish(observation, known, truncated=truncated),
+            quick=self._quick_reward,
         )
+        return finished
 
     def _finish(
         self, observation: str, verdict: Verdict, *, truncated: bool

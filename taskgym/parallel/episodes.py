@@ -57,6 +57,7 @@ class Episode(AsyncClosing):
         self.spec = spec
         self._pool = pool
         self._env: gym.Env[str, str] | None = env
+        self._direct = pool._direct.get(id(env))  # None: step through the wrappers
         self.observation = ""
         self.info: dict[str, Any] = {}
         self.reward = 0.0
@@ -72,12 +73,14 @@ class Episode(AsyncClosing):
 
     async def step(self, action: str) -> StepResult:
         """Play ``action``; gymnasium's five values come back."""
-        env = self._env
-        if env is None or self.done:
-            raise EpisodeStateError("this episode is over: start another from the pool")
-        direct = self._pool._direct.get(id(env))
+        env = self._live_env()
+        direct = self._direct
+        result: StepResult
         if direct is None:
-            result = await self._pool._run(lambda: env.step(action))
+            observation, reward, terminated, truncated, info = await self._pool._run(
+                lambda: env.step(action)
+            )
+            result = (observation, float(reward), terminated, truncated, info)
         else:  # stage by stage: the quick ones here, on the loop (see Task.quick_stages)
             stages = direct.step_stages(action)
             try:
@@ -89,6 +92,23 @@ class Episode(AsyncClosing):
                 result = stop.value
             finally:
                 stages.close()
+        return self._note(action, result)
+
+    def step_here(self, action: str) -> StepResult:
+        """:meth:`step` in the calling thread, blocking it (what :class:`SyncEpisode`
+        does: its thread is the only one driving the episode)."""
+        env = self._live_env()
+        # The TaskEnv itself when the pool reset it past its (passive) wrappers.
+        target = self._direct if self._direct is not None else env
+        observation, reward, terminated, truncated, info = target.step(action)
+        return self._note(action, (observation, float(reward), terminated, truncated, info))
+
+    def _live_env(self) -> gym.Env[str, str]:
+        if self._env is None or self.done:
+            raise EpisodeStateError("this episode is over: start another from the pool")
+        return self._env
+
+    def _note(self, action: str, result: StepResult) -> StepResult:
         observation, reward, terminated, truncated, info = result
         self.observation, self.info = observation, info
         self.reward += float(reward)
@@ -153,7 +173,7 @@ class AsyncEpisodePool(AsyncClosing):
                 env = await self._run(lambda: self._make(spec))
             episode = Episode(self, spec, env)
             options = {"task_id": spec.task_id} if spec.task_id is not None else None
-            direct = self._direct.get(id(env))
+            direct = episode._direct
             if direct is not None and direct.quick_reset:
                 observation, info = direct.reset(seed=spec.seed, options=options)
             else:
@@ -240,7 +260,9 @@ class SyncEpisode(Closing):
         return self._episode.record
 
     def step(self, action: str) -> StepResult:
-        return self._pool._call(self._episode.step(action))
+        # Here, not on the pool's loop: a hop there and back would cost more than most
+        # steps, and this thread is the only one driving the episode.
+        return self._episode.step_here(action)
 
     def close(self) -> None:
         self._pool._call(self._episode.aclose())

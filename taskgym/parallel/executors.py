@@ -58,7 +58,7 @@ __all__ = [
     "make_executor",
 ]
 
-_WORKER_START_SECONDS = 60.0
+_BATCH = 32  # specs a message at most, so that results of a batch do not wait long
 _STOP_SECONDS = 10.0
 
 
@@ -205,24 +205,29 @@ class DispatchingExecutor(Executor):
     # -- for the dispatcher thread -----------------------------------------------------
 
     def _assign(self) -> None:
-        """Hand queued jobs to the least busy workers, within the limits."""
+        """Hand queued jobs to the least busy workers, within the limits, several to a
+        worker in one message (a message costs more than an episode's spec)."""
         in_flight = sum(len(seat.jobs) for seat in self._seats)
+        batches: dict[int, list[tuple[int, EpisodeSpec]]] = {}
         while in_flight < self.concurrency and self._pending:
             open_seats = [
-                seat
-                for seat in self._seats
+                (index, seat)
+                for index, seat in enumerate(self._seats)
                 if not seat.draining and len(seat.jobs) < self.episodes_per_worker
             ]
             if not open_seats:
-                return
-            seat = min(open_seats, key=lambda s: len(s.jobs))
+                break
+            index, seat = min(open_seats, key=lambda pair: len(pair[1].jobs))
             job = self._next_job()
             if job is None:
-                return
+                break
             number = next(self._job_numbers)
             seat.jobs[number] = job
             in_flight += 1
-            self._send(seat.handle, number, job.spec)
+            batches.setdefault(index, []).append((number, job.spec))
+        for index, batch in batches.items():
+            for start in range(0, len(batch), _BATCH):
+                self._send(self._seats[index].handle, batch[start : start + _BATCH])
 
     def _next_job(self) -> _Job | None:
         """The next queued job not cancelled, marked running and timed from now."""
@@ -280,8 +285,9 @@ class DispatchingExecutor(Executor):
         """A new worker, ready for ``episodes_per_worker`` episodes at once."""
 
     @abc.abstractmethod
-    def _send(self, worker: Any, number: int, spec: EpisodeSpec) -> None:
-        """Have ``worker`` play ``spec``; its result comes back as job ``number``."""
+    def _send(self, worker: Any, jobs: list[tuple[int, EpisodeSpec]]) -> None:
+        """Have ``worker`` play each ``(number, spec)``; each result comes back with
+        its job number."""
 
     @abc.abstractmethod
     def _stop_worker(self, worker: Any, *, kill: bool) -> None:
@@ -324,8 +330,8 @@ class _Worker:
 
 
 def _worker_main(conn: multiprocessing.connection.Connection, slots: int) -> None:
-    """A worker's loop: (number, spec) in, played in one of ``slots`` threads (each with
-    envs of its own), (number, result) out, until told to stop."""
+    """A worker's loop: [(number, spec), ...] in, each played in one of ``slots``
+    threads (each with envs of its own), (number, result) out, until told to stop."""
     import taskgym  # noqa: F401, PLC0415 - registers the envs in this fresh interpreter
 
     caches = ThreadCaches()
@@ -345,7 +351,8 @@ def _worker_main(conn: multiprocessing.connection.Connection, slots: int) -> Non
                 return
             if message is None:
                 return
-            threads.submit(play, *message)
+            for number, spec in message:
+                threads.submit(play, number, spec)
     finally:
         threads.shutdown(wait=True, cancel_futures=True)
         caches.close()
@@ -397,9 +404,9 @@ class ProcessExecutor(DispatchingExecutor):
     def _start_worker(self) -> _Worker:
         return _Worker(self._context, self.episodes_per_worker)
 
-    def _send(self, worker: _Worker, number: int, spec: EpisodeSpec) -> None:
+    def _send(self, worker: _Worker, jobs: list[tuple[int, EpisodeSpec]]) -> None:
         with contextlib.suppress(OSError):  # a dead worker: its sentinel says so
-            worker.conn.send((number, spec))
+            worker.conn.send(jobs)
 
     def _stop_worker(self, worker: _Worker, *, kill: bool) -> None:
         worker.stop(kill=kill)

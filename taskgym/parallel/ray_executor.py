@@ -18,9 +18,11 @@ without a running cluster, Ray starts a local one, which :meth:`RayExecutor.clos
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import threading
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from taskgym.errors import DependencyNotInstalledError
@@ -30,20 +32,39 @@ from taskgym.parallel.spec import EpisodeResult, EpisodeSpec, play_spec
 __all__ = ["RayExecutor"]
 
 _POLL_SECONDS = 0.05
+_GATHER_SECONDS = 0.005
 
 
 class _EpisodeActor:
-    """The body of each actor: episodes in its threads, an env cache a thread."""
+    """The body of each actor: batches of episodes played in its threads (``slots``,
+    an env cache each)."""
 
-    def __init__(self) -> None:
+    def __init__(self, slots: int) -> None:
         import taskgym  # noqa: F401, PLC0415 - registers the envs in the actor's process
 
         self._caches = ThreadCaches()
+        self._threads = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="taskgym-actor")
 
-    def play(self, spec: EpisodeSpec) -> EpisodeResult:
+    def play(
+        self, jobs: list[tuple[int, EpisodeSpec]], timeout: float | None
+    ) -> tuple[list[tuple[int, EpisodeResult]], bool]:
+        """Play the batch; give back each job's result and whether one ran out of time
+        (it is failed here, so that its batch comes back; its thread may still run, so
+        the actor must then be replaced)."""
+        futures = {self._threads.submit(self._play_one, spec): (n, spec) for n, spec in jobs}
+        done, late = concurrent.futures.wait(futures, timeout=timeout)
+        results = [(futures[future][0], future.result()) for future in done]
+        for future in late:
+            number, spec = futures[future]
+            why = f"ran out of time ({timeout:g} s); its worker will be replaced"
+            results.append((number, EpisodeResult(spec, None, error=why)))
+        return results, bool(late)
+
+    def _play_one(self, spec: EpisodeSpec) -> EpisodeResult:
         return play_spec(spec, self._caches.here())
 
     def close(self) -> None:
+        self._threads.shutdown(wait=True)
         self._caches.close()
 
 
@@ -80,21 +101,22 @@ class RayExecutor(DispatchingExecutor):
         super().__init__(concurrency, timeout, workers, cores=cpus)
         # num_cpus=0: an actor mostly waits (on sandboxes, models); Ray's CPU count
         # would otherwise cap the actors at one a core.
+        # max_concurrency: batches at once (each mostly waits on its episodes' threads).
         self._actor_class = ray.remote(  # type: ignore[call-overload]
             num_cpus=0, max_concurrency=self.episodes_per_worker
         )(_EpisodeActor)
-        self._refs: dict[Any, tuple[Any, int]] = {}  # an episode's ref -> (actor, job)
+        self._refs: dict[Any, Any] = {}  # a batch's ref -> its actor
         self._wake = threading.Event()
         self._start_dispatcher("taskgym-ray-dispatch")
 
     def _start_worker(self) -> Any:
-        return self._actor_class.remote()
+        return self._actor_class.remote(self.episodes_per_worker)
 
-    def _send(self, worker: Any, number: int, spec: EpisodeSpec) -> None:
-        self._refs[worker.play.remote(spec)] = (worker, number)
+    def _send(self, worker: Any, jobs: list[tuple[int, EpisodeSpec]]) -> None:
+        self._refs[worker.play.remote(jobs, self.timeout)] = worker
 
     def _stop_worker(self, worker: Any, *, kill: bool) -> None:
-        for ref, (actor, _) in list(self._refs.items()):
+        for ref, actor in list(self._refs.items()):
             if actor is worker:
                 del self._refs[ref]
         if not kill:
@@ -112,6 +134,7 @@ class RayExecutor(DispatchingExecutor):
     # -- the dispatcher thread ----------------------------------------------------------
 
     def _dispatch(self) -> None:
+        busy = False
         while True:
             with self._lock:
                 if self._closed:
@@ -123,24 +146,28 @@ class RayExecutor(DispatchingExecutor):
                 self._expire()
                 continue
             refs = list(self._refs)
-            ready, _ = self._ray.wait(refs, num_returns=1, timeout=_POLL_SECONDS)
-            if ready:  # and whatever else is ready now, in the same pass
-                ready, _ = self._ray.wait(refs, num_returns=len(refs), timeout=0)
+            # A wait costs time in the number of refs: when episodes are ending, gather
+            # those that end in the next few ms in one; else block until one ends.
+            if busy:
+                ready, _ = self._ray.wait(refs, num_returns=len(refs), timeout=_GATHER_SECONDS)
+            else:
+                ready, _ = self._ray.wait(refs, num_returns=1, timeout=_POLL_SECONDS)
+            busy = bool(ready)
             for ref in ready:
                 self._collect(ref)
             self._expire()
 
     def _collect(self, ref: Any) -> None:
-        entry = self._refs.pop(ref, None)
-        if entry is None:
-            return  # its actor was stopped since
-        actor, number = entry
+        actor = self._refs.pop(ref, None)
         index = next((i for i, seat in enumerate(self._seats) if seat.handle is actor), None)
-        if index is None:
-            return
+        if actor is None or index is None:
+            return  # its actor was stopped since
         try:
-            result: EpisodeResult = self._ray.get(ref)
+            results, late = self._ray.get(ref)
         except self._ray.exceptions.RayError as e:  # the actor died under it
             self._lost(index, f"the Ray actor failed ({type(e).__name__})")
             return
-        self._finished(self._seats[index], number, result)
+        seat = self._seats[index]
+        for number, result in results:
+            self._finished(seat, number, result)
+        seat.draining = seat.draining or late
