@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from taskgym import envs as _envs  # noqa: F401 - registers every env
 from taskgym.errors import (
     ActionTypeError,
+    AgentError,
     CheckerError,
     ConfigError,
     ConformanceError,
@@ -32,7 +33,7 @@ from taskgym.registry import EnvInfo, env_info, register_task, registered_ids
 
 if TYPE_CHECKING:
     from taskgym.batch import Graded, grade_many
-    from taskgym.core import Outcome, Problem, Reply, Task, Turn, Verdict
+    from taskgym.core import Outcome, Problem, Reply, Task, Tool, Turn, Verdict
     from taskgym.envs.env import TaskEnv
     from taskgym.rewards import Reward, make_reward, register_reward, reward_names
     from taskgym.sandboxes import (
@@ -50,7 +51,9 @@ if TYPE_CHECKING:
 # load when it is made.
 _LAZY = {
     **dict.fromkeys(["Graded", "grade_many"], "taskgym.batch"),
-    **dict.fromkeys(["Outcome", "Problem", "Reply", "Task", "Turn", "Verdict"], "taskgym.core"),
+    **dict.fromkeys(
+        ["Outcome", "Problem", "Reply", "Task", "Tool", "Turn", "Verdict"], "taskgym.core"
+    ),
     "TaskEnv": "taskgym.envs.env",
     **dict.fromkeys(
         ["Reward", "make_reward", "register_reward", "reward_names"], "taskgym.rewards"
@@ -80,6 +83,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ActionTypeError",
+    "AgentError",
     "CheckerError",
     "ConfigError",
     "ConformanceError",
@@ -101,6 +105,7 @@ __all__ = [
     "Task",
     "TaskEnv",
     "TaskgymError",
+    "Tool",
     "Turn",
     "UnicodeText",
     "UnknownNameError",

@@ -53,7 +53,27 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="play episodes and write one JSON line per episode")
     _add_env_selection(p)
-    p.add_argument("--agent", default="oracle", choices=agent_names())
+    p.add_argument(
+        "--agent",
+        default="oracle",
+        help=f"{', '.join(agent_names())}, or module:Class (default: oracle)",
+    )
+    model = p.add_argument_group("the openai agent (any OpenAI-compatible chat endpoint)")
+    model.add_argument("--model", help="the model name the endpoint serves")
+    model.add_argument(
+        "--base-url", help="the API root, e.g. http://localhost:8000/v1 (OPENAI_BASE_URL)"
+    )
+    model.add_argument(
+        "--api-key-env",
+        default=None,
+        help="the environment variable with the key (OPENAI_API_KEY)",
+    )
+    model.add_argument("--tools", choices=["auto", "on", "off"], help="tool calling (auto)")
+    model.add_argument("--temperature", type=float, help="sampling temperature (0)")
+    model.add_argument("--max-tokens", type=_positive, help="tokens a reply at most")
+    model.add_argument("--retries", type=int, help="retries of a failed request (5)")
+    model.add_argument("--price-in", type=float, help="USD a million prompt tokens (0)")
+    model.add_argument("--price-out", type=float, help="USD a million completion tokens (0)")
     p.add_argument("--episodes", type=_positive, default=10, help="episodes per env (10)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first episode (0)")
     p.add_argument("--out", type=Path, help="write the episodes to this JSONL file")
@@ -242,11 +262,36 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# The model agent's flags, each its keyword argument of the same name.
+_AGENT_FLAGS = (
+    "model",
+    "base_url",
+    "api_key_env",
+    "tools",
+    "temperature",
+    "max_tokens",
+    "retries",
+    "price_in",
+    "price_out",
+)
+
+
+def _agent_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The agent's keyword arguments from the flags given (JSON values)."""
+    options = {
+        flag: getattr(args, flag) for flag in _AGENT_FLAGS if getattr(args, flag) is not None
+    }
+    if options and args.agent != "openai" and ":" not in args.agent:
+        raise ConfigError(f"--{next(iter(options)).replace('_', '-')} goes with --agent openai")
+    return options
+
+
 def _sequential(args: argparse.Namespace, env_ids: list[str]) -> Iterator[EpisodeRecord]:
+    agent = make_agent(args.agent, **_agent_options(args))
     for env_id in env_ids:
         episodes = run_episodes(
             env_id,
-            make_agent(args.agent),
+            agent,
             episodes=args.episodes,
             seed=args.seed,
             make_kwargs=_make_kwargs(args),
@@ -265,8 +310,16 @@ def _through_executor(
     from taskgym.parallel import EpisodeSpec, make_executor  # noqa: PLC0415 - only when asked
 
     kwargs = _make_kwargs(args)
+    agent_options = _agent_options(args)
     specs = [
-        EpisodeSpec(env_id, seed=args.seed + i, kwargs=kwargs, agent=args.agent, episode=i)
+        EpisodeSpec(
+            env_id,
+            seed=args.seed + i,
+            kwargs=kwargs,
+            agent=args.agent,
+            agent_options=agent_options,
+            episode=i,
+        )
         for env_id in env_ids
         for i in range(args.episodes)
     ]

@@ -25,7 +25,7 @@ from taskgym.errors import UnknownTaskIdError
 if TYPE_CHECKING:
     from taskgym.sandboxes.base import Sandbox
 
-__all__ = ["Outcome", "Problem", "Reply", "Task", "Turn", "Verdict"]
+__all__ = ["Outcome", "Problem", "Reply", "Task", "Tool", "Turn", "Verdict"]
 
 
 def _require_json(value: Mapping[str, Any], what: str) -> None:
@@ -157,6 +157,53 @@ class Outcome:
         return len(self.transcript)
 
 
+@dataclass(frozen=True)
+class Tool:
+    """One kind of action of a multi-turn task, described for agents that call tools
+    (an OpenAI-style function): a name, what it does, its string parameters, and how a
+    call becomes the action text the task reads. Agents without tools write the action
+    text itself, which the prompt explains.
+
+    Example:
+        >>> run = Tool("run", "Run a shell command.", {"command": "the command"},
+        ...            lambda args: args["command"])
+        >>> run.action({"command": "ls"})
+        'ls'
+    """
+
+    name: str
+    description: str
+    parameters: Mapping[str, str]
+    """Each parameter's name and description; all are strings, all required."""
+    to_action: Any = field(repr=False, compare=False)
+    """``Callable[[dict[str, str]], str]``: the arguments of a call -> the action."""
+
+    def action(self, arguments: Mapping[str, Any]) -> str:
+        """The action for a call, whose arguments must be the declared strings."""
+        missing = sorted(set(self.parameters) - set(arguments))
+        if missing:
+            raise ValueError(f"tool {self.name!r} needs {missing}")
+        return str(self.to_action({k: str(arguments[k]) for k in self.parameters}))
+
+    def schema(self) -> dict[str, Any]:
+        """The OpenAI ``tools`` entry."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        name: {"type": "string", "description": text}
+                        for name, text in self.parameters.items()
+                    },
+                    "required": list(self.parameters),
+                },
+            },
+        }
+
+
 class Task(abc.ABC):
     """A source of problems and the checks that grade them.
 
@@ -234,6 +281,11 @@ class Task(abc.ABC):
         from taskgym.sandboxes.zygote import scrub_for_next_episode  # noqa: PLC0415 - cheap import
 
         return scrub_for_next_episode(sandbox)
+
+    def tools(self) -> Sequence[Tool]:
+        """The actions of a multi-turn task as tools, for agents that call tools; empty
+        (the default) when the action is plain text (an answer, a program)."""
+        return ()
 
     def setup(self, problem: Problem, sandbox: Sandbox) -> None:  # noqa: B027 - optional hook
         """Prepare the sandbox for ``problem`` before the first observation."""

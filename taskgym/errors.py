@@ -16,6 +16,7 @@ each message says what to do about it::
     │   ├── SandboxUnavailableError       the backend cannot run on this machine
     │   ├── SandboxClosedError            the sandbox was used after close()
     │   └── PoolTimeoutError              every sandbox of a pool stayed leased too long
+    ├── AgentError (RuntimeError)         a model endpoint refused or kept failing
     ├── DependencyNotInstalledError (ImportError)  an optional extra is missing
     └── ConformanceError (AssertionError) taskgym.testing found a task that breaks the contract
 """
@@ -75,6 +76,11 @@ class SandboxClosedError(SandboxError):
 
 class PoolTimeoutError(SandboxError):
     """No sandbox of a pool came free in time: make the pool larger or lease for less."""
+
+
+class AgentError(TaskgymError, RuntimeError):
+    """An agent could not get an action: its model endpoint refused the request (the
+    message has the status and the server's words) or failed past its retries."""
 
 
 class DependencyNotInstalledError(TaskgymError, ImportError):

@@ -39,12 +39,15 @@ class EpisodeRecord:
     terminated: bool
     truncated: bool
     verdict: dict[str, Any] = field(default_factory=dict)
+    agent_stats: dict[str, Any] = field(default_factory=dict)
+    """What the agent reports of the episode (a model agent: requests, tokens, cost)."""
 
     @property
     def turns(self) -> int:
         return len(self.actions)
 
     def to_json(self) -> dict[str, Any]:
+        extra = {"agent_stats": self.agent_stats} if self.agent_stats else {}
         return {
             "env_id": self.env_id,
             "episode": self.episode,
@@ -58,6 +61,7 @@ class EpisodeRecord:
             "verdict": self.verdict,
             "actions": self.actions,
             "observations": self.observations,
+            **extra,
         }
 
 
@@ -104,7 +108,13 @@ def play_episode(
         terminated=terminated,
         truncated=truncated,
         verdict=dict(info.get("verdict", {})),
+        agent_stats=_agent_stats(agent),
     )
+
+
+def _agent_stats(agent: Agent) -> dict[str, Any]:
+    report = getattr(agent, "episode_stats", None)
+    return dict(report()) if callable(report) else {}
 
 
 def run_episodes(

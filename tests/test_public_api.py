@@ -11,6 +11,7 @@ import taskgym
 
 EXPECTED_ALL = {
     "ActionTypeError",
+    "AgentError",
     "CheckerError",
     "ConfigError",
     "ConformanceError",
@@ -32,6 +33,7 @@ EXPECTED_ALL = {
     "Task",
     "TaskEnv",
     "TaskgymError",
+    "Tool",
     "Turn",
     "UnicodeText",
     "UnknownNameError",

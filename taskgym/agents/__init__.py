@@ -24,6 +24,10 @@ class Agent(Protocol):
         """The next action."""
 
 
+# An agent may also have ``episode_stats() -> dict`` (tokens, requests, cost...): the
+# runner then writes what it returns into the episode's record, as ``agent_stats``.
+
+
 class OracleAgent:
     """Plays the problem's reference solution, action by action (then empty actions).
 
@@ -72,25 +76,38 @@ class ScriptedAgent:
         return next(self._plan, "")
 
 
-_AGENTS: dict[str, Callable[[], Agent]] = {"oracle": OracleAgent, "null": NullAgent}
+_AGENTS: dict[str, Callable[..., Agent]] = {"oracle": OracleAgent, "null": NullAgent}
+# Imported when chosen: they need more than the baselines do.
+_LAZY_AGENTS = {"openai": "taskgym.agents.openai:OpenAIAgent"}
 
 
 def agent_names() -> list[str]:
-    return sorted(_AGENTS)
+    return sorted([*_AGENTS, *_LAZY_AGENTS])
 
 
-def make_agent(name: str) -> Agent:
-    """The agent ``name``: a built-in (``oracle``, ``null``) or ``"module:Class"``, a
-    class importable wherever the episode runs (a worker process, a Ray actor) and
-    built with no arguments."""
+def make_agent(name: str, **options: Any) -> Agent:
+    """The agent ``name`` built with ``options``: a built-in (``oracle``, ``null``,
+    ``openai``) or ``"module:Class"``, a class importable wherever the episode runs (a
+    worker process, a Ray actor)."""
     if name in _AGENTS:
-        return _AGENTS[name]()
-    module_name, colon, attr = name.partition(":")
-    if not colon or not module_name or not attr:
-        raise UnknownNameError("agent", name, [*_AGENTS, "module:Class"])
+        factory: Callable[..., Agent] = _AGENTS[name]
+    elif name in _LAZY_AGENTS:
+        factory = _load(_LAZY_AGENTS[name], name)
+    else:
+        module_name, colon, attr = name.partition(":")
+        if not colon or not module_name or not attr:
+            raise UnknownNameError("agent", name, [*agent_names(), "module:Class"])
+        factory = _load(name, name)
     try:
-        factory = getattr(importlib.import_module(module_name), attr)
+        return factory(**options)
+    except TypeError as e:
+        raise ConfigError(f"bad options {sorted(options)} for agent {name!r}: {e}") from e
+
+
+def _load(entry_point: str, name: str) -> Callable[..., Agent]:
+    module_name, _, attr = entry_point.partition(":")
+    try:
+        factory: Callable[..., Agent] = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as e:
         raise ConfigError(f"cannot load agent {name!r}: {e}") from e
-    agent: Agent = factory()
-    return agent
+    return factory

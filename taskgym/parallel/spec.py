@@ -46,6 +46,8 @@ class EpisodeSpec:
     """``gymnasium.make`` keyword arguments: JSON values only."""
     agent: str = "oracle"
     """An agent by name (``taskgym.agents.make_agent``)."""
+    agent_options: Mapping[str, Any] = field(default_factory=dict)
+    """The agent's keyword arguments (a model agent's model and endpoint): JSON values."""
     actions: tuple[str, ...] | None = None
     """Instead of an agent, these actions in order (a completion to grade, a trajectory
     to replay)."""
@@ -61,9 +63,12 @@ class EpisodeSpec:
             raise ConfigError("EpisodeSpec.actions must be a tuple of str")
         try:
             kwargs = json.dumps(dict(self.kwargs), allow_nan=False, sort_keys=True)
+            if self.agent_options:
+                json.dumps(dict(self.agent_options), allow_nan=False)
         except (TypeError, ValueError) as e:
             raise ConfigError(
-                f"EpisodeSpec.kwargs must be JSON values so the spec can travel: {e}"
+                f"EpisodeSpec.kwargs and agent_options must be JSON values so the spec can "
+                f"travel: {e}"
             ) from e
         # Checked and keyed once: pools look the key up on every episode.
         object.__setattr__(self, "_env_key", f"{self.env_id}\0{kwargs}")
@@ -131,7 +136,11 @@ def play_spec(spec: EpisodeSpec, envs: EnvCache) -> EpisodeResult:
     (with the exception's last lines), and an env that failed is dropped from the cache."""
     try:
         env = envs.env(spec)
-        agent = make_agent(spec.agent) if spec.actions is None else ScriptedAgent(spec.actions)
+        agent = (
+            make_agent(spec.agent, **dict(spec.agent_options))
+            if spec.actions is None
+            else ScriptedAgent(spec.actions)
+        )
         record = play_episode(
             env,
             agent,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from taskgym.core import Problem, Reply, Turn, Verdict
+from taskgym.core import Problem, Reply, Tool, Turn, Verdict
 from taskgym.envs.code.grader import FunctionCase, grade_function
 from taskgym.envs.code.records import FieldTypes, RecordsTask, check_fields, read_records
 from taskgym.envs.math.arithmetic import extract_code
@@ -141,6 +141,26 @@ class FunctionTestsTask(RecordsTask):
             id=record.id,
             prompt=_prompt(record, runs=self.runs),
             solution=(f"<run>\n{trial}\n</run>", submission),
+        )
+
+    def tools(self) -> tuple[Tool, ...]:
+        """Tool mode: run code, or submit. (Retry mode is plain text: the answer.)"""
+        if not self.runs:
+            return ()
+        return (
+            Tool(
+                "run_code",
+                f"Run Python code in the sandbox and see what it prints ({self.runs} runs "
+                "at most); it does not submit.",
+                {"code": "Python source"},
+                lambda args: f"<run>\n{args['code']}\n</run>",
+            ),
+            Tool(
+                "submit",
+                "Submit the function; the hidden tests grade it and the episode ends.",
+                {"code": "Python source defining the function"},
+                lambda args: f"```python\n{args['code']}\n```",
+            ),
         )
 
     def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from taskgym.core import Problem, Reply, Turn, Verdict
+from taskgym.core import Problem, Reply, Tool, Turn, Verdict
 from taskgym.envs.code.grader import in_sandbox_program
 from taskgym.envs.code.records import MultiTurnRecordsTask, read_manifest, read_task_dirs
 from taskgym.errors import CheckerError, ConfigError, SandboxError, SandboxUnavailableError
@@ -169,6 +169,29 @@ _BLOCK = re.compile(
     re.DOTALL,
 )
 _SHOWN_CHARS = 4000
+_PROJECT_TOOLS = (
+    Tool(
+        "write_file",
+        "Write the whole new content of a file of the project.",
+        {"path": "a path relative to the project", "content": "the file's whole content"},
+        lambda args: f'<write path="{args["path"]}">\n{args["content"]}</write>',
+    ),
+    Tool(
+        "read_file",
+        "Show a file of the project.",
+        {"path": "a path relative to the project"},
+        lambda args: f'<read path="{args["path"]}"/>',
+    ),
+    Tool(
+        "run",
+        "Run a shell command in the project's directory (python3 -m pytest works there).",
+        {"command": "the shell command"},
+        lambda args: f"<run>{args['command']}</run>",
+    ),
+    Tool(
+        "submit", "End the episode: the hidden tests grade the project.", {}, lambda _: "<submit/>"
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -186,6 +209,9 @@ class ProjectTestsTask(MultiTurnRecordsTask):
     def __post_init__(self) -> None:
         records = load_project_tasks(self.path or BUNDLED_PROJECTS)
         self._keep({r.id: r for r in records})
+
+    def tools(self) -> tuple[Tool, ...]:
+        return _PROJECT_TOOLS
 
     def _problem_for(self, record: ProjectRecord) -> Problem:
         writes = "".join(

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from taskgym.core import Problem, Reply, Turn, Verdict
+from taskgym.core import Problem, Reply, Tool, Turn, Verdict
 from taskgym.envs.math.coqtop import CoqTop, coqtop_for, warm_refusal
 from taskgym.envs.math.proofs import CoqTheorem, CoqTheoremsTask, check_proof, proof_text
 from taskgym.errors import CheckerError, ConfigError
@@ -105,6 +105,16 @@ class CoqTacticsTask(CoqTheoremsTask):
         theorem: CoqTheorem = self._records_by_id[problem.id]
         _EPISODES.pop(sandbox, None)
         _EPISODES[sandbox] = _begin(sandbox, theorem, problem.id)
+
+    def tools(self) -> tuple[Tool, ...]:
+        return (
+            Tool(
+                "tactic",
+                "Run one Coq tactic (or a few, each ending in a period) on the goals.",
+                {"tactic": "the tactic, such as `intros n.`"},
+                lambda args: args["tactic"],
+            ),
+        )
 
     def interact(
         self, problem: Problem, transcript: Sequence[Turn], action: str, sandbox: Sandbox

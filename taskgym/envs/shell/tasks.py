@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from taskgym.core import Problem, Reply, Turn, Verdict
+from taskgym.core import Problem, Reply, Tool, Turn, Verdict
 from taskgym.envs.code.project import ProjectRecord, grade_project
 from taskgym.envs.code.records import MultiTurnRecordsTask, read_manifest, read_task_dirs
 from taskgym.envs.shell.checks import Check, parse_checks, run_checks
@@ -47,6 +47,15 @@ __all__ = ["BUNDLED_SHELL_TASKS", "ShellRecord", "ShellTask", "load_shell_tasks"
 
 BUNDLED_SHELL_TASKS = str(Path(__file__).with_name("data"))
 SUBMIT = "submit"
+_SHELL_TOOLS = (
+    Tool(
+        "run_command",
+        "Run one command in the persistent bash shell; see its output.",
+        {"command": "the shell command"},
+        lambda args: args["command"],
+    ),
+    Tool("submit", "End the episode: the files and state left are checked.", {}, lambda _: SUBMIT),
+)
 _FIELDS: dict[str, type | tuple[type, ...]] = {
     "id": str,
     "instruction": str,
@@ -231,6 +240,9 @@ class ShellTask(MultiTurnRecordsTask):
 
     def _problem_for(self, record: ShellRecord) -> Problem:
         return Problem(id=record.id, prompt=_prompt(record), solution=(*record.solution, SUBMIT))
+
+    def tools(self) -> tuple[Tool, ...]:
+        return _SHELL_TOOLS
 
     def setup(self, problem: Problem, sandbox: Sandbox) -> None:
         record: ShellRecord = self._records_by_id[problem.id]

@@ -1,0 +1,291 @@
+"""An agent for any OpenAI-compatible chat endpoint (vLLM, SGLang, llama.cpp's server,
+hosted APIs): ``taskgym run --agent openai --model M --base-url URL``.
+
+Each episode is one conversation: a system prompt for the env's family, the prompt as
+the first user message, then one model call a turn. A multi-turn task that describes
+its actions as tools (:meth:`~taskgym.core.Task.tools`: run a command, run code,
+submit) gets them as OpenAI tools, and the model's tool call becomes the action; the
+observation goes back as the tool's result. Otherwise, or when the model answers in
+text, the reply's text is the action (``tools="off"`` forces text; ``"auto"`` falls
+back to text for good when a server refuses tools).
+
+Requests that fail for a passing reason (429, 5xx, a dropped connection, a time-out)
+are retried with exponential back-off and jitter, honouring ``Retry-After``; any other
+refusal raises :class:`~taskgym.errors.AgentError` with the status and the server's
+words. Tokens, requests, retries and cost (from ``price_in`` / ``price_out``, USD a
+million tokens) are counted per episode and written to the run file
+(``agent_stats``). The standard library speaks HTTP here: no extra is needed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from typing import Any
+
+from taskgym.core import Tool
+from taskgym.envs.env import TaskEnv
+from taskgym.errors import AgentError, ConfigError
+
+__all__ = ["SYSTEM_PROMPTS", "OpenAIAgent"]
+
+SYSTEM_PROMPTS: dict[str, str] = {
+    "math": (
+        "You solve math problems and prove theorems. Work carefully, then give exactly "
+        "what the problem asks for, in the format it asks for."
+    ),
+    "code": (
+        "You are an expert Python programmer. Write correct, complete code and answer in "
+        "exactly the format the task describes."
+    ),
+    "shell": (
+        "You operate a bash shell in a Linux sandbox to complete the task you are given. "
+        "Inspect before you change things, and submit when the task is done."
+    ),
+}
+_GENERIC_PROMPT = "Complete the task you are given, answering in the format it describes."
+_WITH_TOOLS = " Act through the tools you are given: one tool call a turn."
+_TEXT_TURNS = " Each reply of yours is one action, written as the task describes."
+
+_RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+_MAX_BACKOFF_SECONDS = 30.0
+
+
+class OpenAIAgent:
+    """Plays episodes by asking a chat model (see the module docstring).
+
+    Args:
+        model: the model name the endpoint serves.
+        base_url: the API root, such as ``http://localhost:8000/v1`` (default: the
+            ``OPENAI_BASE_URL`` environment variable, else OpenAI's).
+        api_key: the bearer token (default: the variable ``api_key_env`` names; none
+            for local servers that need none).
+        api_key_env: where to read the key from (``OPENAI_API_KEY``).
+        tools: ``"auto"`` (tools for tasks that have them, text if the server refuses),
+            ``"on"`` (a refusal is an error) or ``"off"`` (always text).
+        temperature, max_tokens: sampling options sent with each request.
+        retries: attempts after the first for a request that fails for a passing reason.
+        backoff: the first wait in seconds; it doubles each retry (with jitter).
+        timeout: seconds for one HTTP request.
+        price_in, price_out: USD a million prompt / completion tokens, for the cost.
+        system_prompt: instead of the family's.
+        extra_body: more fields for each request (``top_p``, ``seed``, a server's own).
+    """
+
+    name = "openai"
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        api_key_env: str = "OPENAI_API_KEY",
+        tools: str = "auto",
+        temperature: float = 0.0,
+        max_tokens: int | None = None,
+        retries: int = 5,
+        backoff: float = 0.5,
+        timeout: float = 120.0,
+        price_in: float = 0.0,
+        price_out: float = 0.0,
+        system_prompt: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not isinstance(model, str) or not model:
+            raise ConfigError("the openai agent needs a model name (--model)")
+        if tools not in ("auto", "on", "off"):
+            raise ConfigError(f"tools is 'auto', 'on' or 'off', got {tools!r}")
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise ConfigError(f"retries must be an int >= 0, got {retries!r}")
+        self.model = model
+        root = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+        self.url = root.rstrip("/") + "/chat/completions"
+        self.api_key = api_key if api_key is not None else os.environ.get(api_key_env)
+        self.tools_mode = tools
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.retries = retries
+        self.backoff = backoff
+        self.timeout = timeout
+        self.price_in = price_in
+        self.price_out = price_out
+        self.system_prompt = system_prompt
+        self.extra_body = dict(extra_body or {})
+        self._server_takes_tools = True
+        self._random = random.Random()
+        self._messages: list[dict[str, Any]] = []
+        self._tools: dict[str, Tool] = {}
+        self._pending_call: str | None = None  # the tool call the next observation answers
+        self._turn = 0
+        self._stats: dict[str, Any] = {}
+
+    # -- the Agent protocol --------------------------------------------------------------
+
+    def start(self, env: TaskEnv, observation: str, info: dict[str, Any]) -> None:
+        task = env.task
+        wanted = self.tools_mode != "off" and self._server_takes_tools and task.multi_turn
+        self._tools = {tool.name: tool for tool in task.tools()} if wanted else {}
+        prompt = self.system_prompt or SYSTEM_PROMPTS.get(task.family, _GENERIC_PROMPT)
+        if task.multi_turn:
+            prompt += _WITH_TOOLS if self._tools else _TEXT_TURNS
+        self._messages = [
+            {"role": "system", "content": prompt},
+            {"role": "user", "content": observation},
+        ]
+        self._pending_call = None
+        self._turn = 0
+        self._stats = {
+            "model": self.model,
+            "requests": 0,
+            "retries": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "cost_usd": 0.0,
+            "tool_calls": 0,
+            "text_actions": 0,
+        }
+
+    def act(self, observation: str, info: dict[str, Any]) -> str:
+        if self._turn > 0:  # the first observation is the prompt, already sent
+            if self._pending_call is not None:
+                message = {"role": "tool", "tool_call_id": self._pending_call}
+                self._messages.append({**message, "content": observation})
+            else:
+                self._messages.append({"role": "user", "content": observation})
+        self._turn += 1
+        reply = self._complete()
+        return self._action_from(reply)
+
+    def episode_stats(self) -> dict[str, Any]:
+        """What this episode cost: requests, retries, tokens, USD, actions by kind."""
+        stats = dict(self._stats)
+        stats["cost_usd"] = round(stats.get("cost_usd", 0.0), 8)
+        return stats
+
+    # -- one model call ------------------------------------------------------------------
+
+    def _complete(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": self._messages,
+            "temperature": self.temperature,
+            **self.extra_body,
+        }
+        if self.max_tokens is not None:
+            body["max_tokens"] = self.max_tokens
+        if self._tools:
+            body["tools"] = [tool.schema() for tool in self._tools.values()]
+        try:
+            response = self._post(body)
+        except AgentError as e:
+            if not (self._tools and self.tools_mode == "auto" and _refuses_tools(e)):
+                raise
+            # This server takes no tools: text from now on, for this and later episodes.
+            self._server_takes_tools = False
+            self._tools = {}
+            self._messages[0]["content"] = self._messages[0]["content"].replace(
+                _WITH_TOOLS, _TEXT_TURNS
+            )
+            body.pop("tools")
+            response = self._post(body)
+        usage = response.get("usage") or {}
+        prompt_tokens = int(usage.get("prompt_tokens") or 0)
+        completion_tokens = int(usage.get("completion_tokens") or 0)
+        self._stats["prompt_tokens"] += prompt_tokens
+        self._stats["completion_tokens"] += completion_tokens
+        self._stats["cost_usd"] += (
+            prompt_tokens * self.price_in + completion_tokens * self.price_out
+        ) / 1e6
+        try:
+            message: dict[str, Any] = response["choices"][0]["message"]
+        except (KeyError, IndexError, TypeError) as e:
+            raise AgentError(f"{self.url} answered without choices[0].message: {e!r}") from e
+        return message
+
+    def _post(self, body: dict[str, Any]) -> dict[str, Any]:
+        data = json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        for attempt in range(self.retries + 1):
+            self._stats["requests"] += 1
+            request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as reply:
+                    parsed = json.loads(reply.read())
+                    if not isinstance(parsed, dict):
+                        raise AgentError(f"{self.url} answered with {type(parsed).__name__}")
+                    return parsed
+            except urllib.error.HTTPError as e:
+                text = e.read().decode("utf-8", "replace")[:1000]
+                if e.code not in _RETRY_STATUSES or attempt == self.retries:
+                    raise AgentError(
+                        f"{self.url} refused the request: HTTP {e.code}: {text}"
+                        + (f" (after {attempt} retries)" if attempt else "")
+                    ) from e
+                wait = _retry_after(e.headers.get("Retry-After"))
+            except (
+                urllib.error.URLError,
+                TimeoutError,
+                ConnectionError,
+                json.JSONDecodeError,
+            ) as e:
+                if attempt == self.retries:
+                    raise AgentError(
+                        f"{self.url} could not be reached after {attempt} retries: {e}"
+                    ) from e
+                wait = None
+            self._stats["retries"] += 1
+            if wait is None:
+                wait = min(self.backoff * 2**attempt, _MAX_BACKOFF_SECONDS)
+                wait *= 0.5 + self._random.random()  # jitter: retries do not stampede
+            time.sleep(wait)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _action_from(self, message: dict[str, Any]) -> str:
+        calls = message.get("tool_calls") or []
+        content = message.get("content") or ""
+        if calls and self._tools:
+            call = calls[0]  # one action a turn: the first call is played, the rest dropped
+            self._messages.append(
+                {"role": "assistant", "content": message.get("content"), "tool_calls": [call]}
+            )
+            self._pending_call = str(call.get("id", ""))
+            function = call.get("function") or {}
+            tool = self._tools.get(str(function.get("name")))
+            try:
+                arguments = json.loads(function.get("arguments") or "{}")
+                if tool is not None and isinstance(arguments, dict):
+                    self._stats["tool_calls"] += 1
+                    return tool.action(arguments)
+            except (json.JSONDecodeError, ValueError):
+                pass
+            # A call the task cannot read: its text (maybe empty) is the action, and the
+            # env's reply says what went wrong.
+            self._stats["text_actions"] += 1
+            return str(content)
+        self._messages.append({"role": "assistant", "content": content})
+        self._pending_call = None
+        self._stats["text_actions"] += 1
+        return str(content)
+
+
+def _refuses_tools(error: AgentError) -> bool:
+    text = str(error).lower()
+    return "http 400" in text and "tool" in text
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (seconds form; a date is left to back-off)."""
+    if value is None:
+        return None
+    try:
+        return min(max(float(value), 0.0), _MAX_BACKOFF_SECONDS)
+    except ValueError:
+        return None
