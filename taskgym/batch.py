@@ -28,14 +28,15 @@ from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 
+from taskgym.closing import Closing
 from taskgym.core import Verdict
 from taskgym.envs.env import TaskEnv
-from taskgym.errors import ConfigError, TaskgymError, UnknownTaskIdError
+from taskgym.errors import ConfigError, EpisodeStateError, TaskgymError, UnknownTaskIdError
 
 if TYPE_CHECKING:
     from taskgym.parallel.executors import Executor
 
-__all__ = ["Graded", "grade_many"]
+__all__ = ["Graded", "Grader", "grade_many"]
 
 
 @dataclass(frozen=True)
@@ -84,31 +85,66 @@ def grade_many(
         if workers is not None:
             raise ConfigError("give workers= or executor=, not both")
         return _grade_through(executor, env_id, pairs, env_options)
-    workers = (os.cpu_count() or 1) if workers is None else workers
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ConfigError(f"workers must be a positive int, got {workers!r}")
-    first = _make(env_id, env_options)
-    envs = [first]
-    try:
-        _check_task_ids(first, env_id, pairs)
-        envs += [_make(env_id, env_options) for _ in range(min(workers, len(pairs)) - 1)]
-        results: list[Graded | None] = [None] * len(pairs)
-        next_index = iter(range(len(pairs)))
-        lock = threading.Lock()
+    with Grader(env_id, workers=workers, **env_options) as grader:
+        return grader.grade(pairs)
 
-        def work(env: TaskEnv) -> None:
-            while True:
-                with lock:
-                    index = next(next_index, None)
-                if index is None:
-                    return
-                results[index] = _grade_one(env, *pairs[index])
 
-        with ThreadPoolExecutor(max_workers=len(envs), thread_name_prefix="grade") as pool:
-            for future in [pool.submit(work, env) for env in envs]:
-                future.result()
-        return [r for r in results if r is not None]
-    finally:
+class Grader(Closing):
+    """:func:`grade_many` kept warm: ``workers`` envs of ``env_id`` made once (on first
+    use), each with its sandbox and grader process, grading batch after batch. What a
+    trainer's reward function holds across steps; close it (or use ``with``) to stop
+    the sandboxes.
+
+    Example:
+        >>> with Grader("taskgym/ArithmeticEasy-v0", workers=1) as grader:
+        ...     [g.verdict.parsed for g in grader.grade([("arithmetic-easy-0", "no")])]
+        [False]
+    """
+
+    def __init__(self, env_id: str, *, workers: int | None = None, **env_options: Any) -> None:
+        workers = (os.cpu_count() or 1) if workers is None else workers
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ConfigError(f"workers must be a positive int, got {workers!r}")
+        self.env_id = env_id
+        self.workers = workers
+        self._options = env_options
+        self._envs: list[TaskEnv] = [_make(env_id, env_options)]  # bad options fail here
+        self._lock = threading.Lock()  # one batch at a time: each env grades one at once
+
+    def grade(self, completions: Iterable[tuple[str, str]]) -> list[Graded]:
+        """Grade ``(task_id, completion)`` pairs, as :func:`grade_many` does."""
+        pairs = _checked_pairs(completions)
+        with self._lock:
+            if not self._envs:
+                raise EpisodeStateError("this Grader is closed")
+            _check_task_ids(self._envs[0], self.env_id, pairs)
+            wanted = min(self.workers, len(pairs))
+            while len(self._envs) < wanted:
+                self._envs.append(_make(self.env_id, self._options))
+            envs = self._envs[: max(wanted, 1)]
+            results: list[Graded | None] = [None] * len(pairs)
+            next_index = iter(range(len(pairs)))
+            taking = threading.Lock()
+
+            def work(env: TaskEnv) -> None:
+                while True:
+                    with taking:
+                        index = next(next_index, None)
+                    if index is None:
+                        return
+                    results[index] = _grade_one(env, *pairs[index])
+
+            if len(envs) == 1:
+                work(envs[0])
+            else:
+                with ThreadPoolExecutor(max_workers=len(envs), thread_name_prefix="grade") as pool:
+                    for future in [pool.submit(work, env) for env in envs]:
+                        future.result()
+            return [r for r in results if r is not None]
+
+    def close(self) -> None:
+        with self._lock:
+            envs, self._envs = self._envs, []
         for env in envs:
             env.close()
 

@@ -26,3 +26,45 @@ def test_example_runs(script: str) -> None:
         assert "mean reward 1.00" in result.stdout
     else:
         assert "conformance checks passed" in result.stdout
+
+
+def test_the_verl_example_writes_rows_verl_reads(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow", reason="pyarrow comes with datasets, in the test extra")
+    import pandas as pd
+
+    from taskgym.trainers import verl_compute_score
+
+    out = tmp_path / "train.parquet"
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "verl_reward.py"), "--count", "5", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    row = pd.read_parquet(out).iloc[0]
+    score = verl_compute_score(
+        data_source=row["data_source"],
+        solution_str="no answer",
+        ground_truth=row["reward_model"]["ground_truth"],
+        extra_info=dict(row["extra_info"]),
+    )
+    assert score == 0.0
+
+
+def test_the_trl_example_says_what_it_needs_without_trl() -> None:
+    try:
+        import trl  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("trl is installed here: the example would train")
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "trl_grpo.py"), "--model", "tiny"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1 and "pip install trl" in result.stderr

@@ -194,3 +194,22 @@ def test_private_tmp_is_size_limited() -> None:
         result = box.run("head -c 20000000 /dev/zero > /tmp/fill; echo status=$?; du -k /tmp")
         assert "status=0" not in result.out
         assert int(result.out.split()[-2]) <= 4 * 1024
+
+
+def test_a_grader_started_from_a_thread_outlives_the_thread(box: BwrapSandbox) -> None:
+    # --die-with-parent is the parent *thread*'s death: a grader started from a pool's
+    # worker thread was killed (SIGKILL) when the pool retired the thread, while its env
+    # lived on in another thread ("the grader process was lost").
+    from taskgym.sandboxes.zygote import zygote_for
+
+    limits = Limits(wall_seconds=10)
+    first: list[bytes] = []
+    thread = threading.Thread(
+        target=lambda: first.append(zygote_for(box).run("print(1)", limits=limits).execution.stdout)
+    )
+    thread.start()
+    thread.join()
+    time.sleep(0.3)  # a parent-death signal would have landed by now
+    again = zygote_for(box).run("print(2)", limits=limits).execution
+    assert first == [b"1\n"]
+    assert (again.exit_code, again.stdout) == (0, b"2\n"), again.stderr

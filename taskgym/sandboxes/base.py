@@ -21,6 +21,7 @@ from typing import Any
 
 from taskgym.closing import Closing
 from taskgym.errors import SandboxClosedError, SandboxError
+from taskgym.sandboxes.lasting import in_lasting_thread
 from taskgym.sandboxes.shell import ShellSession, Signaller
 
 __all__ = ["ExecResult", "Limits", "Sandbox", "normalize_relative_path"]
@@ -286,7 +287,11 @@ class Sandbox(Closing, abc.ABC):
         for stdin, stdout and stderr, in its own session. The caller owns it; it dies
         with the sandbox on backends that contain their processes."""
         self._ensure_open()
-        proc = self._start_process(list(argv), limits or self.limits, merge_stderr)
+        # From the lasting thread: see lasting.py (a process that dies with its parent
+        # thread would die with the caller's thread).
+        proc = in_lasting_thread(
+            lambda: self._start_process(list(argv), limits or self.limits, merge_stderr)
+        )
         self._processes = [p for p in self._processes if p.poll() is None] + [proc]
         return proc
 

@@ -1,0 +1,66 @@
+"""taskgym new-task: the skeleton it writes passes conformance as written, and again
+once its blanks are filled with a task of one's own."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from taskgym import ConfigError
+from taskgym.cli import main
+
+
+def _pytest(directory: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(directory)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=directory,
+    )
+
+
+def test_the_skeleton_passes_conformance_and_so_does_a_filled_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["new-task", "text", "WordLadder", "--dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert 'register_task("WordLadder", "word_ladder:WordLadderTask"' in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "test_word_ladder.py",
+        "word_ladder.jsonl",
+        "word_ladder.py",
+    ]
+    result = _pytest(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # Fill the blanks: problems of one's own and a check that reads them.
+    (tmp_path / "word_ladder.jsonl").write_text(
+        '{"id": "cold", "prompt": "One letter of cold changed: a word?", "answer": "cord"}\n'
+        '{"id": "warm", "prompt": "One letter of warm changed: a word?", "answer": "ward"}\n'
+        '{"id": "seed", "prompt": "One letter of seed changed: a word?", "answer": "send"}\n'
+    )
+    module = tmp_path / "word_ladder.py"
+    module.write_text(
+        module.read_text().replace(
+            "answer = transcript[-1].action.strip()",
+            "answer = transcript[-1].action.strip().lower()",
+        )
+    )
+    result = _pytest(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_new_task_refuses_bad_names_and_never_overwrites(tmp_path: Path) -> None:
+    from taskgym.scaffold import new_task
+
+    with pytest.raises(ConfigError, match="CamelCase"):
+        new_task("text", "word ladder", tmp_path)
+    with pytest.raises(ConfigError, match="family"):
+        new_task("Text!", "WordLadder", tmp_path)
+    new_task("text", "WordLadder", tmp_path)
+    with pytest.raises(ConfigError, match="not overwriting"):
+        new_task("text", "WordLadder", tmp_path)

@@ -1,0 +1,104 @@
+"""Trainer adapters, called the way the trainers call them. TRL and verl need torch and
+a GPU stack to install, so their exact call signatures are reproduced here (from
+trl's GRPOTrainer._calculate_rewards and verl's NaiveRewardManager) rather than
+imported; datasets is in the test extra and is used for real."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from taskgym import ConfigError
+from taskgym.trainers import prompt_rows, to_dataset, trl_reward, verl_compute_score, verl_rows
+
+EASY = "taskgym/ArithmeticEasy-v0"
+CODE = "taskgym/CodeTests-v0"
+
+
+def _call_like_trl(reward: Any, rows: list[dict[str, Any]], completions: list[Any]) -> list[float]:
+    """What GRPOTrainer does with a batch: every column but the prompt (and completion)
+    becomes a keyword list, one value a completion; None becomes NaN."""
+    keys = [key for key in rows[0] if key not in ("prompt", "completion")]
+    reward_kwargs = {key: [row[key] for row in rows] for key in keys}
+    reward_kwargs["trainer_state"] = object()  # TRL >= 0.17 passes its TrainerState
+    output = reward(
+        prompts=[row["prompt"] for row in rows],
+        completions=completions,
+        completion_ids=[[1, 2, 3] for _ in completions],
+        **reward_kwargs,
+    )
+    return [r if r is not None else math.nan for r in output]
+
+
+def test_prompt_rows_carry_the_task_id_and_replay_the_env() -> None:
+    rows = prompt_rows(EASY, count=3, seed=5)
+    assert [set(r) for r in rows] == [{"prompt", "task_id", "env_id"}] * 3
+    chat = prompt_rows(CODE, count=2, chat=True)
+    assert [m["role"] for m in chat[0]["prompt"]] == ["system", "user"]
+    assert chat[0]["task_id"] == "reverse-words" and len(prompt_rows(CODE)) == 57
+    with pytest.raises(ConfigError, match="give count"):
+        prompt_rows(EASY)
+    with pytest.raises(ConfigError, match="multi-turn"):
+        prompt_rows("taskgym/ArithmeticRetry-v0", count=1)
+
+
+def test_the_trl_reward_scores_a_group_of_completions_as_episodes_would() -> None:
+    import gymnasium as gym
+
+    rows = prompt_rows(CODE, count=2, chat=True)
+    env = gym.make(CODE)
+    right = env.unwrapped.task.get(rows[0]["task_id"]).solution[0]  # type: ignore[attr-defined]
+    env.close()
+    # A GRPO group: each prompt repeated, one completion each (conversational format).
+    group = [rows[0], rows[0], rows[1]]
+    completions = [
+        [{"role": "assistant", "content": right}],
+        [{"role": "assistant", "content": "```python\ndef reverse_words(s):\n    return s\n```"}],
+        [{"role": "assistant", "content": "no code"}],
+    ]
+    reward = trl_reward(CODE, workers=2)
+    try:
+        assert reward.__name__ == "taskgym_CodeTests_v0"
+        assert _call_like_trl(reward, group, completions) == [1.0, 0.0, 0.0]
+        # Text completions (TRL's standard format) too, with the graders still warm.
+        assert _call_like_trl(reward, group[:1], [right]) == [1.0]
+        with pytest.raises(ConfigError, match="task_id column"):
+            reward(prompts=["p"], completions=["c"])
+    finally:
+        reward.close()
+
+
+def test_verl_compute_score_grades_a_row_as_verl_calls_it() -> None:
+    rows = verl_rows(EASY, count=2)
+    row = rows[0]
+    assert row["data_source"] == EASY and row["reward_model"]["style"] == "rule"
+    import gymnasium as gym
+
+    env = gym.make(EASY)
+    answer = env.unwrapped.task.get(row["reward_model"]["ground_truth"]).solution[0]  # type: ignore[attr-defined]
+    env.close()
+    # verl's NaiveRewardManager: keyword arguments, one response at a time.
+    score = verl_compute_score(
+        data_source=row["data_source"],
+        solution_str=f"The answer is <answer>{answer}</answer>",
+        ground_truth=row["reward_model"]["ground_truth"],
+        extra_info=row["extra_info"],
+    )
+    assert score == 1.0
+    wrong = verl_compute_score(
+        data_source=row["data_source"],
+        solution_str="<answer>not a number</answer>",
+        ground_truth=row["reward_model"]["ground_truth"],
+        extra_info=row["extra_info"],
+    )
+    assert wrong == 0.0
+
+
+def test_a_datasets_dataset_of_an_envs_prompts() -> None:
+    pytest.importorskip("datasets", reason="datasets is in the test extra")
+    dataset = to_dataset(CODE, count=4)
+    assert dataset.num_rows == 4
+    assert dataset.column_names == ["prompt", "task_id", "env_id"]
+    assert dataset[0]["task_id"] == "reverse-words"
