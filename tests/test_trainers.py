@@ -102,3 +102,73 @@ def test_a_datasets_dataset_of_an_envs_prompts() -> None:
     assert dataset.num_rows == 4
     assert dataset.column_names == ["prompt", "task_id", "env_id"]
     assert dataset[0]["task_id"] == "reverse-words"
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore")  # transformers' and TRL's own deprecation notices
+def test_a_real_grpo_trainer_step_calls_the_taskgym_reward(tmp_path: Any) -> None:
+    """TRL's own GRPOTrainer, two steps on CPU with a tiny random model and a
+    character tokenizer built here (no model can be downloaded): it calls the reward
+    with the dataset's columns and logs what the reward paid."""
+    from tests.conftest import REQUIRED_BACKENDS
+
+    try:
+        import torch
+        from datasets import Dataset
+        from tokenizers import Regex, Tokenizer, models, pre_tokenizers
+        from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+        from trl import GRPOConfig, GRPOTrainer
+    except ImportError as e:
+        if "trl" in REQUIRED_BACKENDS:
+            pytest.fail(f"TRL is required here (TASKGYM_REQUIRE_BACKENDS) but: {e}")
+        pytest.skip(f"TRL is not installed ({e}): pip install 'taskgym[trl]'")
+
+    chars = [chr(i) for i in range(32, 127)] + ["\n"]
+    vocab = {"[UNK]": 0, "[PAD]": 1, "[EOS]": 2, **{c: i + 3 for i, c in enumerate(chars)}}
+    characters = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
+    characters.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=characters, unk_token="[UNK]", pad_token="[PAD]", eos_token="[EOS]"
+    )
+    torch.manual_seed(0)
+    config = GPT2Config(
+        vocab_size=len(vocab), n_positions=512, n_embd=32, n_layer=1, n_head=2,
+        bos_token_id=2, eos_token_id=2, pad_token_id=1,
+    )  # fmt: skip
+    reward = trl_reward(EASY, workers=1)
+    seen: list[dict[str, Any]] = []
+
+    def recorded(**kwargs: Any) -> list[float | None]:
+        paid = reward(**kwargs)
+        seen.append({**kwargs, "paid": paid})
+        return paid
+
+    recorded.__name__ = reward.__name__
+    trainer = GRPOTrainer(
+        model=GPT2LMHeadModel(config),
+        processing_class=tokenizer,
+        reward_funcs=recorded,
+        args=GRPOConfig(
+            output_dir=str(tmp_path),
+            per_device_train_batch_size=2,
+            num_generations=2,
+            max_completion_length=8,
+            max_steps=2,
+            use_cpu=True,
+            report_to="none",
+            logging_steps=1,
+            save_strategy="no",
+        ),
+        train_dataset=Dataset.from_list(prompt_rows(EASY, count=4)),
+    )
+    try:
+        trainer.train()
+    finally:
+        reward.close()
+    assert len(seen) == 2  # once a step
+    call = seen[0]
+    assert {"prompts", "completions", "task_id", "env_id"} <= set(call)
+    assert len(call["completions"]) == len(call["task_id"]) == 2
+    assert all(isinstance(c, str) for c in call["completions"])
+    logged = [entry for entry in trainer.state.log_history if "reward" in entry]
+    assert logged and logged[0]["reward"] == pytest.approx(sum(call["paid"]) / 2)
