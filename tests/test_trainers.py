@@ -1,7 +1,7 @@
-"""Trainer adapters, called the way the trainers call them. TRL and verl need torch and
-a GPU stack to install, so their exact call signatures are reproduced here (from
-trl's GRPOTrainer._calculate_rewards and verl's NaiveRewardManager) rather than
-imported; datasets is in the test extra and is used for real."""
+"""Trainer adapters, called the way the trainers call them: TRL's own GRPOTrainer where
+TRL is installed (the trl extra; CI requires it), and its exact call signature (from
+GRPOTrainer._calculate_rewards) in the default run; verl, which needs a GPU stack, with
+the keyword call of its NaiveRewardManager. datasets is in the test extra."""
 
 from __future__ import annotations
 
