@@ -124,6 +124,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="rebuild images that exist")
     p.set_defaults(command=_cmd_images)
 
+    _add_tool_commands(sub)
+    return parser
+
+
+def _add_tool_commands(sub: Any) -> None:
+    """The commands around the envs: benchmarks, reports, task skeletons."""
     p = sub.add_parser(
         "bench", help="run the scale benchmarks (B1 B2 B6 B8) and print their tables"
     )
@@ -141,6 +147,13 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(command=_cmd_bench)
 
     p = sub.add_parser(
+        "report", help="a run file as a self-contained HTML page, and a summary table"
+    )
+    p.add_argument("run_file", type=Path, metavar="RUN.jsonl")
+    p.add_argument("--out", type=Path, help="the page to write (default: RUN.html beside it)")
+    p.set_defaults(command=_cmd_report)
+
+    p = sub.add_parser(
         "new-task", help="write the skeleton of a task, its problems file and its test"
     )
     p.add_argument("family", help="math, code, shell, or a family of your own")
@@ -150,7 +163,27 @@ def _parser() -> argparse.ArgumentParser:
         "--package", help="the dotted package of --dir, if it is one (e.g. taskgym.envs.math)"
     )
     p.set_defaults(command=_cmd_new_task)
-    return parser
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from taskgym.report import load_run, render_html, summary_rows  # noqa: PLC0415
+
+    records = load_run(args.run_file)
+    out = args.out or args.run_file.with_suffix(".html")
+    out.write_text(render_html(records, title=f"taskgym run {args.run_file.name}"))
+    rows = [
+        (
+            r.env_id,
+            str(r.episodes),
+            f"{r.mean_reward:.3f}",
+            f"{r.pass_rate:.1%}",
+            f"{r.mean_turns:.2f}",
+        )
+        for r in summary_rows(records)
+    ]
+    _print_table(("env id", "episodes", "mean reward", "pass rate", "mean turns"), rows)
+    print(f"\nreport written to {out}")
+    return 0
 
 
 def _cmd_new_task(args: argparse.Namespace) -> int:

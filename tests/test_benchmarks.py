@@ -33,6 +33,7 @@ def test_the_suite_refuses_unknown_benchmarks_and_executors() -> None:
     assert set(BENCHMARKS) == {"B1", "B2", "B6", "B8"}
 
 
+@pytest.mark.slow
 def test_the_grading_benchmark_mixes_five_kinds_of_completion() -> None:
     import taskgym
 

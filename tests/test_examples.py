@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -68,3 +69,32 @@ def test_the_trl_example_says_what_it_needs_without_trl() -> None:
         check=False,
     )
     assert result.returncode == 1 and "pip install trl" in result.stderr
+
+
+@pytest.mark.slow
+def test_the_tiny_policy_learns_from_the_env(tmp_path: Path) -> None:
+    pytest.importorskip("torch", reason="the demo extra (torch, matplotlib)")
+    pytest.importorskip("matplotlib", reason="the demo extra (torch, matplotlib)")
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(EXAMPLES / "train_tiny_policy.py"),
+            "--updates",
+            "500",
+            "--seed",
+            "0",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert len(log) == 500
+    first = sum(e["mean_reward"] for e in log[:25]) / 25
+    last = sum(e["mean_reward"] for e in log[-25:]) / 25
+    assert last > first + 0.08, (first, last)  # seeded: the same run every time
+    assert (tmp_path / "curve.png").read_bytes()[:4] == b"\x89PNG"
