@@ -7,7 +7,7 @@ boundary). ``workers`` envs grade side by side, each with its own sandbox; code 
 their grader process warm between completions (see ``Task.runs_only_in_zygote``), so a
 grading costs a fork, not an interpreter start.
 
-Example:
+Examples:
     >>> import taskgym
     >>> graded = taskgym.grade_many(
     ...     "taskgym/ArithmeticEasy-v0",
@@ -95,7 +95,7 @@ class Grader(Closing):
     trainer's reward function holds across steps; close it (or use ``with``) to stop
     the sandboxes.
 
-    Example:
+    Examples:
         >>> with Grader("taskgym/ArithmeticEasy-v0", workers=1) as grader:
         ...     [g.verdict.parsed for g in grader.grade([("arithmetic-easy-0", "no")])]
         [False]

@@ -43,7 +43,7 @@ def _require_json(value: Mapping[str, Any], what: str) -> None:
 class Problem:
     """One problem of a task: what the agent is shown and what the checks need.
 
-    Example:
+    Examples:
         >>> p = Problem(id="add-1", prompt="2+2?", solution=("4",), data={"answer": 4})
         >>> p.solution
         ('4',)
@@ -79,7 +79,7 @@ class Verdict:
     too long); ``passed`` of ``total`` checks succeeded. A verdict is deterministic: no
     timings, no paths that change between runs.
 
-    Example:
+    Examples:
         >>> Verdict(parsed=True, passed=3, total=4).fraction
         0.75
     """
@@ -164,7 +164,7 @@ class Tool:
     call becomes the action text the task reads. Agents without tools write the action
     text itself, which the prompt explains.
 
-    Example:
+    Examples:
         >>> run = Tool("run", "Run a shell command.", {"command": "the command"},
         ...            lambda args: args["command"])
         >>> run.action({"command": "ls"})

@@ -50,7 +50,7 @@ def register_task(
     user can give (a data file's path): such envs are left out of ``taskgym run``'s
     default selection. Returns the env id.
 
-    Example:
+    Examples:
         >>> register_task("ArithmeticDemo", "taskgym.envs.math.arithmetic:ArithmeticTask",
         ...               family="math", description="demo", difficulty="easy")
         'taskgym/ArithmeticDemo-v0'

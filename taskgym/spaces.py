@@ -23,7 +23,7 @@ _SAMPLE_ALPHABET = tuple(string.printable + "äéßøπλ≤≥≠∑√∞→�
 class UnicodeText(Space[str]):
     """Every Python ``str`` of ``min_length`` to ``max_length`` characters.
 
-    Example:
+    Examples:
         >>> space = UnicodeText(max_length=100)
         >>> space.contains("x ≤ 3, so the answer is \\\\boxed{3}")
         True

@@ -11,7 +11,7 @@ first broken rule. The rules:
 5. Verdicts and the env's spec are JSON; ``info`` carries ``task_id`` and ``family``.
 6. After ``close()`` the episode's sandbox is closed and its files are gone.
 
-Example:
+Examples:
     >>> import taskgym
     >>> from taskgym.testing import check_task
     >>> check_task("taskgym/ArithmeticEasy-v0", seeds=2)

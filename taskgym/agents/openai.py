@@ -68,11 +68,13 @@ class OpenAIAgent:
         api_key_env: where to read the key from (``OPENAI_API_KEY``).
         tools: ``"auto"`` (tools for tasks that have them, text if the server refuses),
             ``"on"`` (a refusal is an error) or ``"off"`` (always text).
-        temperature, max_tokens: sampling options sent with each request.
+        temperature: the sampling temperature sent with each request.
+        max_tokens: the most tokens a reply may have (sent when set).
         retries: attempts after the first for a request that fails for a passing reason.
         backoff: the first wait in seconds; it doubles each retry (with jitter).
         timeout: seconds for one HTTP request.
-        price_in, price_out: USD a million prompt / completion tokens, for the cost.
+        price_in: USD a million prompt tokens, for the cost.
+        price_out: USD a million completion tokens, for the cost.
         system_prompt: instead of the family's.
         extra_body: more fields for each request (``top_p``, ``seed``, a server's own).
     """

@@ -95,7 +95,7 @@ class TaskEnv(gym.Env[str, str]):
         render_mode: ``None`` or ``"ansi"`` (``render()`` returns the transcript).
         **task_options: the task's own options (for example ``difficulty="hard"``).
 
-    Example:
+    Examples:
         >>> import gymnasium, taskgym
         >>> env = gymnasium.make("taskgym/ArithmeticEasy-v0")
         >>> obs, info = env.reset(seed=0)

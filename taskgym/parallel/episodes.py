@@ -10,7 +10,7 @@ the stages a task declares quick (:attr:`~taskgym.core.Task.quick_stages`) run o
 event loop, since a thread hop costs more than they do. ``concurrency`` bounds the
 episodes in flight; :meth:`AsyncEpisodePool.start` waits for a free place.
 
-Example:
+Examples:
     >>> import asyncio
     >>> from taskgym.parallel import AsyncEpisodePool, EpisodeSpec
     >>> async def play(pool, seed):

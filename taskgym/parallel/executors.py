@@ -19,7 +19,7 @@ Every executor takes :class:`~taskgym.parallel.spec.EpisodeSpec` values and give
 :class:`concurrent.futures.Future`: ``submit``, ``map`` (results in order) and
 :func:`as_completed`.
 
-Example:
+Examples:
     >>> from taskgym.parallel import EpisodeSpec, make_executor
     >>> with make_executor("inline", concurrency=2) as executor:
     ...     specs = [EpisodeSpec("taskgym/ArithmeticEasy-v0", seed=s) for s in range(4)]

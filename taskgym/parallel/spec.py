@@ -31,7 +31,7 @@ __all__ = ["EnvCache", "EpisodeResult", "EpisodeSpec", "play_spec"]
 class EpisodeSpec:
     """One episode to play.
 
-    Example:
+    Examples:
         >>> spec = EpisodeSpec("taskgym/ArithmeticEasy-v0", seed=3)
         >>> with EnvCache() as envs:
         ...     play_spec(spec, envs).record.reward

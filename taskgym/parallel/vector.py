@@ -7,7 +7,7 @@ started with ``spawn`` (a forked worker would copy the trainer's memory). Episod
 different lengths wait for each other here; the non-lockstep pool
 (:mod:`taskgym.parallel.episodes`) does not make them.
 
-Example:
+Examples:
     >>> from taskgym.parallel import make_vec
     >>> envs = make_vec("taskgym/ArithmeticEasy-v0", num_envs=2)
     >>> observations, infos = envs.reset(seed=0)

@@ -47,7 +47,7 @@ def reward_names() -> list[str]:
 def make_reward(spec: RewardSpec) -> Reward:
     """Build the reward a spec describes (see the module docstring for the forms).
 
-    Example:
+    Examples:
         >>> make_reward({"weighted": [["binary", 1.0], ["format", 0.1]]})
         Weighted(terms=((Binary(), 1.0), (Format(), 0.1)))
     """

@@ -33,7 +33,7 @@ MiB = 1024 * 1024
 class Limits:
     """Resource limits for one command. Every field must be positive.
 
-    Example:
+    Examples:
         >>> Limits(wall_seconds=2.0).replace(memory_bytes=256 * 1024 * 1024).wall_seconds
         2.0
     """
@@ -137,7 +137,7 @@ class Sandbox(Closing, abc.ABC):
     Use it as a context manager or call :meth:`close` (idempotent). Every method but
     ``close`` raises :class:`~taskgym.errors.SandboxClosedError` after close.
 
-    Example:
+    Examples:
         >>> from taskgym.sandboxes import make_sandbox
         >>> with make_sandbox("local") as box:
         ...     box.run(["echo", "hi"]).out

@@ -19,7 +19,7 @@ class FakeSandbox(Sandbox):
     Every call is recorded in :attr:`calls` as ``(argv, stdin)``; files live in
     :attr:`files`, keyed by normalised relative path.
 
-    Example:
+    Examples:
         >>> box = FakeSandbox(lambda argv, stdin: ExecResult(0, stdout=b"4\\n"))
         >>> box.run("python3 main.py").out, box.calls[0][0][-1]
         ('4\\n', 'python3 main.py')

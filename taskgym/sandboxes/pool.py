@@ -1,6 +1,6 @@
 """Warm pools: ready sandboxes leased one at a time and made as new on return.
 
-Example:
+Examples:
     >>> from taskgym.sandboxes.pool import SandboxPool
     >>> with SandboxPool("local", size=2) as pool, pool.lease() as box:
     ...     box.run(["echo", "warm"]).out

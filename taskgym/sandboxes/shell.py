@@ -75,7 +75,7 @@ class ShellSession(Closing):
     Made by :meth:`taskgym.sandboxes.Sandbox.shell`; use it as a context manager or call
     :meth:`close`.
 
-    Example:
+    Examples:
         >>> from taskgym.sandboxes import make_sandbox
         >>> with make_sandbox("local") as box, box.shell() as sh:
         ...     _ = sh.run("cd /tmp && X=1")

@@ -6,7 +6,7 @@ sandbox like any command) and never in the caller's process: forking a trainer t
 holds a model would copy its page tables at every program. Its side of the protocol is
 :mod:`taskgym.sandboxes.zygote_server`.
 
-Example:
+Examples:
     >>> from taskgym.sandboxes import make_sandbox
     >>> from taskgym.sandboxes.zygote import Zygote
     >>> with make_sandbox("local") as box, Zygote(box) as zygote:

@@ -15,7 +15,7 @@ attacks on graders):
 - a time-out, a crash, a killed grader, a missing, repeated, malformed or truncated
   result all count as failures.
 
-Example:
+Examples:
     >>> from taskgym.sandboxes import make_sandbox
     >>> from taskgym.sandboxes.zygote import Zygote, ZygoteSession, zygote_for
     >>> from taskgym.envs.code.grader import FunctionCase, grade_function

@@ -95,7 +95,7 @@ def _undress(text: str) -> str:
 def parse_number(text: str) -> Fraction | None:
     """The exact value of a number as people and models write it, or None.
 
-    Example:
+    Examples:
         >>> parse_number("$1,234.50")
         Fraction(2469, 2)
         >>> parse_number("\\\\frac{3}{4}"), parse_number("50%"), parse_number("12 eggs")

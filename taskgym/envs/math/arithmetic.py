@@ -61,7 +61,7 @@ def parse_exact_number(text: str) -> Fraction | None:
     """The exact value of ``"42"``, ``"-7/3"``, ``"2.5"`` (surrounding blanks allowed),
     or ``None`` when ``text`` is not one number.
 
-    Example:
+    Examples:
         >>> parse_exact_number(" -14/6 ")
         Fraction(-7, 3)
         >>> parse_exact_number("about 3") is None
