@@ -55,17 +55,14 @@ def prompt_rows(
     """One row a problem of ``env_id``: every problem of an env with a fixed set of them
     (the first ``count`` when given), else ``count`` problems drawn from seeds ``seed,
     seed+1, ...``. ``chat`` gives the prompt as system and user messages (TRL's
-    conversational format) instead of text."""
+    conversational format) instead of text. A multi-turn env's row is its first
+    observation; the reward functions below grade single-turn envs only (a multi-turn
+    episode is played, with the episode pool of :mod:`taskgym.parallel`)."""
     env = gym.make(env_id, **make_kwargs)
     try:
         task_env = env.unwrapped
         if not isinstance(task_env, TaskEnv):
             raise ConfigError(f"{env_id} is not a taskgym TaskEnv")
-        if task_env.task.multi_turn:
-            raise ConfigError(
-                f"{env_id} is multi-turn: a completion cannot finish its episodes; use "
-                "the episode pool (taskgym.parallel) for multi-turn training"
-            )
         ids = task_env.task.task_ids()
         rows = []
         if ids is not None:

@@ -40,8 +40,10 @@ def test_prompt_rows_carry_the_task_id_and_replay_the_env() -> None:
     assert chat[0]["task_id"] == "reverse-words" and len(prompt_rows(CODE)) == 57
     with pytest.raises(ConfigError, match="give count"):
         prompt_rows(EASY)
+    # A multi-turn env's prompts export too; its completions cannot be graded alone.
+    assert prompt_rows("taskgym/ArithmeticRetry-v0", count=1)[0]["task_id"]
     with pytest.raises(ConfigError, match="multi-turn"):
-        prompt_rows("taskgym/ArithmeticRetry-v0", count=1)
+        trl_reward("taskgym/ArithmeticRetry-v0")(completions=["1"], task_id=["x"])
 
 
 def test_the_trl_reward_scores_a_group_of_completions_as_episodes_would() -> None:

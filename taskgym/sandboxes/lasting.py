@@ -6,7 +6,8 @@ outlives a trainer that dies) is ``PR_SET_PDEATHSIG``, and Linux sends that sign
 the *thread* that started the process ends, not the process. A grader or shell started
 from a worker thread of a pool would be killed when that thread is retired, while its
 env lives on in another thread ("it killed the grader"). Starting them here ties them
-to the process instead.
+to the process instead. Starts are serialised through the one thread: a start takes
+milliseconds, and only the start, not the process's life, happens there.
 """
 
 from __future__ import annotations
