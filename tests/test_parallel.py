@@ -114,6 +114,7 @@ def test_a_worker_plays_its_share_of_the_episodes_at_once() -> None:
     assert all(r.ok and r.record.reward == 1.0 for r in results), results
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_fails_the_episodes_it_held_and_no_others() -> None:
     with make_executor("process", concurrency=3, workers=1) as executor:
         slow = [executor.submit(hazard(n)) for n in (5, 15)]
@@ -124,6 +125,7 @@ def test_a_worker_that_dies_fails_the_episodes_it_held_and_no_others() -> None:
     assert all(r.ok for r in after)
 
 
+@pytest.mark.slow
 def test_a_late_episode_fails_alone_and_its_worker_is_replaced_after_the_others() -> None:
     with make_executor("process", concurrency=2, workers=1, timeout=3.0) as executor:
         hung = executor.submit(hazard(8))  # out of time at 3 s

@@ -24,6 +24,7 @@ def _pytest(directory: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_the_skeleton_passes_conformance_and_so_does_a_filled_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -37,6 +37,7 @@ print(seen, len(procs))
 """
 
 
+@pytest.mark.slow
 def test_nothing_an_episode_leaves_reaches_the_next() -> None:
     require_backend("bwrap")
     with make_sandbox("bwrap") as box:
