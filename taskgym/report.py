@@ -23,6 +23,7 @@ __all__ = ["EnvRow", "load_run", "render_html", "summary_rows"]
 
 _TRANSCRIPT_CHARS = 4000  # of each action or observation shown on the page
 _SHOWN_EPISODES = 2  # worst and best, each, per env
+_RECORD_FIELDS = frozenset({"env_id", "reward", "actions", "observations"})
 
 
 @dataclass(frozen=True)
@@ -52,11 +53,13 @@ def load_run(path: Path) -> list[dict[str, Any]]:
             record = json.loads(line)
         except json.JSONDecodeError as e:
             raise ConfigError(f"{path}:{number} is not JSON ({e}); is it a run file?") from e
-        missing = {"env_id", "reward", "actions", "observations"} - set(
-            record if isinstance(record, dict) else ()
-        )
-        if not isinstance(record, dict) or missing:
-            raise ConfigError(f"{path}:{number} is not an episode record (missing {missing})")
+        if not isinstance(record, dict):
+            raise ConfigError(f"{path}:{number} is not an episode record (not a JSON object)")
+        missing = _RECORD_FIELDS - set(record)
+        if missing:
+            raise ConfigError(
+                f"{path}:{number} is not an episode record (missing {sorted(missing)})"
+            )
         records.append(record)
     if not records:
         raise ConfigError(f"{path} holds no episodes")
