@@ -45,6 +45,28 @@ def test_a_fake_end_marker_in_the_output_does_not_end_the_command_early(sh: Shel
     assert result.output.endswith("real end\n") and "__taskgym_done_" in result.output
 
 
+def test_calling_the_end_function_with_a_guessed_nonce_does_not_end_the_command(
+    sh: ShellSession,
+) -> None:
+    result = sh.run("__tg_end 0 0; __tg_end 1 0; echo real end")
+    assert result.output.endswith("real end\n") and result.exit_code == 0
+
+
+def test_closing_the_stdin_descriptor_costs_one_command_then_the_session_heals(
+    sh: ShellSession,
+) -> None:
+    sh.run("exec 63<&-")
+    failed = sh.run("echo lost")
+    assert failed.exit_code == 1 and "Bad file descriptor" in failed.output
+    result = sh.run("cat; echo back")
+    assert result.output == "back\n" and not result.timed_out
+
+
+def test_every_byte_of_a_command_reaches_bash_unchanged(sh: ShellSession) -> None:
+    command = "printf '%s|' \"it's\" $'tab\\there' 'ünïcödé' '$HOME' \\; ; echo"
+    assert sh.run(command).output == "it's|tab\there|ünïcödé|$HOME|;|\n"
+
+
 def test_time_out_interrupts_like_ctrl_c_and_keeps_the_shell(sh: ShellSession) -> None:
     sh.run("KEEP=yes")
     start = time.monotonic()

@@ -2,10 +2,17 @@
 directory, variables, functions, background jobs) from one command to the next.
 
 How a command travels: the host sends one complete line,
-``eval $'<the command, every byte escaped>' </dev/null 2>&1; printf '\\n<marker>%d\\n' $?``,
-so an unbalanced quote or a multi-line script can never leave bash waiting for more
-input, and a command cannot read the lines that follow it. The marker is random for each
-command, and the number after it is the exit status. Output is read from pipes (not a
+``eval $'<the command, every byte escaped>' <&63;__tg_end <nonce> $?``, so an
+unbalanced quote or a multi-line script can never leave bash waiting for more input, and
+a command cannot read the lines that follow it (its stdin is ``/dev/null``, kept open on
+fd 63). ``__tg_end``, defined when the shell starts, prints a marker with the
+nonce (a random secret of the session and the command's number) and the exit status.
+
+Why the line is so short: bash reads a pipe one byte at a time, and a shell builtin's
+step is mostly bash's own work. Against ``eval ... </dev/null 2>&1; printf '<marker>%d'
+$?`` (an ``open`` of ``/dev/null`` and two redirections a step, and a line twice as
+long) this cut an ``echo`` step by a third to a half (bench/bench_shell_step.py). Stderr
+joins stdout once, when the shell starts. Output is read from pipes (not a
 pty: a round trip costs microseconds, and a pty would have to be the sandbox's
 controlling terminal).
 
@@ -18,10 +25,11 @@ the state was reset.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import secrets
-import selectors
+import select
 import signal
 import subprocess
 import time
@@ -30,7 +38,7 @@ from dataclasses import dataclass
 
 from taskgym.closing import Closing
 from taskgym.errors import SandboxClosedError, SandboxError
-from taskgym.sandboxes.pump import end_process, read_ready
+from taskgym.sandboxes.pump import end_process
 
 __all__ = ["ShellResult", "ShellSession", "clean_terminal_text"]
 
@@ -40,10 +48,21 @@ Spawner = Callable[[list[str]], "subprocess.Popen[bytes]"]
 Signaller = Callable[[int, signal.Signals, bool], None]
 
 _SHELL_ARGV = ["bash", "--noprofile", "--norc"]
+# Sent once, before the ready probe. A command that closes fd 63 fails its own step with
+# "Bad file descriptor"; the end function then opens it again for the next one.
+_SHELL_SETUP = (
+    "exec 2>&1 63</dev/null; "
+    '__tg_end() { builtin echo $\'\\n\'__taskgym_done_"$1"__"$2"; '
+    "[[ $2 == 0 ]] || { : <&63; } 2>/dev/null || exec 63</dev/null; }; "
+)
 _INTERRUPT_GRACE_SECONDS = 1.0
 _RESTART_NOTE = "[taskgym: {why}; a new shell was started, so the working directory, variables and background jobs were reset]"  # noqa: E501
 _ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_PLAIN_TEXT = re.compile(rb"[\t\n\x20-\x7e]*").fullmatch
+_PLAIN_WORD = re.compile(r"[a-zA-Z0-9 .,_+=/:@%-]*").fullmatch
+# How each byte is written inside a $'...' word: itself when plainly safe, else \xNN.
+_QUOTED_BYTE = {b: chr(b) if _PLAIN_WORD(chr(b)) else f"\\x{b:02x}" for b in range(256)}
 
 
 @dataclass(frozen=True)
@@ -64,6 +83,8 @@ def clean_terminal_text(data: bytes) -> str:
     """Bytes a terminal program printed, as text an agent can read: invalid UTF-8
     replaced, ANSI escape sequences dropped, carriage returns turned into newlines and
     other control characters shown as ``\\xNN``."""
+    if _PLAIN_TEXT(data):  # the common case: printable ASCII, tabs and newlines
+        return data.decode("ascii")
     text = data.decode("utf-8", errors="replace")
     text = _ANSI_ESCAPE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
@@ -100,7 +121,11 @@ class ShellSession(Closing):
         self.output_bytes = output_bytes
         self._closed = False
         self._after_marker = b""
-        self._selector: selectors.BaseSelector = selectors.DefaultSelector()
+        # A command never sees its marker, nor can it read an earlier one (markers go to
+        # the host's pipe only), so a secret per session and a count make it unguessable.
+        self._nonce_prefix = secrets.token_hex(6)
+        self._steps = 0
+        self._output = _Output(-1)
         self._proc = self._start()
 
     # -- the public API ----------------------------------------------------------------
@@ -115,15 +140,18 @@ class ShellSession(Closing):
             raise SandboxClosedError("this shell session is closed; open another with shell()")
         if not isinstance(command, str):
             raise TypeError(f"a shell command is a str, got {type(command).__name__}")
-        marker = f"__taskgym_done_{secrets.token_hex(8)}__"
-        line = f"eval {_ansi_c_quote(command)} </dev/null 2>&1; printf '\\n{marker}%d\\n' \"$?\"\n"
+        self._steps += 1
+        nonce = f"{self._nonce_prefix}{self._steps:x}"
+        marker = f"__taskgym_done_{nonce}__"
+        line = f"eval {_ansi_c_quote(command)} <&63;__tg_end {nonce} $?\n"
         reader = _Reader(self.output_bytes, marker.encode())
-        reader.feed(self._after_marker)
-        self._after_marker = b""
+        if self._after_marker:
+            reader.feed(self._after_marker)
+            self._after_marker = b""
         if not self._send(line.encode()):
             return self._restarted(reader, "the shell had exited")
         deadline = time.monotonic() + (timeout if timeout is not None else self.timeout)
-        if reader.read_until_marker(self._selector, deadline):
+        if reader.read_until_marker(self._output, deadline):
             self._after_marker = reader.after_marker
             return reader.result(timed_out=False)
         if reader.eof:
@@ -131,9 +159,7 @@ class ShellSession(Closing):
         # Time is up: Ctrl-C, then SIGKILL, to what the shell runs; then a new shell.
         for sig in (signal.SIGINT, signal.SIGKILL):
             self._signal_commands(sig)
-            if reader.read_until_marker(
-                self._selector, time.monotonic() + _INTERRUPT_GRACE_SECONDS
-            ):
+            if reader.read_until_marker(self._output, time.monotonic() + _INTERRUPT_GRACE_SECONDS):
                 self._after_marker = reader.after_marker
                 return reader.result(timed_out=True)
         return self._restarted(reader, "the command could not be stopped", timed_out=True)
@@ -152,15 +178,13 @@ class ShellSession(Closing):
         assert proc.stdin is not None
         assert proc.stdout is not None
         os.set_blocking(proc.stdout.fileno(), False)
-        self._selector.close()
-        self._selector = selectors.DefaultSelector()
-        self._selector.register(proc.stdout.fileno(), selectors.EVENT_READ)
+        self._output = _Output(proc.stdout.fileno())
         # One round trip proves the shell is up, and tells its pid in its own namespace.
         probe_marker = f"__taskgym_ready_{secrets.token_hex(8)}__"
-        proc.stdin.write(f"printf '{probe_marker}%d\\n' $$\n".encode())
+        proc.stdin.write(f"{_SHELL_SETUP}printf '{probe_marker}%d\\n' $$\n".encode())
         proc.stdin.flush()
         reader = _Reader(4096, probe_marker.encode())
-        if not reader.read_until_marker(self._selector, time.monotonic() + 30):
+        if not reader.read_until_marker(self._output, time.monotonic() + 30):
             _kill_session(proc)
             raise SandboxError(
                 "the sandbox's shell did not start: "
@@ -170,7 +194,6 @@ class ShellSession(Closing):
         return proc
 
     def _stop(self) -> None:
-        self._selector.close()
         if self._signal_descendants is not None and self._shell_pid:
             # The host end of the pipes may be a client (docker exec) whose death does not
             # reach the shell: end the shell and its jobs where they run.
@@ -221,6 +244,30 @@ class ShellSession(Closing):
                 os.kill(pid, sig)
 
 
+class _Output:
+    """The shell's non-blocking output pipe. It waits before it reads: output is rarely
+    there the moment a command is sent, and a read that fails first costs a system call
+    and an exception each step."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._poll = select.poll()
+        if fd >= 0:
+            self._poll.register(fd, select.POLLIN)
+
+    def read(self, deadline: float) -> bytes | None:
+        """The next bytes (``b""`` at the end), or None once ``deadline`` has passed."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            if self._poll.poll(math.ceil(remaining * 1000)):
+                try:
+                    return os.read(self.fd, 65536)
+                except BlockingIOError:
+                    continue
+
+
 class _Reader:
     """Collects a command's output up to its marker, keeping a bounded head and tail.
 
@@ -243,14 +290,13 @@ class _Reader:
         """Bytes that arrived after the marker (a background job's output): they belong
         to the next command's output."""
 
-    def read_until_marker(self, selector: selectors.BaseSelector, deadline: float) -> bool:
-        """Read from the one file registered in ``selector`` until the marker arrives
-        (True), the deadline passes or the stream ends (False)."""
-        fd = next(iter(selector.get_map().values())).fd
+    def read_until_marker(self, output: _Output, deadline: float) -> bool:
+        """Read the shell's output until the marker arrives (True), the deadline passes
+        or the stream ends (False)."""
         while not self.done:
             if self.eof:
                 return False
-            chunk = read_ready(fd, selector, deadline)
+            chunk = output.read(deadline)
             if chunk is None:
                 return False
             if not chunk:
@@ -307,9 +353,10 @@ class _Reader:
 def _ansi_c_quote(command: str) -> str:
     """``command`` as a bash $'...' word: every byte that is not plainly safe escaped,
     so the word is complete whatever the command holds."""
+    if _PLAIN_WORD(command):
+        return f"$'{command}'"
     data = command.encode("utf-8", "surrogatepass")
-    safe = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,_-+=/:@%"
-    return "$'" + "".join(chr(b) if b in safe else f"\\x{b:02x}" for b in data) + "'"
+    return "$'" + data.decode("latin-1").translate(_QUOTED_BYTE) + "'"
 
 
 def _children_by_parent() -> dict[int, list[int]]:
