@@ -1,7 +1,8 @@
 """taskgym: gymnasium environments with machine-checked rewards for training agents.
 
-``import taskgym`` registers every env in gymnasium's registry and imports nothing heavy
-(no docker, ray, sympy or torch)::
+``import taskgym`` registers every env and imports nothing heavy (no docker, ray, sympy,
+torch, nor gymnasium itself: the envs enter gymnasium's registry when it is imported,
+before or after taskgym; see :mod:`taskgym.registry`)::
 
     import gymnasium, taskgym
     env = gymnasium.make("taskgym/Arithmetic-v0", reward="binary", sandbox="local")

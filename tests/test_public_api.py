@@ -62,7 +62,7 @@ def test_all_is_pinned_and_every_name_exists() -> None:
 def test_import_taskgym_loads_no_heavy_dependency() -> None:
     code = (
         "import sys, taskgym\n"
-        "heavy = ['docker', 'ray', 'sympy', 'torch', 'pexpect']\n"
+        "heavy = ['docker', 'ray', 'sympy', 'torch', 'pexpect', 'gymnasium', 'numpy']\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     result = subprocess.run(
@@ -86,6 +86,46 @@ def test_the_env_layer_loads_on_first_use_and_registering_needs_none_of_it() -> 
     assert set(taskgym.__all__) <= set(dir(taskgym))
     with pytest.raises(AttributeError, match="no attribute 'NoSuchThing'"):
         taskgym.NoSuchThing  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    "imports",
+    ["import taskgym, gymnasium", "import gymnasium, taskgym", "import taskgym.errors, gymnasium"],
+)
+def test_envs_are_in_gymnasiums_registry_whichever_is_imported_first(imports: str) -> None:
+    code = (
+        f"{imports}\n"
+        "import sys, taskgym, taskgym.registry as r\n"
+        "ours = sorted(k for k in gymnasium.registry if k.startswith('taskgym/'))\n"
+        "assert ours == taskgym.registered_ids() and len(ours) > 10, ours\n"
+        "assert not r._PENDING\n"
+        "assert not [f for f in sys.meta_path if type(f).__name__.startswith('_Register')]\n"
+        "env = gymnasium.make('taskgym/ArithmeticEasy-v0')\n"
+        "print(env.spec.id)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "taskgym/ArithmeticEasy-v0"
+
+
+def test_a_task_registered_later_reaches_gymnasium_too() -> None:
+    code = (
+        "import taskgym\n"
+        "taskgym.register_task('LateDemo', 'taskgym.envs.math.arithmetic:ArithmeticTask',\n"
+        "                      family='math', description='demo', difficulty='easy')\n"
+        "import gymnasium\n"
+        "taskgym.register_task('LaterDemo', 'taskgym.envs.math.arithmetic:ArithmeticTask',\n"
+        "                      family='math', description='demo', difficulty='easy')\n"
+        "print(gymnasium.make('taskgym/LateDemo-v0').spec.id,"
+        " gymnasium.make('taskgym/LaterDemo-v0').spec.id)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["taskgym/LateDemo-v0", "taskgym/LaterDemo-v0"]
 
 
 def test_every_error_is_a_taskgym_error_and_a_builtin_category() -> None:
