@@ -53,6 +53,15 @@ EXPECTED_ALL = {
 }
 
 
+def _fresh_interpreter(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a new Python, where nothing is imported yet; fail on its error."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def test_all_is_pinned_and_every_name_exists() -> None:
     assert set(taskgym.__all__) == EXPECTED_ALL
     for name in taskgym.__all__:
@@ -65,9 +74,7 @@ def test_import_taskgym_loads_no_heavy_dependency() -> None:
         "heavy = ['docker', 'ray', 'sympy', 'torch', 'pexpect', 'gymnasium', 'numpy']\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    result = _fresh_interpreter(code)
     assert result.stdout.strip() == ""
 
 
@@ -79,9 +86,7 @@ def test_the_env_layer_loads_on_first_use_and_registering_needs_none_of_it() -> 
         "env = gymnasium.make('taskgym/ArithmeticEasy-v0')\n"
         "print(type(env.unwrapped) is taskgym.TaskEnv, 'taskgym.sandboxes' in sys.modules)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    result = _fresh_interpreter(code)
     assert result.stdout.split("\n")[:2] == ["", "True True"]
     assert set(taskgym.__all__) <= set(dir(taskgym))
     with pytest.raises(AttributeError, match="no attribute 'NoSuchThing'"):
@@ -103,10 +108,7 @@ def test_envs_are_in_gymnasiums_registry_whichever_is_imported_first(imports: st
         "env = gymnasium.make('taskgym/ArithmeticEasy-v0')\n"
         "print(env.spec.id)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
+    result = _fresh_interpreter(code)
     assert result.stdout.strip() == "taskgym/ArithmeticEasy-v0"
 
 
@@ -121,10 +123,7 @@ def test_a_task_registered_later_reaches_gymnasium_too() -> None:
         "print(gymnasium.make('taskgym/LateDemo-v0').spec.id,"
         " gymnasium.make('taskgym/LaterDemo-v0').spec.id)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
+    result = _fresh_interpreter(code)
     assert result.stdout.split() == ["taskgym/LateDemo-v0", "taskgym/LaterDemo-v0"]
 
 
