@@ -26,11 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import gymnasium as gym
-
 from taskgym.closing import Closing
 from taskgym.core import Verdict
-from taskgym.envs.env import TaskEnv
+from taskgym.envs.env import TaskEnv, make_task_env
 from taskgym.errors import ConfigError, EpisodeStateError, TaskgymError, UnknownTaskIdError
 
 if TYPE_CHECKING:
@@ -202,9 +200,7 @@ def _checked_pairs(completions: Iterable[tuple[str, str]]) -> list[tuple[str, st
 
 
 def _make(env_id: str, options: dict[str, Any]) -> TaskEnv:
-    env = gym.make(env_id, disable_env_checker=True, **options).unwrapped
-    if not isinstance(env, TaskEnv):
-        raise ConfigError(f"{env_id} is not a taskgym env")
+    _, env = make_task_env(env_id, disable_env_checker=True, **options)
     if env.task.multi_turn:
         env.close()
         raise ConfigError(

@@ -224,3 +224,16 @@ def test_grade_many_spreads_over_ray_actors(ray_executor: Executor) -> None:
     assert taskgym.grade_many(EASY, pairs, executor=ray_executor) == taskgym.grade_many(
         EASY, pairs, workers=1
     )
+
+
+def test_every_driver_refuses_an_env_that_is_not_taskgyms() -> None:
+    import taskgym
+    from taskgym.parallel import EpisodePool
+
+    message = "CartPole-v1 is not a taskgym env .*taskgym.register_task"
+    with pytest.raises(ConfigError, match=message):
+        taskgym.grade_many("CartPole-v1", [("x", "y")])
+    with EpisodePool(concurrency=1) as pool, pytest.raises(ConfigError, match=message):
+        pool.start(EpisodeSpec("CartPole-v1"))
+    with EnvCache() as cache, pytest.raises(ConfigError, match=message):
+        cache.env(EpisodeSpec("CartPole-v1"))

@@ -41,7 +41,7 @@ from taskgym.sandboxes import (
 from taskgym.sandboxes.pool import SandboxPool
 from taskgym.spaces import UnicodeText
 
-__all__ = ["Stage", "StepStages", "TaskEnv", "load_task", "run_stages"]
+__all__ = ["Stage", "StepStages", "TaskEnv", "load_task", "make_task_env", "run_stages"]
 
 DEFAULT_MAX_ACTION_CHARS = 1 << 20
 DEFAULT_MAX_OBSERVATION_CHARS = 1 << 20
@@ -401,6 +401,22 @@ class TaskEnv(gym.Env[str, str]):
             self.sandbox_pool.release(sandbox)
         else:
             sandbox.close()
+
+
+def make_task_env(env_id: str, **kwargs: Any) -> tuple[gym.Env[str, str], TaskEnv]:
+    """``gymnasium.make(env_id, **kwargs)`` and the TaskEnv under its wrappers, for the
+    drivers that need taskgym's own API (executors, the episode pool, ``grade_many``).
+    An env of another kind is closed and refused with a ConfigError."""
+    env: gym.Env[str, str] = gym.make(env_id, **kwargs)
+    task_env = env.unwrapped
+    if not isinstance(task_env, TaskEnv):
+        env.close()
+        raise ConfigError(
+            f"{env_id} is not a taskgym env (its core is {type(task_env).__name__}); "
+            "executors, episode pools and grade_many play envs registered with "
+            "taskgym.register_task"
+        )
+    return env, task_env
 
 
 def _problem_sandbox(problem_id: str, backend: str, options: dict[str, Any]) -> Sandbox:

@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 import gymnasium as gym
 
 from taskgym.closing import AsyncClosing, Closing
-from taskgym.envs.env import StepResult, TaskEnv
+from taskgym.envs.env import StepResult, TaskEnv, make_task_env
 from taskgym.errors import ConfigError, EpisodeStateError
 from taskgym.parallel.spec import EpisodeSpec
 from taskgym.runner import EpisodeRecord
@@ -196,10 +196,7 @@ class AsyncEpisodePool(AsyncClosing):
             return idle.popleft() if idle else None
 
     def _make(self, spec: EpisodeSpec) -> gym.Env[str, str]:
-        env = gym.make(spec.env_id, **dict(spec.kwargs))
-        if not isinstance(env.unwrapped, TaskEnv):
-            env.close()
-            raise ConfigError(f"{spec.env_id} is not a taskgym TaskEnv")
+        env, _ = make_task_env(spec.env_id, **dict(spec.kwargs))
         with self._lock:
             self._all.append(env)
             direct = _direct_task_env(env)

@@ -14,13 +14,13 @@ import threading
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 
 from taskgym.agents import ScriptedAgent, make_agent
 from taskgym.closing import Closing
-from taskgym.envs.env import TaskEnv
+from taskgym.envs.env import TaskEnv, make_task_env
 from taskgym.errors import ConfigError
 from taskgym.runner import EpisodeRecord, play_episode
 
@@ -111,12 +111,9 @@ class EnvCache(Closing):
             raise RuntimeError("an EnvCache serves the thread that made it")
         made = self._envs.get(spec.env_key)
         if made is None:
-            made = gym.make(spec.env_id, **dict(spec.kwargs))
+            made, _ = make_task_env(spec.env_id, **dict(spec.kwargs))
             self._envs[spec.env_key] = made
-        task_env = made.unwrapped
-        if not isinstance(task_env, TaskEnv):
-            raise ConfigError(f"{spec.env_id} is not a taskgym TaskEnv")
-        return task_env
+        return cast(TaskEnv, made.unwrapped)  # checked by make_task_env
 
     def drop(self, spec: EpisodeSpec) -> None:
         """Close and forget the env of ``spec`` (after it failed: the next is new)."""
