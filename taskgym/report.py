@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from taskgym.errors import ConfigError
+from taskgym.jsonl import read_json_objects
 
 __all__ = ["EnvRow", "load_run", "render_html", "summary_rows"]
 
@@ -41,25 +42,11 @@ class EnvRow:
 def load_run(path: Path) -> list[dict[str, Any]]:
     """The episodes of a run file (``taskgym run --out``), one JSON object a line. A
     bad line is an error naming it; nothing is guessed."""
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise ConfigError(f"cannot read the run file {path}: {e}") from e
     records = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ConfigError(f"{path}:{number} is not JSON ({e}); is it a run file?") from e
-        if not isinstance(record, dict):
-            raise ConfigError(f"{path}:{number} is not an episode record (not a JSON object)")
+    for where, record in read_json_objects(path, what="run file", item="run record"):
         missing = _RECORD_FIELDS - set(record)
         if missing:
-            raise ConfigError(
-                f"{path}:{number} is not an episode record (missing {sorted(missing)})"
-            )
+            raise ConfigError(f"{where} is not an episode record (missing {sorted(missing)})")
         records.append(record)
     if not records:
         raise ConfigError(f"{path} holds no episodes")

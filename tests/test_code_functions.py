@@ -62,8 +62,8 @@ def test_the_hidden_tests_are_not_shown_to_the_agent(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("not json", "not a JSON object"),
-        ("[1, 2]", "a task is a JSON object"),
+        ("not json", "not JSON .*is this a task file"),
+        ("[1, 2]", "a task is a JSON object, not a list"),
         (
             json.dumps({k: v for k, v in GOOD.items() if k != "entry_point"}),
             "'entry_point' is missing",

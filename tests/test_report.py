@@ -61,7 +61,7 @@ def test_taskgym_report_writes_the_page_and_prints_the_table(
 def test_a_file_that_is_not_a_run_is_refused_with_its_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"env_id": "x", "reward": 1, "actions": [], "observations": []}\nnot json\n')
-    with pytest.raises(ConfigError, match=r"bad.jsonl:2 is not JSON"):
+    with pytest.raises(ConfigError, match=r"bad.jsonl:2: not JSON .*is this a run file"):
         load_run(bad)
     bad.write_text('{"reward": 1}\n')
     with pytest.raises(ConfigError, match="not an episode record"):

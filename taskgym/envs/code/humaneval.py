@@ -10,18 +10,17 @@ answer, so its imports and helpers are there as in the original harness.
 
 from __future__ import annotations
 
-import gzip
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from taskgym.core import Problem, Turn, Verdict
 from taskgym.envs.code.grader import grade_assert_tests
 from taskgym.envs.code.records import RecordsTask
 from taskgym.envs.math.arithmetic import extract_code
 from taskgym.errors import ConfigError
+from taskgym.jsonl import read_json_objects
 from taskgym.sandboxes import Sandbox
 
 __all__ = ["HumanEvalTask", "load_humaneval"]
@@ -30,27 +29,14 @@ _FIELDS = ("task_id", "prompt", "canonical_solution", "test", "entry_point")
 
 
 def load_humaneval(path: str | Path) -> list[dict[str, str]]:
-    source = Path(path)
-    opener: Any = gzip.open if source.suffix == ".gz" else open
-    try:
-        with opener(source, "rt", encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except OSError as e:
-        raise ConfigError(f"cannot read the HumanEval file {source}: {e}") from e
     records = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ConfigError(f"{source}:{number}: not a JSON object: {e}") from e
+    for where, record in read_json_objects(path, what="HumanEval file", item="task"):
         missing = [f for f in _FIELDS if not isinstance(record.get(f), str)]
         if missing:
-            raise ConfigError(f"{source}:{number}: missing or not text: {missing}")
+            raise ConfigError(f"{where}: missing or not text: {missing}")
         records.append({f: record[f] for f in _FIELDS})
     if not records:
-        raise ConfigError(f"{source} holds no task")
+        raise ConfigError(f"{path} holds no task")
     return records
 
 

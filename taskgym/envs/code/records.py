@@ -10,6 +10,7 @@ from typing import Any, Protocol, TypeVar
 
 from taskgym.core import Problem, Task
 from taskgym.errors import ConfigError, UnknownTaskIdError
+from taskgym.jsonl import read_json_objects
 
 __all__ = [
     "FieldTypes",
@@ -25,24 +26,11 @@ FieldTypes = Mapping[str, type | tuple[type, ...]]
 
 
 def read_records(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """``(where, record)`` for each non-blank line, ``where`` being ``file:line``."""
-    source = Path(path)
-    try:
-        lines = source.read_text(encoding="utf-8").splitlines()
-    except OSError as e:
-        raise ConfigError(f"cannot read the task file {source}: {e}") from e
+    """``(where, record)`` for each non-blank line (a ``.gz`` file is read through gzip),
+    ``where`` being ``file:line``; an id used twice and an empty file are errors."""
     seen: set[str] = set()
     found = False
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{source}:{number}"
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ConfigError(f"{where}: not a JSON object: {e}") from e
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{where}: a task is a JSON object, got {type(raw).__name__}")
+    for where, raw in read_json_objects(path, what="task file", item="task"):
         found = True
         yield where, raw  # the caller checks the record's fields first, then its id here
         task_id = raw.get("id")
@@ -51,7 +39,7 @@ def read_records(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
         if isinstance(task_id, str):
             seen.add(task_id)
     if not found:
-        raise ConfigError(f"{source} holds no task")
+        raise ConfigError(f"{path} holds no task")
 
 
 class _DirRecord(Protocol):
