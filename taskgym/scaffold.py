@@ -20,13 +20,13 @@ _MODULE = '''"""{title}: TODO one line on what the agent is asked and how it is 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from taskgym import Problem, Task, Turn, UnknownTaskIdError, Verdict
+from taskgym import ConfigError, Problem, Task, Turn, UnknownTaskIdError, Verdict
+from taskgym.jsonl import read_json_objects
 from taskgym.sandboxes import Sandbox
 
 PROBLEMS = Path(__file__).with_name("{module}.jsonl")
@@ -43,17 +43,18 @@ class {cls}(Task):
 
     def __post_init__(self) -> None:
         problems = {{}}
-        for number, line in enumerate(Path(self.path).read_text().splitlines(), 1):
-            if line.strip():
-                record: dict[str, Any] = json.loads(line)
-                problems[record["id"]] = Problem(
-                    id=record["id"],
-                    prompt=record["prompt"],
-                    solution=(record["answer"],),  # what the oracle plays: a right answer
-                    data={{"answer": record["answer"]}},  # what check() needs
-                )
+        # Errors name the file and line (a line that is not a JSON object, say).
+        for where, record in read_json_objects(self.path, what="problem file", item="problem"):
+            if not all(isinstance(record.get(key), str) for key in ("id", "prompt", "answer")):
+                raise ConfigError(f"{{where}}: id, prompt and answer must be strings")
+            problems[record["id"]] = Problem(
+                id=record["id"],
+                prompt=record["prompt"],
+                solution=(record["answer"],),  # what the oracle plays: a right answer
+                data={{"answer": record["answer"]}},  # what check() needs
+            )
         if not problems:
-            raise ValueError(f"no problems in {{self.path}}")
+            raise ConfigError(f"no problems in {{self.path}}")
         object.__setattr__(self, "_problems", problems)
 
     def task_ids(self) -> list[str]:
