@@ -127,7 +127,7 @@ def test_foreign_sandboxes_and_bad_sizes_are_refused() -> None:
 @pytest.mark.parametrize("backend", REAL_BACKENDS)
 def test_reset_stops_long_lived_processes_such_as_a_zygote(backend: str) -> None:
     from taskgym.sandboxes.zygote import Zygote
-    from tests.test_sandbox_attacks import still_running_after
+    from tests.test_sandbox_attacks import describe_processes, still_running_after
 
     require_backend(backend)
     with SandboxPool(backend, size=1) as pool:
@@ -135,6 +135,7 @@ def test_reset_stops_long_lived_processes_such_as_a_zygote(backend: str) -> None
             zygote = Zygote(box)
             box.start_process(["sleep", "34.5"])
             assert zygote.run("print(1)").execution.out == "1\n"
-        assert still_running_after("sleep 34.5") == []
+        survivors = still_running_after("sleep 34.5")
+        assert survivors == [], describe_processes(survivors)
         with pytest.raises(SandboxClosedError, match="reset or closed"):
             zygote.run("print(1)")  # stopped with the lease, not restarted in a new one

@@ -69,6 +69,25 @@ def processes_running(marker: str) -> list[int]:
     return found
 
 
+def describe_processes(pids: list[int]) -> str:
+    """Command line, state, parent and pids in every namespace of each process: what a
+    failing "nothing survived" assertion should show."""
+    lines = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")[:120]
+            with open(f"/proc/{pid}/status") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError as e:
+            lines.append(f"{pid}: gone ({e.strerror})")
+            continue
+        keep = ("State", "PPid", "NSpid", "SigPnd", "ShdPnd", "SigBlk")
+        status = ", ".join(f"{k}={fields.get(k, '?').strip()}" for k in keep)
+        lines.append(f"{pid}: {cmdline!r} {status}")
+    return "\n".join(lines)
+
+
 def test_runs_argv_and_shell_strings_with_stdin_and_exit_codes(box: LocalSandbox) -> None:
     assert box.run(["echo", "hi"]) == ExecResult(exit_code=0, stdout=b"hi\n")
     assert box.run("cat; exit 3", stdin="piped").out == "piped"
