@@ -6,10 +6,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import gymnasium as gym
-
 from taskgym.agents import Agent
-from taskgym.envs.env import TaskEnv
+from taskgym.envs.env import TaskEnv, make_task_env
 from taskgym.errors import ConfigError
 from taskgym.registry import NAMESPACE, env_info
 
@@ -131,11 +129,8 @@ def run_episodes(
     (see :meth:`~taskgym.core.Task.task_ids`) instead; ``episodes`` is then ignored."""
     if episodes < 1:
         raise ConfigError(f"episodes must be >= 1, got {episodes}")
-    env = gym.make(env_id, **dict(make_kwargs or {}))
+    env, task_env = make_task_env(env_id, **dict(make_kwargs or {}))
     try:
-        task_env = env.unwrapped
-        if not isinstance(task_env, TaskEnv):
-            raise ConfigError(f"{env_id} is not a taskgym TaskEnv")
         ids = task_env.task.task_ids() if every_task else None
         plan = [(i, None) for i in range(episodes)] if ids is None else list(enumerate(ids))
         for i, task_id in plan:

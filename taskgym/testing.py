@@ -25,12 +25,11 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium.utils.env_checker import check_env
 
-from taskgym.envs.env import TaskEnv
-from taskgym.errors import ConformanceError
+from taskgym.envs.env import TaskEnv, make_task_env
+from taskgym.errors import ConfigError, ConformanceError
 from taskgym.registry import env_info
 
 __all__ = ["check_task"]
@@ -71,9 +70,10 @@ def _stage(env_id: str, name: str, check: Callable[[], None]) -> None:
 
 
 def _make(env_id: str, make_kwargs: dict[str, Any]) -> TaskEnv:
-    env = gym.make(env_id, **make_kwargs).unwrapped
-    if not isinstance(env, TaskEnv):
-        raise ConformanceError(f"{env_id} is not a TaskEnv")
+    try:
+        _, env = make_task_env(env_id, **make_kwargs)
+    except ConfigError as e:  # a conformance check reports every failure as its own kind
+        raise ConformanceError(str(e)) from e
     return env
 
 

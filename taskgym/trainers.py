@@ -23,12 +23,10 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import gymnasium as gym
-
 from taskgym.agents.openai import SYSTEM_PROMPTS
 from taskgym.batch import Grader
 from taskgym.closing import Closing
-from taskgym.envs.env import TaskEnv
+from taskgym.envs.env import make_task_env
 from taskgym.errors import ConfigError, DependencyNotInstalledError
 
 __all__ = [
@@ -58,11 +56,8 @@ def prompt_rows(
     conversational format) instead of text. A multi-turn env's row is its first
     observation; the reward functions below grade single-turn envs only (a multi-turn
     episode is played, with the episode pool of :mod:`taskgym.parallel`)."""
-    env = gym.make(env_id, **make_kwargs)
+    env, task_env = make_task_env(env_id, **make_kwargs)
     try:
-        task_env = env.unwrapped
-        if not isinstance(task_env, TaskEnv):
-            raise ConfigError(f"{env_id} is not a taskgym TaskEnv")
         ids = task_env.task.task_ids()
         rows = []
         if ids is not None:
@@ -150,12 +145,12 @@ def verl_rows(env_id: str, **options: Any) -> list[dict[str, Any]]:
     """:func:`prompt_rows` in verl's dataset schema (``data_source``, chat ``prompt``,
     ``ability``, ``reward_model.ground_truth``, ``extra_info``), ready for parquet."""
     rows = prompt_rows(env_id, chat=True, **options)
-    family = env_id.rsplit("/", maxsplit=1)[-1]
+    env_name = env_id.rsplit("/", maxsplit=1)[-1]
     return [
         {
             "data_source": row["env_id"],
             "prompt": row["prompt"],
-            "ability": family,
+            "ability": env_name,
             "reward_model": {"style": "rule", "ground_truth": row["task_id"]},
             "extra_info": {"task_id": row["task_id"], "index": i},
         }

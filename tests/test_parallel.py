@@ -228,7 +228,10 @@ def test_grade_many_spreads_over_ray_actors(ray_executor: Executor) -> None:
 
 def test_every_driver_refuses_an_env_that_is_not_taskgyms() -> None:
     import taskgym
+    from taskgym import ConformanceError
     from taskgym.parallel import EpisodePool
+    from taskgym.testing import check_task
+    from taskgym.trainers import prompt_rows
 
     message = "CartPole-v1 is not a taskgym env .*taskgym.register_task"
     with pytest.raises(ConfigError, match=message):
@@ -237,3 +240,9 @@ def test_every_driver_refuses_an_env_that_is_not_taskgyms() -> None:
         pool.start(EpisodeSpec("CartPole-v1"))
     with EnvCache() as cache, pytest.raises(ConfigError, match=message):
         cache.env(EpisodeSpec("CartPole-v1"))
+    with pytest.raises(ConfigError, match=message):
+        list(run_episodes("CartPole-v1", make_agent("null"), episodes=1))
+    with pytest.raises(ConfigError, match=message):
+        prompt_rows("CartPole-v1", count=1)
+    with pytest.raises(ConformanceError, match=message):
+        check_task("CartPole-v1")

@@ -14,9 +14,7 @@ import threading
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
-
-import gymnasium as gym
+from typing import Any
 
 from taskgym.agents import ScriptedAgent, make_agent
 from taskgym.closing import Closing
@@ -103,7 +101,9 @@ class EnvCache(Closing):
     together. Not shared between threads: each worker thread has its own."""
 
     def __init__(self) -> None:
-        self._envs: dict[str, gym.Env[str, str]] = {}
+        # The TaskEnvs themselves: episodes are played on them, past gymnasium's
+        # checking wrappers (whose close() only closes the env they wrap).
+        self._envs: dict[str, TaskEnv] = {}
         self._owner = threading.get_ident()
 
     def env(self, spec: EpisodeSpec) -> TaskEnv:
@@ -111,9 +111,9 @@ class EnvCache(Closing):
             raise RuntimeError("an EnvCache serves the thread that made it")
         made = self._envs.get(spec.env_key)
         if made is None:
-            made, _ = make_task_env(spec.env_id, **dict(spec.kwargs))
+            _, made = make_task_env(spec.env_id, **dict(spec.kwargs))
             self._envs[spec.env_key] = made
-        return cast(TaskEnv, made.unwrapped)  # checked by make_task_env
+        return made
 
     def drop(self, spec: EpisodeSpec) -> None:
         """Close and forget the env of ``spec`` (after it failed: the next is new)."""
