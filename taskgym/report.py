@@ -55,11 +55,8 @@ def load_run(path: Path) -> list[dict[str, Any]]:
 
 def summary_rows(records: Sequence[dict[str, Any]]) -> list[EnvRow]:
     """One row an env, in order of first appearance."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for record in records:
-        groups.setdefault(str(record["env_id"]), []).append(record)
     rows = []
-    for env_id, group in groups.items():
+    for env_id, group in _by_env(records).items():
         rewards = [float(r["reward"]) for r in group]
         rows.append(
             EnvRow(
@@ -73,6 +70,14 @@ def summary_rows(records: Sequence[dict[str, Any]]) -> list[EnvRow]:
             )
         )
     return rows
+
+
+def _by_env(records: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The records of each env, envs in order of first appearance."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        groups.setdefault(str(record["env_id"]), []).append(record)
+    return groups
 
 
 def render_html(records: Sequence[dict[str, Any]], title: str) -> str:
@@ -96,20 +101,17 @@ def render_html(records: Sequence[dict[str, Any]], title: str) -> str:
         )
     parts.append("</tbody></table>")
     parts.append("<h2>Mean reward per env</h2>")
-    parts.append(_bars([(r.env_id, r.mean_reward) for r in rows], maximum=None))
+    parts.append(_bars([(r.env_id, r.mean_reward) for r in rows]))
     parts.append("<h2>Rewards</h2>")
     parts.append(_histogram([float(r["reward"]) for r in records], "reward"))
     parts.append("<h2>Turns</h2>")
     parts.append(_histogram([float(len(r["actions"])) for r in records], "turns"))
     parts.append("<h2>Worst and best episodes</h2>")
-    for row in rows:
-        group = sorted(
-            (r for r in records if r["env_id"] == row.env_id),
-            key=lambda r: (float(r["reward"]), -len(r["actions"])),
-        )
+    for env_id, episodes_of_env in _by_env(records).items():
+        group = sorted(episodes_of_env, key=lambda r: (float(r["reward"]), -len(r["actions"])))
         chosen = group[:_SHOWN_EPISODES]
         best = [r for r in group[-_SHOWN_EPISODES:] if not any(r is c for c in chosen)]
-        parts.append(f"<h3>{_e(row.env_id)}</h3>")
+        parts.append(f"<h3>{_e(env_id)}</h3>")
         for label, episodes in (("worst", chosen), ("best", best[::-1])):
             for record in episodes:
                 parts.append(_transcript(record, label))
@@ -136,8 +138,8 @@ def _transcript(record: dict[str, Any], label: str) -> str:
     return "\n".join(lines)
 
 
-def _bars(values: Sequence[tuple[str, float]], maximum: float | None, fmt: str = ".3f") -> str:
-    top = maximum or max([v for _, v in values] + [1e-9])
+def _bars(values: Sequence[tuple[str, float]], fmt: str = ".3f") -> str:
+    top = max([v for _, v in values] + [1e-9])
     width, bar_height = 640, 22
     height = bar_height * len(values) + 10
     out = [f'<svg class="chart" width="{width}" height="{height}" role="img">']
@@ -167,7 +169,7 @@ def _histogram(values: Iterable[float], what: str, bins: int = 10) -> str:
             (f"{low + i * step:.3g}-{low + (i + 1) * step:.3g}", n)
             for i, n in enumerate(counts_by_bin)
         ]
-    return _bars([(f"{what} {label}", float(n)) for label, n in counts], None, fmt=".0f")
+    return _bars([(f"{what} {label}", float(n)) for label, n in counts], fmt=".0f")
 
 
 def _clip(text: object) -> str:
