@@ -65,3 +65,25 @@ def test_new_task_refuses_bad_names_and_never_overwrites(tmp_path: Path) -> None
     new_task("text", "WordLadder", tmp_path)
     with pytest.raises(ConfigError, match="not overwriting"):
         new_task("text", "WordLadder", tmp_path)
+
+
+def test_the_skeletons_problem_file_errors_name_the_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    from taskgym.scaffold import new_task
+
+    new_task("text", "WordLadder", tmp_path)
+    problems = tmp_path / "word_ladder.jsonl"
+    spec = importlib.util.spec_from_file_location("word_ladder", tmp_path / "word_ladder.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "word_ladder", module)  # dataclasses look it up
+    spec.loader.exec_module(module)
+    problems.write_text(problems.read_text() + "[1, 2]\n")
+    with pytest.raises(ConfigError, match=r"word_ladder.jsonl:3: a problem is a JSON object"):
+        module.WordLadderTask()
+    problems.write_text('{"id": "a", "prompt": "p"}\n')
+    with pytest.raises(ConfigError, match=r"word_ladder.jsonl:1: id, prompt and answer"):
+        module.WordLadderTask()
