@@ -64,6 +64,37 @@ def test_reset_seed_is_deterministic_and_task_id_replays_a_problem() -> None:
     assert env.reset(seed=43)[0] != first[0]
 
 
+def test_a_seeded_reset_plays_its_problem_seed_and_seeds_gymnasiums_generator_lazily() -> None:
+    from gymnasium.utils import seeding
+
+    from taskgym.envs.env import problem_seed
+
+    env = TaskEnv(EchoTask())
+    _, info = env.reset(seed=7)
+    assert info["task_id"] == env.task.problem(problem_seed(7)).id
+    assert env._rng is None  # no numpy generator built for a seeded reset
+    assert env.np_random_seed == 7
+    # Read, it is gymnasium's generator for that seed, not yet drawn from.
+    expected, _ = seeding.np_random(7)
+    assert env.np_random.bit_generator.state == expected.bit_generator.state
+    # An unseeded reset draws from it, as gymnasium's envs do.
+    _, after = env.reset()
+    assert after["task_id"] == env.task.problem(int(expected.integers(0, 2**31 - 1))).id
+    # Setting the generator, as gymnasium allows, replaces a pending seed.
+    env.reset(seed=8)
+    mine = seeding.np_random(99)[0]
+    env.np_random = mine
+    assert env.np_random is mine
+    assert len({problem_seed(s) for s in range(1000)}) == 1000
+    assert all(0 <= problem_seed(s) < 2**31 - 1 for s in (0, 1, 2**31, 2**64 + 5, 10**30))
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "7"])
+def test_a_bad_seed_gets_gymnasiums_error(seed: Any) -> None:
+    with pytest.raises(gym.error.Error, match="Seed must be"):
+        TaskEnv(EchoTask()).reset(seed=seed)
+
+
 def test_unknown_task_id_and_unknown_reset_option_raise_config_errors() -> None:
     env = TaskEnv(EchoTask())
     with pytest.raises(UnknownTaskIdError, match="no problem"):

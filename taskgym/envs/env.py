@@ -12,9 +12,12 @@ import dataclasses
 import importlib
 import math
 from collections.abc import Callable, Generator, Mapping
+from functools import partial
 from typing import Any, NamedTuple, SupportsFloat, TypeVar
 
 import gymnasium as gym
+import numpy as np
+from gymnasium.utils import seeding
 
 from taskgym.core import Outcome, Problem, Reply, Task, Turn, Verdict
 from taskgym.errors import (
@@ -41,7 +44,15 @@ from taskgym.sandboxes import (
 from taskgym.sandboxes.pool import SandboxPool
 from taskgym.spaces import UnicodeText
 
-__all__ = ["Stage", "StepStages", "TaskEnv", "load_task", "make_task_env", "run_stages"]
+__all__ = [
+    "Stage",
+    "StepStages",
+    "TaskEnv",
+    "load_task",
+    "make_task_env",
+    "problem_seed",
+    "run_stages",
+]
 
 DEFAULT_MAX_ACTION_CHARS = 1 << 20
 DEFAULT_MAX_OBSERVATION_CHARS = 1 << 20
@@ -52,13 +63,13 @@ StepResult = tuple[str, float, bool, bool, dict[str, Any]]
 
 
 class Stage(NamedTuple):
-    """One call into task or reward code that a step makes (see
-    :meth:`TaskEnv.step_stages`): ``run`` it and send the result back. ``quick`` says it
-    is pure Python with no I/O, fit for an event loop; otherwise it may block."""
+    """A call into task or reward code that may block (a sandbox, a grader process, a
+    reward that asks a model), handed by a step to its driver (see
+    :meth:`TaskEnv.step_stages`): ``run`` it where blocking is harmless and send the
+    result back."""
 
     name: str
     run: Callable[[], Any]
-    quick: bool
 
 
 StepStages = Generator[Stage, Any, StepResult]
@@ -128,6 +139,8 @@ class TaskEnv(gym.Env[str, str]):
             )
         self.reward_fn = make_reward(reward)
         self._quick_reward = is_quick_reward(self.reward_fn)
+        self._quick_interact = "interact" in self.task.quick_stages
+        self._quick_check = "check" in self.task.quick_stages
         self.sandbox_pool = sandbox_pool
         self.sandbox_backend = _choose_backend(self.task, sandbox, sandbox_pool)
         self.sandbox_options = {**self.task.sandbox_options(), **_sandbox_options(sandbox_options)}
@@ -151,6 +164,9 @@ class TaskEnv(gym.Env[str, str]):
         self._sandbox_needs: tuple[str, dict[str, Any]] | None = None
         self._outcome: Outcome | None = None
         self._episode_over = True
+        # gymnasium's generator, made only when something draws from it (see _np_random).
+        self._rng: np.random.Generator | None = None
+        self._rng_seed: int | None = None
         unknown = set(self.task.quick_stages) - _STAGES
         if unknown:
             raise ConfigError(
@@ -188,8 +204,9 @@ class TaskEnv(gym.Env[str, str]):
     ) -> tuple[str, dict[str, Any]]:
         """Start an episode on a problem drawn with the env's seeded generator, or on
         ``options["task_id"]`` when given."""
-        super().reset(seed=seed)
-        problem = self._pick_problem(options)
+        if seed is not None:
+            self._seed(seed)
+        problem = self._pick_problem(seed, options)
         self._problem, self._transcript, self._outcome = problem, [], None
         if self.task.needs_sandbox:
             needs = self._guard("problem_sandbox", lambda: self.task.problem_sandbox(problem))
@@ -204,11 +221,11 @@ class TaskEnv(gym.Env[str, str]):
         return run_stages(self.step_stages(action))
 
     def step_stages(self, action: str) -> StepStages:
-        """:meth:`step` as a generator of the :class:`Stage` calls into task and reward
-        code it makes, each sent back its result, so that a driver can run the quick
-        ones inline and the others where blocking is harmless (the episode pool's
-        threads). The generator's own code is bookkeeping only. :meth:`step` runs every
-        stage inline."""
+        """:meth:`step` as a generator that makes the quick calls into task and reward
+        code itself (:attr:`~taskgym.core.Task.quick_stages`, the built-in rewards) and
+        yields each call that may block as a :class:`Stage`, to be sent back its result,
+        so that a driver can run those where blocking is harmless (the episode pool's
+        threads) and the rest on its event loop. :meth:`step` runs every stage inline."""
         if self._episode_over:
             raise EpisodeStateError(
                 "the episode is over (or never started); call reset() before step()"
@@ -229,18 +246,16 @@ class TaskEnv(gym.Env[str, str]):
         if not self.task.multi_turn:
             self._transcript.append(Turn(action, ""))
             return (yield from self._finishing("", truncated=False))
-        history = tuple(self._transcript)
-        reply = yield Stage(
-            "interact",
-            lambda: self._guard(
-                "interact",
-                lambda: self.task.interact(problem, history, action, self._live_sandbox()),
-            ),
-            quick="interact" in self.task.quick_stages,
-        )
+        call = (self.task.interact, problem, tuple(self._transcript), action, self._live_sandbox())
+        if self._quick_interact:
+            reply = self._guard("interact", *call)
+        else:
+            reply = yield Stage("interact", partial(self._guard, "interact", *call))
         if not isinstance(reply, Reply):
             raise CheckerError(f"{type(self.task).__name__}.interact must return a Reply")
-        observation = self._clip(reply.observation)
+        observation = reply.observation
+        if len(observation) > self.max_observation_chars:
+            observation = self._clip(observation)
         self._transcript.append(Turn(action, observation))
         if reply.done:
             return (yield from self._finishing(observation, truncated=False))
@@ -270,9 +285,32 @@ class TaskEnv(gym.Env[str, str]):
         self._let_go_of_sandbox()
         self._episode_over = True
 
+    # -- seeding -----------------------------------------------------------------------
+
+    @property  # gymnasium keeps a plain attribute; this one is made lazily
+    def _np_random(self) -> np.random.Generator | None:
+        """gymnasium's generator, as its ``Env`` keeps it, but made on first use: a seeded
+        reset picks its problem from the seed itself (see :func:`problem_seed`), so the
+        numpy generator, a tenth of a reset's cost, is built only when something draws
+        from it (an unseeded reset, ``env.np_random``, gymnasium's checker)."""
+        if self._rng_seed is not None:
+            self._rng, _ = seeding.np_random(self._rng_seed)
+            self._rng_seed = None
+        return self._rng
+
+    @_np_random.setter
+    def _np_random(self, value: np.random.Generator | None) -> None:
+        self._rng, self._rng_seed = value, None
+
+    def _seed(self, seed: int) -> None:
+        """What gymnasium's ``Env.reset(seed=seed)`` does, with the generator made later."""
+        if not (isinstance(seed, int) and seed >= 0):
+            seeding.np_random(seed)  # raises gymnasium's own error for a bad seed
+        self._rng, self._rng_seed, self._np_random_seed = None, seed, seed
+
     # -- inside an episode -------------------------------------------------------------
 
-    def _pick_problem(self, options: dict[str, Any] | None) -> Problem:
+    def _pick_problem(self, seed: int | None, options: dict[str, Any] | None) -> Problem:
         if options is not None and not isinstance(options, Mapping):
             raise ConfigError(
                 f"reset options must be a dict such as {{'task_id': ...}}, got {options!r}"
@@ -282,7 +320,10 @@ class TaskEnv(gym.Env[str, str]):
         if options:
             raise ConfigError(f"unknown reset options {sorted(options)}; reset takes 'task_id'")
         if task_id is None:
-            seed = int(self.np_random.integers(0, 2**31 - 1))
+            if seed is None:
+                seed = int(self.np_random.integers(0, 2**31 - 1))
+            else:
+                seed = problem_seed(seed)
             return self._guard("problem", lambda: self.task.problem(seed))
         if not isinstance(task_id, str):
             raise UnknownTaskIdError(f"task_id must be a str, got {type(task_id).__name__}")
@@ -293,9 +334,7 @@ class TaskEnv(gym.Env[str, str]):
 
     def _check(self) -> Verdict:
         problem, transcript = self.problem, tuple(self._transcript)
-        verdict = self._guard(
-            "check", lambda: self.task.check(problem, transcript, self._live_sandbox())
-        )
+        verdict = self._guard("check", self.task.check, problem, transcript, self._live_sandbox())
         if not isinstance(verdict, Verdict):
             raise CheckerError(f"{type(self.task).__name__}.check must return a Verdict")
         return verdict
@@ -304,16 +343,14 @@ class TaskEnv(gym.Env[str, str]):
         self, observation: str, *, truncated: bool, verdict: Verdict | None = None
     ) -> StepStages:
         """The end of an episode: the task's check (unless ``verdict`` is known), then
-        the reward, two stages, so that a blocking check does not take a quick reward
-        off the event loop with it."""
+        the reward, each a stage of its own, so that a blocking check does not take a
+        quick reward off the event loop with it."""
         if verdict is None:
-            verdict = yield Stage("check", self._check, quick="check" in self.task.quick_stages)
-        known: Verdict = verdict
-        finished: StepResult = yield Stage(
-            "reward",
-            lambda: self._finish(observation, known, truncated=truncated),
-            quick=self._quick_reward,
-        )
+            verdict = self._check() if self._quick_check else (yield Stage("check", self._check))
+        finish = partial(self._finish, observation, verdict, truncated=truncated)
+        if self._quick_reward:
+            return finish()
+        finished: StepResult = yield Stage("reward", finish)
         return finished
 
     def _finish(
@@ -322,7 +359,7 @@ class TaskEnv(gym.Env[str, str]):
         self._episode_over = True
         outcome = Outcome(self.problem, tuple(self._transcript), verdict, truncated)
         self._outcome = outcome
-        reward = self._guard("reward", lambda: self.reward_fn(outcome))
+        reward = self._guard("reward", self.reward_fn, outcome)
         if isinstance(reward, bool) or not isinstance(reward, (int, float)):
             raise CheckerError(f"the reward returned {reward!r}, not a float")
         if not math.isfinite(reward):
@@ -338,11 +375,11 @@ class TaskEnv(gym.Env[str, str]):
             "turn": len(self._transcript),
         }
 
-    def _guard(self, stage: str, call: Callable[[], _T]) -> _T:
-        """The error boundary: a crash in task or reward code is a CheckerError, so that
-        a broken grader never passes for a wrong answer."""
+    def _guard(self, stage: str, call: Callable[..., _T], *args: Any) -> _T:
+        """``call(*args)`` inside the error boundary: a crash in task or reward code is a
+        CheckerError, so that a broken grader never passes for a wrong answer."""
         try:
-            return call()
+            return call(*args)
         except TaskgymError:
             raise
         except Exception as e:
@@ -487,6 +524,24 @@ def _init_fields(cls: type) -> set[str] | None:
         return {f.name for f in dataclasses.fields(cls) if f.init}
     except TypeError:  # not a dataclass: its constructor will say what it accepts
         return None
+
+
+_MASK64 = (1 << 64) - 1
+
+
+def problem_seed(seed: int) -> int:
+    """The seed of the problem that ``reset(seed=seed)`` plays, in ``[0, 2**31 - 1)``:
+    ``seed`` scrambled by splitmix64's finaliser, so that neighbouring seeds give
+    unrelated problems without building a numpy generator for every reset.
+
+    Examples:
+        >>> problem_seed(0) == problem_seed(0) != problem_seed(1)
+        True
+    """
+    z = (seed % _MASK64 + 0x9E3779B97F4A7C15) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return (z ^ (z >> 31)) % (2**31 - 1)
 
 
 def _positive_int(name: str, value: object) -> int:
