@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import concurrent.futures
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -41,6 +40,7 @@ import gymnasium as gym
 from taskgym.closing import AsyncClosing, Closing
 from taskgym.envs.env import StepResult, TaskEnv, make_task_env
 from taskgym.errors import ConfigError, EpisodeStateError
+from taskgym.parallel.loop_threads import LoopThreads
 from taskgym.parallel.spec import EpisodeSpec
 from taskgym.runner import EpisodeRecord
 
@@ -81,13 +81,12 @@ class Episode(AsyncClosing):
                 lambda: env.step(action)
             )
             result = (observation, float(reward), terminated, truncated, info)
-        else:  # stage by stage: the quick ones here, on the loop (see Task.quick_stages)
+        else:  # the quick calls here, on the loop; the ones that may block in threads
             stages = direct.step_stages(action)
             try:
                 stage = next(stages)
                 while True:
-                    value = stage.run() if stage.quick else await self._pool._run(stage.run)
-                    stage = stages.send(value)
+                    stage = stages.send(await self._pool._run(stage.run))
             except StopIteration as stop:
                 result = stop.value
             finally:
@@ -149,9 +148,7 @@ class AsyncEpisodePool(AsyncClosing):
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise ConfigError(f"concurrency must be an int >= 1, got {concurrency!r}")
         self.concurrency = concurrency
-        self._threads = concurrent.futures.ThreadPoolExecutor(
-            max_workers=threads or min(concurrency, 32), thread_name_prefix="taskgym-episode"
-        )
+        self._threads = LoopThreads(threads or min(concurrency, 32), name="taskgym-episode")
         self._places = asyncio.Semaphore(concurrency)
         self._idle: dict[str, collections.deque[gym.Env[str, str]]] = {}
         self._all: list[gym.Env[str, str]] = []
@@ -188,7 +185,7 @@ class AsyncEpisodePool(AsyncClosing):
         return episode
 
     async def _run(self, call: Callable[[], _T]) -> _T:
-        return await asyncio.get_running_loop().run_in_executor(self._threads, call)
+        return await self._threads.run(call)
 
     def _idle_env(self, spec: EpisodeSpec) -> gym.Env[str, str] | None:
         with self._lock:
@@ -216,7 +213,7 @@ class AsyncEpisodePool(AsyncClosing):
             envs, self._all, self._idle, self._direct = self._all, [], {}, {}
         for env in envs:
             await self._run(env.close)
-        self._threads.shutdown(wait=True)
+        self._threads.shutdown()
 
 
 _PASSIVE_WRAPPERS = (gym.wrappers.OrderEnforcing, gym.wrappers.PassiveEnvChecker)
