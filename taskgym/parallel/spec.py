@@ -60,7 +60,11 @@ class EpisodeSpec:
         ):
             raise ConfigError("EpisodeSpec.actions must be a tuple of str")
         try:
-            kwargs = json.dumps(dict(self.kwargs), allow_nan=False, sort_keys=True)
+            kwargs = (
+                json.dumps(dict(self.kwargs), allow_nan=False, sort_keys=True)
+                if self.kwargs or not isinstance(self.kwargs, Mapping)
+                else "{}"  # the common case, on every episode a pool starts
+            )
             if self.agent_options:
                 json.dumps(dict(self.agent_options), allow_nan=False)
         except (TypeError, ValueError) as e:
