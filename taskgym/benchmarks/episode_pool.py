@@ -17,7 +17,7 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from functools import partial
 
 from taskgym.benchmarks.report import Report
 from taskgym.benchmarks.tasks import AGENT, GRADER_SECONDS, MODEL_SECONDS, TURNS, WAIT
@@ -87,8 +87,26 @@ def _through(executor_name: str, episodes: int, concurrency: int) -> float:
         return time.perf_counter() - start
 
 
-def _median(rounds: int, measure: Callable[..., float], *args: Any) -> float:
-    return statistics.median(measure(*args) for _ in range(rounds))
+def _interleaved(
+    rounds: int, floor: Callable[[], float], candidates: dict[str, Callable[[], float]]
+) -> tuple[float, dict[str, tuple[float, float]]]:
+    """Each round the floor, then every candidate, back to back, so that a change in
+    the machine's speed (it is shared) falls on both sides of a ratio. Returns the
+    floor's median seconds and, per candidate, its median seconds and the median of
+    its per-round ratios to the floor."""
+    floors: list[float] = []
+    times: dict[str, list[float]] = {name: [] for name in candidates}
+    ratios: dict[str, list[float]] = {name: [] for name in candidates}
+    for _ in range(rounds):
+        floors.append(floor())
+        for name, measure in candidates.items():
+            seconds = measure()
+            times[name].append(seconds)
+            ratios[name].append(seconds / floors[-1])
+    return statistics.median(floors), {
+        name: (statistics.median(times[name]), statistics.median(ratios[name]))
+        for name in candidates
+    }
 
 
 def _run_floor(episodes: int, concurrency: int) -> float:
@@ -118,26 +136,36 @@ def run(
     )
     ratios: dict[str, float] = {}
     for in_flight in sorted({64, concurrency}):
-        floor = _median(rounds, _run_floor, episodes, in_flight)
-        pool = _median(rounds, _run_pool, episodes, in_flight)
-        report.add(f"hand-written asyncio loop, {in_flight} in flight", episodes / floor, 1.0)
-        report.add(f"AsyncEpisodePool, {in_flight} in flight", episodes / pool, pool / floor)
-        ratios[f"inline-{in_flight}"] = pool / floor
-    floor = _median(rounds, _run_floor, episodes, concurrency)
-    for name in executors:
-        if name == "inline":
-            continue
-        seconds = _median(rounds, _through, name, episodes, concurrency)
-        report.add(
-            f"{name} executor, {concurrency} in flight",
-            episodes / seconds,
-            seconds / floor,
+        floor, measured = _interleaved(
+            rounds,
+            partial(_run_floor, episodes, in_flight),
+            {"pool": partial(_run_pool, episodes, in_flight)},
         )
-        ratios[name] = seconds / floor
+        pool, ratio = measured["pool"]
+        report.add(f"hand-written asyncio loop, {in_flight} in flight", episodes / floor, 1.0)
+        report.add(f"AsyncEpisodePool, {in_flight} in flight", episodes / pool, ratio)
+        ratios[f"inline-{in_flight}"] = ratio
+    others = [name for name in executors if name != "inline"]
+    if others:
+        floor, measured = _interleaved(
+            rounds,
+            partial(_run_floor, episodes, concurrency),
+            {name: partial(_through, name, episodes, concurrency) for name in others},
+        )
+        report.add(f"hand-written asyncio loop, {concurrency} in flight", episodes / floor, 1.0)
+        for name in others:
+            seconds, ratio = measured[name]
+            report.add(f"{name} executor, {concurrency} in flight", episodes / seconds, ratio)
+            ratios[name] = ratio
     inline = ratios[f"inline-{concurrency}"]
     report.goal_met = inline <= 1.5 and ratios.get("ray", 0.0) <= 3.0
     report.notes.append(
-        f"executors: a worker a core; their floor ({concurrency} in flight) measured again"
-        " beside them"
+        "each round runs the floor and then its candidates back to back; a ratio is the"
+        " median of the rounds' ratios"
     )
+    if others:
+        report.notes.append(
+            f"executors: a worker a core, against a floor ({concurrency} in flight) measured"
+            " in their rounds"
+        )
     return report
