@@ -20,6 +20,7 @@ import base64
 import contextlib
 import dataclasses
 import os
+import secrets
 import subprocess
 import threading
 import time
@@ -33,7 +34,18 @@ from taskgym.errors import SandboxClosedError, SandboxError
 from taskgym.sandboxes.base import ExecResult, Limits, Sandbox
 from taskgym.sandboxes.wire import compose_source, encode_message, read_message
 
-__all__ = ["ProgramResult", "Zygote", "ZygoteSession", "scrub_for_next_episode", "zygote_for"]
+__all__ = [
+    "Opening",
+    "PeerError",
+    "ProgramResult",
+    "Zygote",
+    "ZygoteSession",
+    "pair_zygotes",
+    "paired",
+    "scrub_for_next_episode",
+    "sessions",
+    "zygote_for",
+]
 
 _SERVER_SOURCE = compose_source("wire", "zygote_server")
 # The zygote itself runs for a long time: its own CPU clock must not run out. Each
@@ -45,6 +57,12 @@ _LOST_NOTE = (
     b"[taskgym: the grader process was lost while running this program "
     b"(the program may have killed it); a new one was started]\n"
 )
+
+
+class PeerError(SandboxError):
+    """A session could not get its channel to the paired zygote's session (the pairing
+    is gone: one of the two was restarted). The zygote itself is fine; pair again, or
+    relay through the host."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +97,12 @@ class Zygote(Closing):
         self._sweep = sandbox.backend == "bwrap"
         self._lock = threading.Lock()
         self._closed = False
+        # Which process this is (a new one after a restart), and the other zygote it is
+        # paired with, at that one's incarnation (see pair_zygotes).
+        self._incarnation = 0
+        self._peer: tuple[Zygote, int] | None = None
+        # A session's end was sent and its reply not read yet (see sessions).
+        self._ending = False
         self._proc = self._start()
         self._generation = sandbox.generation
 
@@ -107,6 +131,7 @@ class Zygote(Closing):
         with self._lock:
             if self._closed:
                 raise SandboxClosedError("this zygote is closed")
+            self._settle()
             deadline = time.monotonic() + limits.wall_seconds + _REPLY_MARGIN_SECONDS
             try:
                 _send(self._proc, request)
@@ -122,43 +147,41 @@ class Zygote(Closing):
         return _result(reply)
 
     @contextlib.contextmanager
-    def session(self, code: str, *, limits: Limits | None = None) -> Iterator[ZygoteSession]:
+    def session(
+        self,
+        code: str,
+        *,
+        limits: Limits | None = None,
+        peer: tuple[str, str] | None = None,
+    ) -> Iterator[ZygoteSession]:
         """Run Python ``code`` in a fresh child that talks with the caller while it runs:
         it reads wire-framed messages on stdin and answers on stdout (its stderr is
         dropped). The zygote serves nothing else until the block ends, which stops the
-        child (and, in bwrap, everything it left behind)."""
-        limits = limits if limits is not None else self._sandbox.limits
-        request = {"code": code, "limits": dataclasses.asdict(limits), "sweep": self._sweep}
-        with self._lock:
-            if self._closed:
-                raise SandboxClosedError("this zygote is closed")
-            session = ZygoteSession(self._proc)
-            try:
-                _send(self._proc, {"session": request})
-                opened = _receive(self._proc, time.monotonic() + _REPLY_MARGIN_SECONDS)
-            except (OSError, ValueError, EOFError, TimeoutError) as e:
-                self._replace()
-                raise SandboxError(f"the grader process was lost opening a session: {e!r}") from e
-            if opened != {"opened": True}:
-                self._replace()
-                raise SandboxError(f"the grader process said {opened!r} instead of opened")
-            try:
-                yield session
-            finally:
-                self._end(session)
+        child (and, in bwrap, everything it left behind).
 
-    def _end(self, session: ZygoteSession) -> None:
-        """Stop a session's program, or replace the zygote when that cannot be done
-        cleanly: it must never be left inside a session the caller has given up."""
-        if not session.lost:
-            try:
-                _send(self._proc, {"end": True})
-                if _receive(self._proc, time.monotonic() + _REPLY_MARGIN_SECONDS) == {
-                    "ended": True
-                }:
-                    return
-            except (OSError, ValueError, EOFError, TimeoutError):
-                pass
+        ``peer``: ``("give", token)`` in one of two paired zygotes (see
+        :func:`pair_zygotes`) and ``("take", token)`` in the other, the giver's session
+        opened first: the two children then also talk to each other directly, on file
+        descriptors 3 (to the other) and 4 (from it). PeerError if the pairing is gone.
+        :func:`sessions` opens several at once."""
+        with sessions(Opening(self, code, limits=limits, peer=peer)) as (session,):
+            yield session
+
+    def _request_to_open(self, opening: Opening) -> dict[str, Any]:
+        limits = opening.limits if opening.limits is not None else self._sandbox.limits
+        request: dict[str, Any] = {
+            "code": opening.code,
+            "limits": dataclasses.asdict(limits),
+            "sweep": self._sweep,
+        }
+        if opening.peer is not None:
+            request["peer"] = list(opening.peer)
+        if opening.first is not None:
+            request["first"] = {"send": opening.first, "wait": opening.wait}
+        return request
+
+    def _replace_after_failure(self) -> None:
+        """:meth:`_replace`, when the caller reports the failure that led to it."""
         with contextlib.suppress(SandboxError):
             self._replace()
 
@@ -179,6 +202,7 @@ class Zygote(Closing):
         if not self._sweep or not self.usable:
             return False
         with self._lock:
+            self._settle()
             try:
                 _send(self._proc, {"scrub": True})
                 reply = _receive(self._proc, time.monotonic() + _REPLY_MARGIN_SECONDS)
@@ -200,6 +224,7 @@ class Zygote(Closing):
             if self._closed:
                 return
             self._closed = True
+            self._ending = False
             _stop(self._proc)
 
     def _start(self) -> subprocess.Popen[bytes]:
@@ -222,15 +247,166 @@ class Zygote(Closing):
 
     def _restart(self) -> None:
         _stop(self._proc)
+        self._peer = None
+        self._ending = False
+        self._incarnation += 1
         self._proc = self._start()
+
+    def _request(self, message: dict[str, Any], seconds: float = _REPLY_MARGIN_SECONDS) -> Any:
+        """One request and its reply, under the caller's hold of the lock; a zygote
+        that does not answer is restarted (OSError, EOFError or TimeoutError raised)."""
+        self._settle()
+        try:
+            _send(self._proc, message)
+            return _receive(self._proc, time.monotonic() + seconds)
+        except (OSError, ValueError, EOFError, TimeoutError):
+            self._replace_after_failure()
+            raise
+
+    def _settle(self) -> None:
+        """Read the reply to a session's end sent without waiting for it (``sessions(...,
+        settle_later=True)``), under the caller's hold of the lock, before anything else
+        is asked of this zygote: it answers once the session's programs are stopped
+        and their directory gone, so nothing of that session outlives this call."""
+        if not self._ending:
+            return
+        self._ending = False
+        try:
+            ended = _receive(self._proc, time.monotonic() + _REPLY_MARGIN_SECONDS)
+        except (OSError, ValueError, EOFError, TimeoutError):
+            ended = None
+        if ended != {"ended": True}:
+            self._replace_after_failure()
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A session for :func:`sessions` to open: ``code`` run in a child of ``zygote``
+    (see :meth:`Zygote.session` for ``limits`` and ``peer``). ``first`` is sent to the
+    program as it starts and, with ``wait``, its reply awaited that many seconds, in
+    the same round trip as the fork: it lands in :attr:`ZygoteSession.first`."""
+
+    zygote: Zygote
+    code: str
+    limits: Limits | None = None
+    peer: tuple[str, str] | None = None
+    first: dict[str, Any] | None = None
+    wait: float | None = None
+
+
+@contextlib.contextmanager
+def sessions(*openings: Opening, settle_later: bool = False) -> Iterator[list[ZygoteSession]]:
+    """Open a session in each zygote at once and end them all when the block ends:
+    every request goes out before any reply is read, so the zygotes fork (and make
+    their first exchanges) side by side. The zygotes' locks are taken in the order
+    given; a request is sent only after those before it were sent, so a session that
+    takes its pipes from a peer (``peer=("take", ...)``) comes after the one that gives
+    them. A zygote that fails to open is replaced (SandboxError), or keeps running
+    with its pairing dropped (PeerError); the others' sessions are ended.
+
+    ``settle_later``: the block's end sends each zygote its end and returns, and the
+    zygote's reply (sent once the session's programs are stopped and cleaned up) is
+    read before its next use, so that the cleanup overlaps the caller's own work. Only
+    for callers that touch the sandbox through these zygotes alone until then (a
+    grader between two gradings): a program left behind by the session may still be
+    running when the block has ended."""
+    with contextlib.ExitStack() as held:
+        for opening in openings:
+            held.enter_context(opening.zygote._lock)
+        opened: list[tuple[Zygote, ZygoteSession]] = []
+        try:
+            failure = _open_all(openings, opened)
+            if failure is not None:
+                raise failure
+            yield [session for _, session in opened]
+        finally:
+            _end_all(opened, settle_later)
+
+
+def _open_all(
+    openings: Sequence[Opening], opened: list[tuple[Zygote, ZygoteSession]]
+) -> SandboxError | None:
+    """Send every opening request, then read every reply; what opened is appended to
+    ``opened`` (to be ended), and the first failure returned."""
+    sent: list[Opening] = []
+    for opening in openings:
+        zygote = opening.zygote
+        if zygote._closed:
+            return SandboxClosedError("this zygote is closed")
+        zygote._settle()
+        try:
+            _send(zygote._proc, {"session": zygote._request_to_open(opening)})
+        except (OSError, ValueError) as e:
+            zygote._replace_after_failure()
+            failure: SandboxError | None = SandboxError(
+                f"the grader process was lost opening a session: {e!r}"
+            )
+            break
+        sent.append(opening)
+    else:
+        failure = None
+    for opening in sent:
+        zygote = opening.zygote
+        seconds = _REPLY_MARGIN_SECONDS + (opening.wait or 0.0)
+        try:
+            reply = _receive(zygote._proc, time.monotonic() + seconds)
+        except (OSError, ValueError, EOFError, TimeoutError) as e:
+            zygote._replace_after_failure()
+            failure = failure or SandboxError(
+                f"the grader process was lost opening a session: {e!r}"
+            )
+            continue
+        if reply.get("opened") is True:
+            opened.append((zygote, ZygoteSession(zygote._proc, reply)))
+        elif opening.peer is not None and reply.get("opened") is False:
+            zygote._peer = None
+            failure = failure or PeerError(str(reply.get("why", "no channel to the peer")))
+        else:
+            zygote._replace_after_failure()
+            failure = failure or SandboxError(
+                f"the grader process said {reply!r} instead of opened"
+            )
+    return failure
+
+
+def _end_all(opened: list[tuple[Zygote, ZygoteSession]], settle_later: bool = False) -> None:
+    """Stop the sessions' programs, all at once, or replace a zygote when that cannot
+    be done cleanly: one must never be left inside a session the caller has given up.
+    With ``settle_later`` the replies are left for :meth:`Zygote._settle`."""
+    ending: list[Zygote] = []
+    for zygote, session in opened:
+        if session.lost:
+            zygote._replace_after_failure()
+            continue
+        try:
+            _send(zygote._proc, {"end": True})
+        except (OSError, ValueError):
+            zygote._replace_after_failure()
+            continue
+        if settle_later:
+            zygote._ending = True
+        else:
+            ending.append(zygote)
+    for zygote in ending:
+        try:
+            ended = _receive(zygote._proc, time.monotonic() + _REPLY_MARGIN_SECONDS)
+        except (OSError, ValueError, EOFError, TimeoutError):
+            ended = None
+        if ended != {"ended": True}:
+            zygote._replace_after_failure()
 
 
 class ZygoteSession:
-    """The caller's end of :meth:`Zygote.session` (used inside its ``with`` block)."""
+    """The caller's end of a session (:meth:`Zygote.session`, :func:`sessions`), used
+    inside its ``with`` block. :attr:`first` is the program's reply to the opening's
+    ``first`` message (None, with :attr:`first_why`, if none came)."""
 
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], opened: dict[str, Any]) -> None:
         self._proc = proc
         self.lost = False
+        first = opened.get("message")
+        self.first: dict[str, Any] | None = first if isinstance(first, dict) else None
+        self.first_why = str(opened.get("why", "")) if self.first is None else ""
 
     def exchange(
         self, message: dict[str, Any] | None, deadline: float | None
@@ -254,6 +430,45 @@ class ZygoteSession:
         if not isinstance(answer, dict):
             return None, "the program sent something that is not a message"
         return answer, ""
+
+
+def pair_zygotes(giver: Zygote, taker: Zygote) -> bool:
+    """Connect two zygotes of one sandbox so that their sessions can be given a channel
+    to each other (``session(peer=...)``): a Unix socket in the work directory that
+    ``giver`` listens on and ``taker`` connects to with a secret from here, then removes.
+    Whether it worked; on False the sessions relay through the host instead."""
+    if giver._sandbox is not taker._sandbox:
+        raise ValueError("only two zygotes of one sandbox can be paired")
+    path = f".taskgym-pair-{secrets.token_hex(8)}.sock"
+    secret = secrets.token_hex(16)
+    with giver._lock, taker._lock:  # always in this order: tests' zygote, then candidates'
+        if not (giver.usable and taker.usable):
+            return False
+        try:
+            listening = giver._request({"pair": {"op": "listen", "path": path}})
+            if listening != {"listening": True}:
+                return False
+            connected = taker._request({"pair": {"op": "connect", "path": path, "secret": secret}})
+            accepted = giver._request(
+                {"pair": {"op": "accept", "secret": secret}}, 2 * _REPLY_MARGIN_SECONDS
+            )
+        except (OSError, ValueError, EOFError, TimeoutError):
+            return False
+        if connected != {"paired": True} or accepted != {"paired": True}:
+            return False
+        giver._peer = (taker, taker._incarnation)
+        taker._peer = (giver, giver._incarnation)
+        return True
+
+
+def paired(giver: Zygote, taker: Zygote) -> bool:
+    """Whether ``giver`` and ``taker`` are paired with each other as they run now."""
+    return (
+        giver._peer == (taker, taker._incarnation)
+        and taker._peer == (giver, giver._incarnation)
+        and giver.usable
+        and taker.usable
+    )
 
 
 # A sandbox's zygotes by purpose: assert-style grading keeps the tests and the candidate

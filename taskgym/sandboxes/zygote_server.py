@@ -8,8 +8,10 @@ JSON object. Request: ``{"code", "stdin" (base64), "limits": {...}, "channel": b
 "sweep": bool}``.
 Reply: ``{"exit_code", "stdout", "stderr", "channel" (base64), "timed_out",
 "stdout_truncated", "stderr_truncated", "channel_truncated"}``. A ``{"scrub": true}``
-request instead empties the sandbox for the next episode (see ``_scrub``), and a
-``{"session": ...}`` request runs a program that talks with the host (see ``_session``).
+request instead empties the sandbox for the next episode (see ``_scrub``), a
+``{"session": ...}`` request runs a program that talks with the host (see ``_session``),
+and ``{"pair": ...}`` requests connect two zygotes of one sandbox, so that their session
+children can talk to each other without the host (see ``_pair``).
 
 The child: a fresh directory (removed afterwards), its own process group, rlimits, stdin
 from memory, stdout/stderr/channel to pipes the zygote reads with caps, every other
@@ -27,11 +29,14 @@ import base64
 import builtins
 import contextlib
 import ctypes
+import fcntl
+import hmac
 import os
 import resource
 import selectors
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -65,6 +70,9 @@ def main() -> None:
         if "session" in request:
             write_message(control_out, _session(request["session"], control_in, control_out))
             continue
+        if "pair" in request:
+            write_message(control_out, _pair(request["pair"]))
+            continue
         write_message(control_out, _run(request, (control_in, control_out)))
 
 
@@ -96,13 +104,27 @@ def _sweep() -> None:
 def _session(request: dict[str, Any], control_in: int, control_out: int) -> dict[str, Any]:
     """Run one program that talks with the host while it runs: the program reads
     messages on its stdin and answers on its stdout (the wire framing); the zygote
-    passes them on. After ``{"session": {"code", "limits", "sweep"}}`` and the reply
-    ``{"opened": true}``, each host request is ``{"send": message or null, "wait": s or
-    null}``: the message is written to the program, and with ``wait`` the program's next
-    message (at most ``limits["output_bytes"]``) comes back as ``{"message": ...}``, or
-    ``{"message": null, "why": ...}``. ``{"end": true}`` stops the program; the reply
-    to the session request itself comes then: ``{"ended": true}``."""
+    passes them on. After ``{"session": {"code", "limits", "sweep", "peer"}}`` and the
+    reply ``{"opened": true}``, each host request is ``{"send": message or null, "wait":
+    s or null}``: the message is written to the program, and with ``wait`` the program's
+    next message (at most ``limits["output_bytes"]``) comes back as ``{"message": ...}``,
+    or ``{"message": null, "why": ...}``. ``{"end": true}`` stops the program; the reply
+    to the session request itself comes then: ``{"ended": true}``.
+
+    ``peer``: ``["give", token]`` or ``["take", token]`` in zygotes paired by
+    :func:`_pair`: the giver makes two pipes for this session and sends one end of each
+    to the taker, marked with the host's token, so that the two sessions' programs
+    have a channel of their own, on file descriptors 3 (to the other program) and 4
+    (from it). If the pipes cannot be given or taken, the reply is ``{"opened": false,
+    "why": ...}`` and nothing runs.
+
+    ``first``: a first ``{"send", "wait"}`` step, made right after the fork, its result
+    merged into the ``opened`` reply (one round trip instead of two)."""
     limits = request["limits"]
+    try:
+        peer = _peer_pipes(request.get("peer"))
+    except (OSError, ValueError) as e:
+        return {"opened": False, "why": f"no channel to the paired zygote: {e}"}
     workdir = tempfile.mkdtemp(prefix="run-", dir=os.getcwd())
     program = _compiled(request["code"])
     child_stdin, to_child = os.pipe()  # os.pipe() is (read end, write end)
@@ -111,12 +133,16 @@ def _session(request: dict[str, Any], control_in: int, control_out: int) -> dict
     if pid == 0:  # the child never returns
         os.chdir(workdir)
         devnull = os.open(os.devnull, os.O_WRONLY)
-        _child(program, child_stdin, {"stdout": child_stdout, "stderr": devnull}, limits)
-    for fd in (child_stdin, child_stdout):
+        writers = {"stdout": child_stdout, "stderr": devnull}
+        _child(program, child_stdin, writers, limits, extra=peer)
+    for fd in (child_stdin, child_stdout, *peer):
         os.close(fd)
     os.set_blocking(from_child, False)
     try:
-        write_message(control_out, {"opened": True})
+        opened: dict[str, Any] = {"opened": True}
+        if "first" in request:  # the first exchange, in the same round trip as the fork
+            opened |= _exchange(request["first"], to_child, from_child, limits)
+        write_message(control_out, opened)
         while True:
             step = read_message(control_in)
             if step is None or step.get("end"):
@@ -130,6 +156,124 @@ def _session(request: dict[str, Any], control_in: int, control_out: int) -> dict
             _sweep()
         shutil.rmtree(workdir, ignore_errors=True)
     return {"ended": True}
+
+
+# The other zygote of a pair (see _pair): the tests' zygote gives each session's pipes to
+# the candidates' zygote over this socket. Never inherited by a child (_child closes it).
+_PEER: socket.socket | None = None
+_LISTENER: socket.socket | None = None
+_PAIR_SECONDS = 5.0
+
+
+def _pair(request: dict[str, Any]) -> dict[str, Any]:
+    """Connect this zygote with another of the same sandbox, through a Unix socket in
+    the work directory (both see it: bwrap binds it into each of its processes, docker
+    and local share it): ``{"pair": {"op": "listen", "path"}}`` then ``{"pair": {"op":
+    "accept", "secret"}}`` in one, ``{"pair": {"op": "connect", "path", "secret"}}`` in
+    the other, between the two. The accepting side takes only a connection that presents
+    the host's secret, then removes the socket's file; anything that could still reach
+    the channel could only play the candidate, which is all the channel carries."""
+    global _PEER, _LISTENER  # noqa: PLW0603 - this process's one pairing
+    op = request.get("op")
+    try:
+        if op == "listen":
+            _forget_peer()
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener.bind(request["path"])
+            listener.listen(8)
+            _LISTENER = listener
+            return {"listening": True}
+        if op == "connect":
+            _forget_peer()
+            peer = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            peer.settimeout(_PAIR_SECONDS)
+            peer.connect(request["path"])
+            peer.sendall(request["secret"].encode())
+            _PEER = peer
+            return {"paired": True}
+        if op == "accept" and _LISTENER is not None:
+            return _accept_peer(_LISTENER, request["secret"].encode())
+    except (OSError, KeyError, TypeError, ValueError) as e:
+        _forget_peer()
+        return {"paired": False, "why": f"{type(e).__name__}: {e}"}
+    return {"paired": False, "why": f"cannot {op!r} now"}
+
+
+def _accept_peer(listener: socket.socket, secret: bytes) -> dict[str, Any]:
+    global _PEER, _LISTENER  # noqa: PLW0603 - this process's one pairing
+    deadline = time.monotonic() + _PAIR_SECONDS
+    try:
+        while time.monotonic() < deadline:
+            listener.settimeout(max(deadline - time.monotonic(), 0.001))
+            connection, _ = listener.accept()
+            connection.settimeout(max(deadline - time.monotonic(), 0.001))
+            said = b""
+            with contextlib.suppress(OSError):
+                while len(said) < len(secret):
+                    chunk = connection.recv(len(secret) - len(said))
+                    if not chunk:
+                        break
+                    said += chunk
+            if hmac.compare_digest(said, secret):
+                connection.settimeout(_PAIR_SECONDS)
+                _PEER = connection
+                return {"paired": True}
+            connection.close()  # not the other zygote
+        return {"paired": False, "why": "no zygote with the secret connected"}
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(listener.getsockname())
+        listener.close()
+        _LISTENER = None
+
+
+def _forget_peer() -> None:
+    global _PEER, _LISTENER  # noqa: PLW0603 - this process's one pairing
+    for old in (_PEER, _LISTENER):
+        if old is not None:
+            with contextlib.suppress(OSError):
+                if old is _LISTENER:
+                    os.unlink(old.getsockname())
+            old.close()
+    _PEER = _LISTENER = None
+
+
+def _peer_pipes(peer: Any) -> list[int]:
+    """The session child's ends of its channel to the paired zygote's session child
+    (to it, from it), or none. The giver sends the other ends with the host's token;
+    the taker drops anything marked otherwise (a session of the giver's that never
+    reached this side) until its own token comes."""
+    if peer is None:
+        return []
+    role, token = peer
+    if _PEER is None:
+        raise ValueError("this zygote is not paired")
+    mark = f"pipes {token}".encode()
+    if role == "give":
+        to_peer_r, to_peer_w = os.pipe()
+        from_peer_r, from_peer_w = os.pipe()
+        try:
+            socket.send_fds(_PEER, [mark], [to_peer_r, from_peer_w])
+        except OSError:
+            for fd in (to_peer_w, from_peer_r):
+                os.close(fd)
+            raise
+        finally:
+            for fd in (to_peer_r, from_peer_w):
+                os.close(fd)
+        return [to_peer_w, from_peer_r]
+    deadline = time.monotonic() + _PAIR_SECONDS
+    while time.monotonic() < deadline:
+        _PEER.settimeout(max(deadline - time.monotonic(), 0.001))
+        said, fds, _, _ = socket.recv_fds(_PEER, 64, 2)
+        if not said:
+            raise ValueError("the paired zygote is gone")
+        if said == mark and len(fds) == 2:
+            from_peer, to_peer = fds
+            return [to_peer, from_peer]
+        for fd in fds:
+            os.close(fd)
+    raise ValueError("the paired zygote sent no pipes for this session")
 
 
 _COMPILED: dict[str, Any] = {}
@@ -327,17 +471,26 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def _child(code: Any, stdin: int, writers: dict[str, int], limits: dict[str, Any]) -> None:
+def _child(
+    code: Any,
+    stdin: int,
+    writers: dict[str, int],
+    limits: dict[str, Any],
+    extra: list[int] | tuple[int, ...] = (),
+) -> None:
+    """The child's side of a fork: descriptors in place (stdin, stdout, stderr, then
+    the value channel or ``extra`` from 3 up), every other one closed, limits applied,
+    and ``code`` run; never returns."""
     status = 1
     try:
         os.setpgid(0, 0)
-        os.dup2(stdin, 0)
-        os.dup2(writers["stdout"], 1)
-        os.dup2(writers["stderr"], 2)
-        keep = 3
-        if "channel" in writers:
-            os.dup2(writers["channel"], 3)
-            keep = 4
+        wanted = [stdin, writers["stdout"], writers["stderr"]]
+        wanted += [writers["channel"]] if "channel" in writers else list(extra)
+        keep = len(wanted)
+        # Copies above the targets first: a source may sit on another one's target.
+        above = [fcntl.fcntl(fd, fcntl.F_DUPFD, keep) for fd in wanted]
+        for target, fd in enumerate(above):
+            os.dup2(fd, target)
         os.closerange(keep, _max_fd())
         _apply_limits(limits)
         sys.stdin = open(0, encoding="utf-8", errors="surrogateescape", closefd=False)  # noqa: SIM115

@@ -5,10 +5,19 @@ only; each is sent with :mod:`taskgym.sandboxes.wire` and :mod:`.harness` in fro
 "test", "entry_point", "call"}``, says ``ready``, runs the test code with the entry point
 bound to a proxy, and reports ``{"passed": true}`` or ``{"failed": "..."}``. Each call
 of the proxy is a ``{"call": [tagged args]}`` message to the host, answered with
-``{"v": tagged}`` or ``{"e": "..."}``.
+``{"v": tagged}`` or ``{"e": "..."}``; or, when the request says ``"direct"``, an
+``{"args": [tagged args]}`` message straight to the candidate's process on file
+descriptor 3, answered on descriptor 4 (the two zygotes' children are given a channel
+of their own: see ``pair_zygotes``), each answer awaited until the request's
+``"seconds"`` run out and read only up to ``"max_bytes"``. Direct, it first sends
+``{"go": true}`` there, before it reads the tests' source: the candidate's process
+waits for it to run any candidate code, so that it never runs beside a test process
+that could still be read (it became non-dumpable before that message).
 
 ``serve_candidate``: reads ``{"prelude", "candidate", "entry_point"}`` (never the
-tests), then answers ``{"args": [...]}`` messages with the function's tagged value.
+tests), then answers ``{"args": [...]}`` messages with the function's tagged value, from
+the host or, with ``"direct"``, from the tests' process on descriptors 4 and 3, after
+its ``go``.
 
 The host starts the candidate only after the test process said ``ready``, and as a
 separate process, not a fork: nothing the candidate can reach (its memory, its parents'
@@ -20,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import time
 import traceback
 from typing import Any
 
@@ -82,14 +92,20 @@ def run_tests() -> None:
     request = read_message(read_fd)
     if request is None:
         return
+    if request.get("direct"):
+        with contextlib.suppress(OSError):  # a candidate already gone fails its calls
+            write_message(_TO_PEER, {"go": True})
     write_message(write_fd, {"ready": True})
+    if request.get("direct"):
+        candidate = _direct_proxy(float(request["seconds"]), int(request["max_bytes"]))
+    else:
 
-    def candidate(*args: Any) -> Any:
-        write_message(write_fd, {"call": [tag(a) for a in args]})
-        reply = read_message(read_fd)
-        if reply is None or "e" in reply:
-            raise CandidateError(reply["e"] if reply else "the candidate's process is gone")
-        return untag(reply["v"])
+        def candidate(*args: Any) -> Any:
+            write_message(write_fd, {"call": [tag(a) for a in args]})
+            reply = read_message(read_fd)
+            if reply is None or "e" in reply:
+                raise CandidateError(reply["e"] if reply else "the candidate's process is gone")
+            return untag(reply["v"])
 
     namespace: dict[str, Any] = {"__name__": "tests"}
     try:
@@ -106,10 +122,47 @@ def run_tests() -> None:
         write_message(write_fd, {"passed": True})
 
 
+_TO_PEER, _FROM_PEER = 3, 4
+
+
+def _direct_proxy(seconds: float, max_bytes: int) -> Any:
+    """The entry point as the tests see it when they call the candidate's process
+    directly: every answer is untrusted (it comes from the program under test), so it
+    is read with a deadline and a size limit and decoded strictly; anything but a value
+    is a CandidateError."""
+    deadline = time.monotonic() + seconds
+    os.set_blocking(_FROM_PEER, False)
+
+    def candidate(*args: Any) -> Any:
+        try:
+            write_message(_TO_PEER, {"args": [tag(a) for a in args]})
+            reply = read_message(_FROM_PEER, deadline, max_bytes=max_bytes)
+        except TimeoutError:
+            raise CandidateError("the candidate gave no value in time") from None
+        except (OSError, ValueError) as e:  # a closed pipe, a lying length, bad JSON
+            raise CandidateError(f"the candidate broke the protocol: {e}") from None
+        if not isinstance(reply, dict):
+            gone = reply is None
+            raise CandidateError(
+                "the candidate's process is gone" if gone else "the candidate sent a non-message"
+            )
+        if "e" in reply:
+            raise CandidateError(str(reply["e"])[:500])
+        try:
+            return untag(reply["v"])
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as e:
+            raise CandidateError(f"the candidate sent no plain value: {e!r}"[:500]) from None
+
+    return candidate
+
+
 def serve_candidate() -> None:
     read_fd, write_fd = _control()
     request = read_message(read_fd)
     if request is None:
+        return
+    if request.get("direct") and read_message(_FROM_PEER) != {"go": True}:
+        write_message(write_fd, {"setup_error": "the tests' process did not start"})
         return
     namespace: dict[str, Any] = {"__name__": "candidate"}
     try:
@@ -120,6 +173,8 @@ def serve_candidate() -> None:
         write_message(write_fd, {"setup_error": f"{type(e).__name__}: {e}"[:500]})
         return
     write_message(write_fd, {"ready": True})
+    if request.get("direct"):
+        read_fd, write_fd = _FROM_PEER, _TO_PEER
     while True:
         message = read_message(read_fd)
         if message is None:

@@ -17,7 +17,16 @@ attacks on graders):
 
 Examples:
     >>> from taskgym.sandboxes import make_sandbox
-    >>> from taskgym.sandboxes.zygote import Zygote, ZygoteSession, zygote_for
+    >>> from taskgym.sandboxes.zygote import (
+    Opening,
+    PeerError,
+    Zygote,
+    ZygoteSession,
+    pair_zygotes,
+    paired,
+    sessions,
+    zygote_for,
+)
     >>> from taskgym.envs.code.grader import FunctionCase, grade_function
     >>> with make_sandbox("local") as box, Zygote(box) as zygote:
     ...     cases = [FunctionCase(args=[2, 3], expected=5)]
@@ -29,6 +38,7 @@ from __future__ import annotations
 
 import json
 import math
+import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,7 +49,16 @@ from taskgym.core import Verdict
 from taskgym.errors import SandboxError
 from taskgym.sandboxes.base import Limits, Sandbox
 from taskgym.sandboxes.wire import compose_source
-from taskgym.sandboxes.zygote import Zygote, ZygoteSession, zygote_for
+from taskgym.sandboxes.zygote import (
+    Opening,
+    PeerError,
+    Zygote,
+    ZygoteSession,
+    pair_zygotes,
+    paired,
+    sessions,
+    zygote_for,
+)
 
 __all__ = [
     "FunctionCase",
@@ -261,37 +280,114 @@ def grade_assert_tests(
     entry_point: str,
     call: str = "check(candidate)",
     seconds: float = 10.0,
+    direct: bool = True,
 ) -> Verdict:
     """Run assert-style ``test`` code (``call`` starts it, after ``prelude``, the task's
-    own imports and helpers) against ``candidate``, in two programs of ``sandbox`` that
-    talk only through this one: the tests see plain values from the candidate, and the
-    candidate never holds the tests. One check: passed or not.
+    own imports and helpers) against ``candidate``, in two programs of ``sandbox``: the
+    tests see plain values from the candidate, and the candidate never holds the tests.
+    One check: passed or not; only the tests' own report, read by this process, counts.
 
     Each program is a child of a zygote of its own (``zygote_for(sandbox, "tests")`` and
     ``"candidates"``): the candidates' zygote never receives test code, so nothing a
-    candidate inherits holds any; in bwrap the two are in different pid namespaces."""
+    candidate inherits holds any; in bwrap the two are in different pid namespaces.
+    With ``direct`` (the default) the two zygotes are paired and the tests call the
+    candidate over a channel of the two programs' own, which carries what this process
+    would relay (arguments one way, tagged values the other) without the four hops
+    through it a call; if the pairing is lost, the calls are relayed."""
     deadline = time.monotonic() + seconds
     limits = sandbox.limits.replace(wall_seconds=seconds, cpu_seconds=max(1, math.ceil(seconds)))
     testing = zygote_for(sandbox, "tests")
     answering = zygote_for(sandbox, "candidates")
-    with (
-        testing.session(_TEST_RUNNER_SOURCE, limits=limits) as tests,
-        answering.session(_CANDIDATE_SOURCE, limits=limits) as solution,
-    ):
-        task = {"prelude": prelude, "test": test, "entry_point": entry_point, "call": call}
-        ready, why = tests.exchange(task, deadline)
-        if ready != {"ready": True}:
-            raise SandboxError(f"the test process did not start: {why or ready}")
-        code = {"prelude": prelude, "candidate": candidate, "entry_point": entry_point}
-        loaded, why = solution.exchange(code, deadline)
-        if loaded is None or "setup_error" in loaded:
-            reason = loaded["setup_error"] if loaded else why
-            return _failed(f"the solution did not load: {reason}")
-        return _relay(tests, solution, deadline)
+    job = _AssertJob(prelude, test, entry_point, call, candidate, limits, deadline)
+    if direct and (paired(testing, answering) or pair_zygotes(testing, answering)):
+        try:
+            return job.grade(testing, answering, direct=True)
+        except PeerError:
+            pass  # restarted since they were paired: relayed this time, paired next time
+    return job.grade(testing, answering, direct=False)
+
+
+@dataclass(frozen=True)
+class _AssertJob:
+    prelude: str
+    test: str
+    entry_point: str
+    call: str
+    candidate: str
+    limits: Limits
+    deadline: float
+
+    def grade(self, testing: Zygote, answering: Zygote, *, direct: bool) -> Verdict:
+        """Both programs started at once, the tests with their first message. The
+        candidate's code goes in a message of its own, never with the opening: its
+        function may run as soon as it is loaded (the tests call it directly), and what
+        it does then (kill its zygote) must fail this grading, not the opening. Relayed,
+        that code goes only after the tests said ``ready`` (non-dumpable by then);
+        direct, the candidate's process also holds it until the tests' ``go`` on their
+        channel, and the tests then call it without this process."""
+        remaining = max(self.deadline - time.monotonic(), 0.0)
+        task: dict[str, Any] = {
+            "prelude": self.prelude,
+            "test": self.test,
+            "entry_point": self.entry_point,
+            "call": self.call,
+        }
+        token = secrets.token_hex(8)
+        if direct:
+            task |= {"direct": True, "seconds": remaining, "max_bytes": self.limits.output_bytes}
+        openings = (
+            Opening(
+                testing,
+                _TEST_RUNNER_SOURCE,
+                limits=self.limits,
+                peer=("give", token) if direct else None,
+                first=task,
+                wait=remaining,
+            ),
+            Opening(
+                answering,
+                _CANDIDATE_SOURCE,
+                limits=self.limits,
+                peer=("take", token) if direct else None,
+            ),
+        )
+        # Nothing else in the sandbox is touched before the zygotes' next use, so their
+        # cleanup may overlap the caller's work (see sessions).
+        with sessions(*openings, settle_later=True) as (tests, solution):
+            if tests.first != {"ready": True}:
+                raise SandboxError(f"the test process did not start: {tests.first_why}")
+            code = {
+                "prelude": self.prelude,
+                "candidate": self.candidate,
+                "entry_point": self.entry_point,
+                "direct": direct,
+            }
+            loaded, why = solution.exchange(code, self.deadline)
+            if loaded is None or "setup_error" in loaded:
+                reason = loaded["setup_error"] if loaded else why
+                return _failed(f"the solution did not load: {reason}")
+            if direct:
+                report, why = tests.exchange(None, self.deadline)
+                verdict = _report(report, why)
+                return verdict if verdict is not None else _failed("the tests sent a call")
+            return _relay(tests, solution, self.deadline)
 
 
 def _failed(why: str) -> Verdict:
     return Verdict(parsed=True, passed=0, total=1, details={"failure": why[:500]})
+
+
+def _report(message: dict[str, Any] | None, why: str) -> Verdict | None:
+    """The verdict in the tests' last message, or None for a call to relay."""
+    if message is None:
+        return _failed(f"the tests did not finish: {why}")
+    if message == {"passed": True}:
+        return Verdict(parsed=True, passed=1, total=1)
+    if "failed" in message:
+        return _failed(str(message["failed"]))
+    if "call" not in message:
+        return _failed("the tests sent something unexpected")
+    return None
 
 
 def _relay(tests: ZygoteSession, solution: ZygoteSession, deadline: float) -> Verdict:
@@ -299,14 +395,10 @@ def _relay(tests: ZygoteSession, solution: ZygoteSession, deadline: float) -> Ve
     how it went. Only the tests' own report counts; anything else is a failure."""
     message, why = tests.exchange(None, deadline)
     while True:
-        if message is None:
-            return _failed(f"the tests did not finish: {why}")
-        if message == {"passed": True}:
-            return Verdict(parsed=True, passed=1, total=1)
-        if "failed" in message:
-            return _failed(str(message["failed"]))
-        if "call" not in message:
-            return _failed("the tests sent something unexpected")
+        verdict = _report(message, why)
+        if verdict is not None:
+            return verdict
+        assert message is not None  # a call
         reply, why = solution.exchange({"args": message["call"]}, deadline)
         if reply is None:
             reply = {"e": f"the candidate gave no value: {why}"}
