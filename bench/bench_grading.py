@@ -6,7 +6,9 @@ the same run.
     python bench/bench_grading.py [--programs 1000]
 
 Each configuration must reach the same verdicts (how many printed the right answer):
-a fast grader that judges differently is not faster, it is wrong.
+a fast grader that judges differently is not faster, it is wrong. On a mix with
+looping programs the script also prints the bound that holds for any grader with the
+same wall limit and workers: the loops alone take ``loops * 0.2 s / workers``.
 """
 
 from __future__ import annotations
@@ -149,6 +151,16 @@ def main() -> None:
             base = base or per_minute
             flag = "" if passed == expected_passes else "  <- WRONG VERDICTS"
             print(f"{name:<48} {per_minute:>13.0f} {per_minute / base:>11.2f} {passed:>7}{flag}")
+        loops = sum(p == PROGRAMS["looping"] for p in programs)
+        if loops:
+            # Every grader that honours the same wall limit with the same workers spends
+            # at least this long on the looping programs alone.
+            floor = loops * LIMITS.wall_seconds / WORKERS
+            base_seconds = args.programs / base * 60
+            print(
+                f"bound for any grader: the {loops} looping programs take {floor:.1f} s of the "
+                f"{WORKERS} workers' time, so at most {base_seconds / floor:.2f}x the baseline"
+            )
         print()
 
 

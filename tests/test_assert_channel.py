@@ -152,7 +152,7 @@ def test_pairing_takes_only_the_connection_with_the_secret(tmp_path: object) -> 
         path = ".taskgym-pair-test.sock"
         with giver._lock:
             assert giver._request({"pair": {"op": "listen", "path": path}}) == {"listening": True}
-        intruder = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        intruder = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         intruder.connect(os.path.join(box.workdir, path))  # type: ignore[attr-defined]
         intruder.sendall(b"0" * 32)
         with taker._lock:

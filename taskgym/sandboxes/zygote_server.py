@@ -165,7 +165,8 @@ _PAIR_SECONDS = 5.0
 
 
 def _pair(request: dict[str, Any]) -> dict[str, Any]:
-    """Connect this zygote with another of the same sandbox, through a Unix socket in
+    """Connect this zygote with another of the same sandbox, through a Unix socket
+    (``SOCK_SEQPACKET``: messages, and the descriptors sent with each, stay whole) in
     the work directory (both see it: bwrap binds it into each of its processes, docker
     and local share it): ``{"pair": {"op": "listen", "path"}}`` then ``{"pair": {"op":
     "accept", "secret"}}`` in one, ``{"pair": {"op": "connect", "path", "secret"}}`` in
@@ -177,14 +178,14 @@ def _pair(request: dict[str, Any]) -> dict[str, Any]:
     try:
         if op == "listen":
             _forget_peer()
-            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             listener.bind(request["path"])
             listener.listen(8)
             _LISTENER = listener
             return {"listening": True}
         if op == "connect":
             _forget_peer()
-            peer = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            peer = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             peer.settimeout(_PAIR_SECONDS)
             peer.connect(request["path"])
             peer.sendall(request["secret"].encode())
@@ -207,12 +208,8 @@ def _accept_peer(listener: socket.socket, secret: bytes) -> dict[str, Any]:
             connection, _ = listener.accept()
             connection.settimeout(max(deadline - time.monotonic(), 0.001))
             said = b""
-            with contextlib.suppress(OSError):
-                while len(said) < len(secret):
-                    chunk = connection.recv(len(secret) - len(said))
-                    if not chunk:
-                        break
-                    said += chunk
+            with contextlib.suppress(OSError):  # one message: the socket keeps them whole
+                said = connection.recv(len(secret) + 1)
             if _same(said, secret):
                 connection.settimeout(_PAIR_SECONDS)
                 _PEER = connection

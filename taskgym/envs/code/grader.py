@@ -17,16 +17,7 @@ attacks on graders):
 
 Examples:
     >>> from taskgym.sandboxes import make_sandbox
-    >>> from taskgym.sandboxes.zygote import (
-    Opening,
-    PeerError,
-    Zygote,
-    ZygoteSession,
-    pair_zygotes,
-    paired,
-    sessions,
-    zygote_for,
-)
+    >>> from taskgym.sandboxes.zygote import Zygote
     >>> from taskgym.envs.code.grader import FunctionCase, grade_function
     >>> with make_sandbox("local") as box, Zygote(box) as zygote:
     ...     cases = [FunctionCase(args=[2, 3], expected=5)]
