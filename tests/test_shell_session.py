@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -75,6 +77,25 @@ def test_time_out_interrupts_like_ctrl_c_and_keeps_the_shell(sh: ShellSession) -
     assert result.output == "started\n"
     assert time.monotonic() - start < 10
     assert sh.run("echo $KEEP").output == "yes\n"
+
+
+def test_time_out_interrupts_even_where_the_host_ignores_ctrl_c(real_box: Sandbox) -> None:
+    """A host started with nohup, or in the background of a script, ignores SIGINT, and
+    children inherit that: the shell must not, or a time-out's Ctrl-C does nothing and
+    its background jobs are killed with the command."""
+    code = (
+        "import signal, sys\n"
+        "from taskgym.sandboxes import make_sandbox\n"
+        "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        f"with make_sandbox({real_box.backend!r}) as box, box.shell(timeout=5) as sh:\n"
+        "    sh.run('sleep 31.9 &')\n"
+        "    result = sh.run('sleep 30', timeout=0.3)\n"
+        "    print(result.exit_code, 'sleep 31.9' in sh.run('jobs -l').output)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.stdout.split() == ["130", "True"], done.stderr[-2000:]
 
 
 def test_background_jobs_survive_an_interrupt_and_later_commands(sh: ShellSession) -> None:

@@ -47,7 +47,10 @@ Spawner = Callable[[list[str]], "subprocess.Popen[bytes]"]
 # and the process itself when the flag says so.
 Signaller = Callable[[int, signal.Signals, bool], None]
 
-_SHELL_ARGV = ["bash", "--noprofile", "--norc"]
+# env resets Ctrl-C and Ctrl-\ to their defaults first: a host process that ignores them
+# (started with nohup, or in the background of a script) would pass that on to bash and
+# to every command, and a time-out's Ctrl-C would then do nothing.
+_SHELL_ARGV = ["env", "--default-signal=INT,QUIT", "bash", "--noprofile", "--norc"]
 # Sent once, before the ready probe. A command that closes fd 63 fails its own step with
 # "Bad file descriptor"; the end function then opens it again for the next one.
 _SHELL_SETUP = (
