@@ -202,8 +202,10 @@ class TaskEnv(gym.Env[str, str]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[str, dict[str, Any]]:
-        """Start an episode on a problem drawn with the env's seeded generator, or on
-        ``options["task_id"]`` when given."""
+        """Start an episode: on ``options["task_id"]`` when given; else, with a seed,
+        on the problem of :func:`problem_seed` of it (the same seed, the same problem),
+        and without one on a problem drawn from the env's generator (``np_random``,
+        seeded by the last seeded reset, as gymnasium's envs do)."""
         if seed is not None:
             self._seed(seed)
         problem = self._pick_problem(seed, options)

@@ -383,17 +383,11 @@ def _end_all(opened: list[tuple[Zygote, ZygoteSession]], settle_later: bool = Fa
         except (OSError, ValueError):
             zygote._replace_after_failure()
             continue
-        if settle_later:
-            zygote._ending = True
-        else:
+        zygote._ending = True
+        if not settle_later:
             ending.append(zygote)
-    for zygote in ending:
-        try:
-            ended = _receive(zygote._proc, time.monotonic() + _REPLY_MARGIN_SECONDS)
-        except (OSError, ValueError, EOFError, TimeoutError):
-            ended = None
-        if ended != {"ended": True}:
-            zygote._replace_after_failure()
+    for zygote in ending:  # the ends went out together; their replies come back here
+        zygote._settle()
 
 
 class ZygoteSession:
