@@ -9,15 +9,11 @@ of the proxy is a ``{"call": [tagged args]}`` message to the host, answered with
 ``{"args": [tagged args]}`` message straight to the candidate's process on file
 descriptor 3, answered on descriptor 4 (the two zygotes' children are given a channel
 of their own: see ``pair_zygotes``), each answer awaited until the request's
-``"seconds"`` run out and read only up to ``"max_bytes"``. Direct, it first sends
-``{"go": true}`` there, before it reads the tests' source: the candidate's process
-waits for it to run any candidate code, so that it never runs beside a test process
-that could still be read (it became non-dumpable before that message).
+``"seconds"`` run out and read only up to ``"max_bytes"``.
 
 ``serve_candidate``: reads ``{"prelude", "candidate", "entry_point"}`` (never the
 tests), then answers ``{"args": [...]}`` messages with the function's tagged value, from
-the host or, with ``"direct"``, from the tests' process on descriptors 4 and 3, after
-its ``go``.
+the host or, with ``"direct"``, from the tests' process on descriptors 4 and 3.
 
 The host starts the candidate only after the test process said ``ready``, and as a
 separate process, not a fork: nothing the candidate can reach (its memory, its parents'
@@ -92,9 +88,6 @@ def run_tests() -> None:
     request = read_message(read_fd)
     if request is None:
         return
-    if request.get("direct"):
-        with contextlib.suppress(OSError):  # a candidate already gone fails its calls
-            write_message(_TO_PEER, {"go": True})
     write_message(write_fd, {"ready": True})
     if request.get("direct"):
         candidate = _direct_proxy(float(request["seconds"]), int(request["max_bytes"]))
@@ -160,9 +153,6 @@ def serve_candidate() -> None:
     read_fd, write_fd = _control()
     request = read_message(read_fd)
     if request is None:
-        return
-    if request.get("direct") and read_message(_FROM_PEER) != {"go": True}:
-        write_message(write_fd, {"setup_error": "the tests' process did not start"})
         return
     namespace: dict[str, Any] = {"__name__": "candidate"}
     try:

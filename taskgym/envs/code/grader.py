@@ -312,10 +312,10 @@ class _AssertJob:
         """Both programs started at once, the tests with their first message. The
         candidate's code goes in a message of its own, never with the opening: its
         function may run as soon as it is loaded (the tests call it directly), and what
-        it does then (kill its zygote) must fail this grading, not the opening. Relayed,
-        that code goes only after the tests said ``ready`` (non-dumpable by then);
-        direct, the candidate's process also holds it until the tests' ``go`` on their
-        channel, and the tests then call it without this process."""
+        it does then (kill its zygote) must fail this grading, not the opening. It goes
+        only after the tests said ``ready`` (non-dumpable by then), so no candidate code
+        runs beside a test process it could still read. Direct, the tests then call it
+        without this process."""
         remaining = max(self.deadline - time.monotonic(), 0.0)
         task: dict[str, Any] = {
             "prelude": self.prelude,
@@ -323,15 +323,18 @@ class _AssertJob:
             "entry_point": self.entry_point,
             "call": self.call,
         }
-        token = secrets.token_hex(8)
+        give: tuple[str, str] | None = None
+        take: tuple[str, str] | None = None
         if direct:
             task |= {"direct": True, "seconds": remaining, "max_bytes": self.limits.output_bytes}
+            token = secrets.token_hex(8)
+            give, take = ("give", token), ("take", token)
         openings = (
             Opening(
                 testing,
                 _TEST_RUNNER_SOURCE,
                 limits=self.limits,
-                peer=("give", token) if direct else None,
+                peer=give,
                 first=task,
                 wait=remaining,
             ),
@@ -339,7 +342,7 @@ class _AssertJob:
                 answering,
                 _CANDIDATE_SOURCE,
                 limits=self.limits,
-                peer=("take", token) if direct else None,
+                peer=take,
             ),
         )
         # Nothing else in the sandbox is touched before the zygotes' next use, so their
