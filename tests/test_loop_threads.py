@@ -28,7 +28,7 @@ def test_results_and_errors_come_back_from_other_threads() -> None:
         with pytest.raises(ValueError, match="from the thread"):
             await threads.run(fail)
         with pytest.raises(RuntimeError, match="StopIteration"):
-            await threads.run(stop)
+            await asyncio.wait_for(threads.run(stop), 10)
 
     asyncio.run(main())
     threads.shutdown()
@@ -103,7 +103,7 @@ def test_a_result_for_a_closed_loop_does_not_kill_the_thread() -> None:
     release.set()
 
     async def again() -> str:
-        return await threads.run(lambda: "served")
+        return await asyncio.wait_for(threads.run(lambda: "served"), 10)
 
     assert asyncio.run(again()) == "served"
     threads.shutdown()
@@ -123,7 +123,7 @@ def test_shutdown_runs_what_is_queued_and_refuses_more() -> None:
     assert done == [0, 1, 2, 3, 4]
 
     async def late() -> None:
-        await threads.run(lambda: None)
+        await asyncio.wait_for(threads.run(lambda: None), 10)
 
     with pytest.raises(RuntimeError, match="shut down"):
         asyncio.run(late())
