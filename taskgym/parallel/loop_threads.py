@@ -2,9 +2,9 @@
 reward), cheaper than ``loop.run_in_executor``.
 
 ``run_in_executor`` wraps a ``concurrent.futures.Future`` (with its lock and condition)
-in an asyncio future and chains the two with callbacks; measured on the project's
-machine, a hop cost 25-35 us of CPU that way against 9-12 us here, where a call waits in
-a queue beside its asyncio future and the worker sets the result on the loop. The
+in an asyncio future and chains the two with callbacks; here a call waits in a queue
+beside its asyncio future and the worker sets the result on the loop, for about half
+the CPU a hop (``bench/bench_hot_path.py``). The
 episode pool makes one such hop an episode (its check), on a loop that is its
 bottleneck at hundreds of episodes in flight.
 """
