@@ -193,7 +193,8 @@ def test_symbolic_equivalence(
 def test_a_hostile_answer_is_stopped_by_the_time_limit_and_the_next_call_works() -> None:
     with symbolic.SymbolicChecker(seconds=1.0) as checker:
         start = time.monotonic()
-        assert not checker.equal("2^{100000000}*3^{100000000} - 6^{100000000}", "0")
+        # Within the grammar's bounds, and still hours of integer arithmetic.
+        assert not checker.equal("(5000!)^{9999} - (4999!)^{9999}", "0")
         assert time.monotonic() - start < 5 and checker.timeouts == 1
         assert checker.equal("2x", "x+x")  # a new worker answers
         assert checker.equal("2x", "x+x") and checker.timeouts == 1  # cached

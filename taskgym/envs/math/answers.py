@@ -28,17 +28,20 @@ if TYPE_CHECKING:
 
 __all__ = ["FoundAnswer", "answers_match", "find_answer", "numbers_match", "parse_number"]
 
-_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
-_HASHES = re.compile(r"^[ \t]*####[ \t]*(.+?)[ \t]*$", re.MULTILINE)
+_OPEN_TAG = re.compile(r"<answer>", re.IGNORECASE)
+_CLOSE_TAG = re.compile(r"</answer>", re.IGNORECASE)
 _THE_ANSWER_IS = re.compile(
     r"\bthe (?:final )?answer is[:\s]*(.+?)(?:\.\s|\.$|\n|$)", re.IGNORECASE | re.DOTALL
 )
-_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+# A power of ten is bounded: "1e100000000" would have Fraction compute 10**100000000.
+_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d{1,3})?")
 _GROUPED = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}|\\[dt]?frac\s*(\d)\s*(\d)")
 _TEXT = re.compile(r"\\(?:text|textbf|mathrm|mathbf|boldsymbol|mbox)\s*\{([^{}]*)\}")
 _DEGREES = re.compile(r"\^\s*\{?\\circ\}?|\\circ|\u00b0|\\degree")
 _MAX_CHARS = 200
+_MAX_ANSWER_CHARS = 2000
+"""A stated final answer longer than this is not compared (no answer here is as long)."""
 _ASSIGNMENT = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?\s*(?:=|\\in\b)\s*([^=]+)")
 _MATH = re.compile(r"[\d\\^_+\-*/=(){}\[\]]")
 
@@ -51,19 +54,53 @@ class FoundAnswer:
 
 
 def find_answer(text: str) -> FoundAnswer | None:
-    """The final answer of ``text``, or None when it states none."""
+    """The final answer of ``text``, or None when it states none. Linear in the length of
+    ``text``, whatever it holds (every form is found by a single scan)."""
     boxed = _last_boxed(text)
     if boxed is not None and boxed.strip():
         return FoundAnswer("boxed", boxed.strip())
-    for form, pattern in (
-        ("answer_tag", _ANSWER_TAG),
-        ("hashes", _HASHES),
-        ("the_answer_is", _THE_ANSWER_IS),
+    for form, finder in (
+        ("answer_tag", _tagged),
+        ("hashes", _hashes),
+        ("the_answer_is", _said),
     ):
-        found = [answer.strip() for answer in pattern.findall(text) if answer.strip()]
+        found = [answer.strip() for answer in finder(text) if answer.strip()]
         if found:
             return FoundAnswer(form, found[-1])
     return None
+
+
+def _tagged(text: str) -> list[str]:
+    """What each ``<answer>...</answer>`` holds, as a non-greedy search reads them (an
+    opening tag, up to the first closing tag after it), found from the two tags'
+    positions in one pass each: the regular expression rescanned the rest of the text
+    after every unclosed opening tag, quadratic in a text of many."""
+    closes = [m.start() for m in _CLOSE_TAG.finditer(text)]
+    found, c, resume = [], 0, 0
+    for opening in _OPEN_TAG.finditer(text):
+        if opening.start() < resume:
+            continue
+        while c < len(closes) and closes[c] < opening.end():
+            c += 1
+        if c == len(closes):
+            break
+        found.append(text[opening.end() : closes[c]])
+        resume = closes[c] + len("</answer>")
+    return found
+
+
+def _hashes(text: str) -> list[str]:
+    """The rest of each line that starts with ``####`` (blanks before it allowed)."""
+    found = []
+    for line in text.split("\n"):
+        rest = line.lstrip(" \t")
+        if rest.startswith("####"):
+            found.append(rest[4:].strip(" \t"))
+    return found
+
+
+def _said(text: str) -> list[str]:
+    return list(_THE_ANSWER_IS.findall(text))
 
 
 def _last_boxed(text: str) -> str | None:
@@ -155,6 +192,8 @@ def answers_match(
     ``\\sqrt{2}``, sets, tuples and intervals). ``form`` ("expanded", "factored") asks
     the symbolic checker that the answer also be written so. A given ``x = 5`` is read
     as ``5`` where the reference names no variable."""
+    if len(given) > _MAX_ANSWER_CHARS:
+        return False
     assigned = _ASSIGNMENT.fullmatch(given.strip())
     if assigned and "=" not in reference:
         given = assigned[1]

@@ -10,9 +10,11 @@ Example (the first call starts the worker, which takes about half a second)::
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import json
 import os
+import secrets
 import select
 import subprocess
 import sys
@@ -52,7 +54,7 @@ class SymbolicChecker(Closing):
         self.seconds = seconds
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, str, str | None], bool] = OrderedDict()
-        self._proc: subprocess.Popen[str] | None = None
+        self._proc: _Worker | None = None
         self._closed = False
         self.timeouts = 0
 
@@ -75,51 +77,97 @@ class SymbolicChecker(Closing):
     def _ask(self, given: str, reference: str, form: str | None) -> bool:
         if self._closed:
             raise ConfigError("this SymbolicChecker is closed")
-        proc = self._worker()
-        assert proc.stdin is not None
-        assert proc.stdout is not None
+        worker = self._worker()
+        assert worker.proc.stdin is not None
+        request_id = secrets.token_hex(8)
         try:
-            request = {"given": given, "reference": reference, "form": form}
-            proc.stdin.write(json.dumps(request) + "\n")
-            proc.stdin.flush()
-            deadline = time.monotonic() + self.seconds
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0 or not select.select([proc.stdout], [], [], left)[0]:
-                    raise TimeoutError
-                line = proc.stdout.readline()
-                if not line:
-                    raise EOFError
-                return bool(json.loads(line).get("equal", False))
+            request = {"id": request_id, "given": given, "reference": reference, "form": form}
+            worker.proc.stdin.write(json.dumps(request) + "\n")
+            worker.proc.stdin.flush()
+            reply = json.loads(worker.read_line(time.monotonic() + self.seconds))
+            if not isinstance(reply, dict) or reply.get("id") != request_id:
+                raise ValueError("a reply to another request")
+            return reply.get("equal") is True
         except (TimeoutError, EOFError, OSError, ValueError):
+            # Slow, dead or out of step: the answer is not equal, and nothing of this
+            # worker is trusted again.
             self.timeouts += 1
             self._stop()
             return False
 
-    def _worker(self) -> subprocess.Popen[str]:
-        if self._proc is None or self._proc.poll() is not None:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-I", _WORKER],  # the file alone: it needs only sympy
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-            )
+    def _worker(self) -> _Worker:
+        if self._proc is None or self._proc.proc.poll() is not None:
+            self._stop()
+            self._proc = _Worker.start()
         return self._proc
 
     def _stop(self) -> None:
         if self._proc is not None:
-            self._proc.kill()
-            self._proc.wait()
-            for pipe in (self._proc.stdin, self._proc.stdout):
-                if pipe is not None:
-                    pipe.close()
+            self._proc.stop()
             self._proc = None
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
             self._stop()
+
+
+class _Worker:
+    """The sympy process and the pipe it replies on. Replies never come on its stdout
+    (sent nowhere), and each carries the id of the request it answers: nothing printed
+    along the way can pass for one."""
+
+    def __init__(self, proc: subprocess.Popen[str], replies: int) -> None:
+        self.proc = proc
+        self.replies = replies
+        self.buffer = bytearray()
+
+    @classmethod
+    def start(cls) -> _Worker:
+        read_end, write_end = os.pipe()
+        try:
+            proc = subprocess.Popen(
+                # The file alone, isolated (-I): it needs only sympy, and no file of the
+                # working directory or PYTHON* variable can change what it imports.
+                [sys.executable, "-I", _WORKER, str(write_end)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(write_end,),
+                text=True,
+                start_new_session=True,
+            )
+        except BaseException:
+            os.close(read_end)
+            raise
+        finally:
+            os.close(write_end)
+        os.set_blocking(read_end, False)
+        return cls(proc, read_end)
+
+    def read_line(self, deadline: float) -> str:
+        """The next reply line, read within ``deadline``; at most 64 KiB."""
+        while b"\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.replies], [], [], left)[0]:
+                raise TimeoutError
+            chunk = os.read(self.replies, 65536)
+            if not chunk:
+                raise EOFError
+            self.buffer += chunk
+            if len(self.buffer) > 65536:
+                raise ValueError("a reply too long")
+        line, _, rest = bytes(self.buffer).partition(b"\n")
+        self.buffer = bytearray(rest)
+        return line.decode("utf-8", errors="strict")
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        if self.proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+        os.close(self.replies)
 
 
 _SHARED: SymbolicChecker | None = None

@@ -1,0 +1,322 @@
+"""Attacks on the math answer graders with nothing but the agent's text: make the host
+evaluate it, forge the symbolic worker's verdict, hang or crash the grader, and pass a
+near miss for the answer. Each attack earns nothing and raises nothing; the ones that
+broke through once (code run by sympy's parser on the host, a forged verdict line, a
+patched worker, one root and its near copy taken for a set of two, tiny values compared
+with an absolute tolerance, quadratic scans) are marked so.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import pytest
+
+import taskgym  # noqa: F401 - registers the envs
+from taskgym.envs.math import symbolic, sympy_worker
+from taskgym.envs.math.answers import answers_match, find_answer, parse_number
+
+needs_sympy = pytest.mark.skipif(
+    symbolic.sympy_missing() is not None, reason="sympy is not installed: pip install sympy"
+)
+
+# Python that a string evaluator would run: each writes the marker file, or prints a
+# line shaped like the worker's verdict, or patches the worker so later answers pass.
+HOST_CODE = [
+    "exec(\"open('{marker}', 'w').write('pwned')\")",
+    "__import__('os').system('touch {marker}')",
+    "open('{marker}', 'w')",
+    "(lambda: open('{marker}', 'w'))()",
+    "[open('{marker}', 'w') for _ in 'a']",
+    "().__class__.__base__.__subclasses__()",
+    "Symbol('x').__class__",
+    "print('{{\"equal\": true}}')",
+    'print(\'{{"equal": true, "id": ""}}\')',
+    'exec("import sympy_worker; sympy_worker.equivalent = lambda a, b: True")',
+    "exec(\"__import__('sys').modules['__main__'].decide = lambda *a: True\")",
+    "globals()['same_value'].__code__",
+    "x if 1 else open('{marker}', 'w')",
+    "eval('1')",
+]
+
+
+@pytest.fixture(scope="module")
+def checker() -> Iterator[symbolic.SymbolicChecker]:
+    if symbolic.sympy_missing() is not None:
+        pytest.skip("sympy is not installed: pip install sympy")
+    with symbolic.SymbolicChecker(seconds=5.0) as made:
+        yield made
+
+
+def _answers_file(tmp_path: Path, answer: str) -> str:
+    path = tmp_path / "answers.jsonl"
+    path.write_text(json.dumps({"id": "p", "problem": "What is it?", "answer": answer}) + "\n")
+    return str(path)
+
+
+def _gsm8k_file(tmp_path: Path) -> str:
+    path = tmp_path / "gsm8k.jsonl"
+    record = {"question": "Two and three?", "answer": "2 + 3 = 5\n#### 5"}
+    path.write_text(json.dumps(record) + "\n")
+    return str(path)
+
+
+def _short(text: object) -> str:
+    """A test id for a long hostile text: its start and its length."""
+    text = str(text)
+    return text if len(text) <= 24 else f"{text[:16]}...({len(text)})"
+
+
+def _envs(tmp_path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """Every env whose answers reach the symbolic checker, on a problem whose answer is
+    an expression (so that the checker is asked)."""
+    return [
+        ("taskgym/MathAnswers-v0", {"tasks": _answers_file(tmp_path, "2x + 2")}),
+        ("taskgym/MathAnswers-v0", {"tasks": _answers_file(tmp_path, "\\{1, 2\\}")}),
+        ("taskgym/GSM8K-v0", {"path": _gsm8k_file(tmp_path)}),
+        ("taskgym/MathGenSymbolic-v0", {}),
+        ("taskgym/MathGen-v0", {"kinds": ["quadratic", "expand"]}),
+    ]
+
+
+def _play(env_id: str, options: dict[str, Any], action: str, seed: int = 0) -> float:
+    env = gym.make(env_id, **options)
+    try:
+        env.reset(seed=seed)
+        reward = env.step(action)[1]
+    finally:
+        env.close()
+    return float(reward)
+
+
+@needs_sympy
+@pytest.mark.parametrize("code", HOST_CODE)
+def test_an_answer_that_is_python_is_never_run_and_earns_nothing(tmp_path: Path, code: str) -> None:
+    """Broke through once: sympy's parse_expr evaluated the answer on the host (a file
+    written as root; a printed line taken for the verdict; a patch that made later
+    wrong answers pass)."""
+    marker = tmp_path / "marker"
+    for env_id, options in _envs(tmp_path):
+        action = "\\boxed{" + code.format(marker=marker) + "}"
+        assert _play(env_id, options, action) == 0.0, (env_id, action)
+        assert not marker.exists(), (env_id, action)
+    # Nothing was patched: a wrong answer still earns nothing, a right one still pays.
+    tasks = _answers_file(tmp_path, "2x + 2")
+    assert _play("taskgym/MathAnswers-v0", {"tasks": tasks}, "\\boxed{2x + 3}") == 0.0
+    assert _play("taskgym/MathAnswers-v0", {"tasks": tasks}, "\\boxed{2(x + 1)}") == 1.0
+
+
+def test_the_worker_has_no_path_to_an_evaluator() -> None:
+    """The worker's source calls no string evaluator: not eval/exec/compile, not sympy's
+    parse_expr, sympify or S, not __import__."""
+    tree = ast.parse(Path(sympy_worker.__file__).read_text(encoding="utf-8"))
+    builtin_evaluators = {"eval", "exec", "compile", "__import__", "sympify", "S"}
+    sympy_evaluators = {"parse_expr", "sympify", "S", "parse_latex"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name):
+                assert func.id not in builtin_evaluators, (node.lineno, func.id)
+            elif isinstance(func, ast.Attribute):
+                assert func.attr not in sympy_evaluators, (node.lineno, func.attr)
+        if isinstance(node, ast.ImportFrom):
+            assert "parsing" not in (node.module or ""), "sympy's parsers evaluate text"
+
+
+@needs_sympy
+def test_no_answer_text_reaches_an_evaluator(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker's decision, run in this process with every string Python's eval and
+    exec see recorded, on the hostile answers and on the labelled benchmark set: none of
+    those strings holds the text of an answer. (sympy's polynomial code evaluates
+    templates of its own, which is why strings are recorded, not refused.)"""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+    try:
+        from math_pairs import build_pairs
+    finally:
+        sys.path.pop(0)
+    evaluated: list[str] = []
+
+    def recording(original: Any) -> Any:
+        def evaluate(source: object, *args: object, **kwargs: object) -> Any:
+            if isinstance(source, str):
+                evaluated.append(source)
+            return original(source, *args, **kwargs)
+
+        return evaluate
+
+    answers = [code.format(marker="/tmp/marker") for code in HOST_CODE]
+    for pair in build_pairs():
+        found = find_answer(pair.answer)
+        if found is not None and parse_number(found.text) is None and len(found.text) >= 8:
+            answers.append(found.text)
+    monkeypatch.setattr(builtins, "eval", recording(builtins.eval))
+    monkeypatch.setattr(builtins, "exec", recording(builtins.exec))
+    for answer in answers:
+        with contextlib.suppress(Exception):  # a text that does not parse is not equal
+            sympy_worker.decide(answer, "x + 1", None)
+    monkeypatch.undo()
+    assert len(answers) > 20
+    leaked = [a for a in answers if any(a in source for source in evaluated)]
+    assert not leaked
+
+
+@needs_sympy
+def test_a_reply_that_does_not_carry_the_request_id_is_not_a_verdict(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A line shaped like a verdict, without the request's id, is refused (the worker
+    started over), so no printed text can stand in for the grader's reply."""
+    with symbolic.SymbolicChecker() as made:
+        assert made.equal("2x", "x + x")
+        monkeypatch.setattr(symbolic._Worker, "read_line", lambda self, deadline: '{"equal": true}')
+        assert not made.equal("2x", "x + 3")
+        assert made.timeouts == 1
+        monkeypatch.undo()
+        assert made.equal("3x", "x + 2x")
+
+
+@needs_sympy
+@pytest.mark.parametrize(
+    ("given", "reference"),
+    [
+        ("\\{2, 2.0000000001\\}", "\\{2, 3\\}"),  # one root and a near copy (broke through)
+        ("\\{2, 2\\}", "\\{2, 3\\}"),
+        ("\\{2\\}", "\\{2, 3\\}"),
+        ("\\{2, 3, 4\\}", "\\{2, 3\\}"),
+        ("(1, 2)", "(2, 1)"),
+        ("(1, 2, 3)", "(1, 2)"),
+        ("[0, 1]", "[0, 1)"),
+        ("(0, 1]", "[0, 1]"),
+        ("[0, 1.0000000001]", "[0, 1]"),
+        ("(-\\infty, 2) \\cup (3, \\infty)", "(-\\infty, 2) \\cup (3, 4)"),
+        ("(-\\infty, 2)", "(-\\infty, 2) \\cup (3, \\infty)"),
+        ("y = 2x + 1", "y = 2x"),
+        ("x = 1", "x^2 = 1"),
+        ("\\frac{1}{2004!}", "\\frac{1}{2006!}"),  # tiny values (broke through)
+        ("10^{20} + 1", "10^{20}"),
+        ("10^{-30}", "0"),
+        ("\\pi + 10^{-60}", "\\pi"),
+        ("3.14159", "\\pi"),
+        ("\\sqrt{2} + 10^{-40}", "\\sqrt{2}"),
+        ("\\pm 3", "3"),
+        ("\\pm 3", "\\{-3, 3\\}"),
+        ("2x + 2.0000000001", "2x + 2"),
+        ("x + y", "xy"),
+    ],
+)
+def test_near_misses_are_not_equal(
+    checker: symbolic.SymbolicChecker, given: str, reference: str
+) -> None:
+    assert not answers_match(given, reference, checker)
+
+
+@needs_sympy
+@pytest.mark.parametrize(
+    ("given", "reference"),
+    [
+        ("\\{3, 2\\}", "\\{2, 3\\}"),
+        ("\\{2, 2, 3\\}", "\\{2, 3\\}"),  # a set lists each element once, however written
+        ("\\{\\frac{4}{2}, 3\\}", "\\{2, 3\\}"),
+        ("[0, \\infty)", "[0, \\infty)"),
+        ("2x - y + 1 = 0", "y = 2x + 1"),
+        ("\\frac{\\sqrt{8}}{2}", "\\sqrt{2}"),
+        ("\\sqrt{3} + \\sqrt{2}", "\\sqrt{5 + 2\\sqrt{6}}"),
+        ("1.4142135624", "\\sqrt{2}"),
+        ("e^{i\\pi}", "-1"),
+        ("\\frac{1}{2006!}", "\\frac{2005 \\cdot 2006}{2006!} \\cdot \\frac{1}{2005 \\cdot 2006}"),
+    ],
+)
+def test_equal_answers_are_still_equal(
+    checker: symbolic.SymbolicChecker, given: str, reference: str
+) -> None:
+    assert answers_match(given, reference, checker)
+
+
+@needs_sympy
+@pytest.mark.parametrize(
+    "given",
+    [
+        "1e100000000",  # had the number parser compute a power of ten (broke through)
+        "10^{10^{10}}",
+        "2^{2^{2^{2^{2}}}}",
+        "(10^{4000})!",
+        "x^{100000}",
+        "\\frac{" * 200 + "1" + "}{2}" * 200,
+        "(" * 400 + "1" + ")" * 400,
+        "9" * 4400,  # past Python's 4,300-digit limit on int()
+        "1" + "0" * 499,
+    ],
+    ids=_short,
+)
+def test_hostile_numbers_are_refused_in_bounded_time(
+    checker: symbolic.SymbolicChecker, given: str
+) -> None:
+    start = time.monotonic()
+    assert not answers_match(given, "5", checker)
+    assert not answers_match(given, "x + 1", checker)
+    assert time.monotonic() - start < 10
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<answer>" * 140_000,  # quadratic in the old regular expression (broke through)
+        "<ANSWER>1" * 100_000 + "</answer>",
+        "#### " + " " * 500_000 + "x",
+        "####" * 250_000,
+        "the answer is " * 70_000,
+        "\\boxed{" * 140_000,
+        "{" * 1_000_000,
+    ],
+    ids=_short,
+)
+def test_finding_the_answer_in_a_megabyte_takes_linear_time(text: str) -> None:
+    start = time.monotonic()
+    find_answer(text)
+    assert time.monotonic() - start < 5
+
+
+def test_answer_tags_are_read_as_before() -> None:
+    assert find_answer("<answer>1<answer>2</answer>")
+    found = find_answer("<answer>1<answer>2</answer>")
+    assert found is not None and found.text == "1<answer>2"
+    found = find_answer("<Answer>3</ANSWER> and <answer>4</answer> <answer></answer>")
+    assert found is not None and found.text == "4"
+    assert find_answer("<answer>5") is None
+
+
+@needs_sympy
+@pytest.mark.parametrize(
+    "action",
+    [
+        "\\boxed{print(1)}",  # made a step raise CheckerError (broke through)
+        "\\boxed{" + "9" * 4400 + "}",
+        "<answer>" + "1" * 5000 + "</answer>",
+        "\\boxed{\\undefinedcommand{1}}",
+        "\\boxed{" + "\\frac{1}{" * 300 + "}" * 300 + "}",
+        "\\boxed{\x00\udcff}",
+        "\\boxed{1e100000000}",
+    ],
+    ids=_short,
+)
+def test_hostile_answers_earn_nothing_and_never_raise(tmp_path: Path, action: str) -> None:
+    for env_id, options in _envs(tmp_path):
+        assert _play(env_id, options, action) == 0.0, (env_id, action[:40])
+
+
+def test_arithmetic_answers_are_bounded_too() -> None:
+    for env_id in ("taskgym/Arithmetic-v0", "taskgym/ArithmeticHard-v0"):
+        for action in ("9" * 4400, "<answer>" * 100_000, "1e100000000", "1/" + "0" * 5000):
+            start = time.monotonic()
+            assert _play(env_id, {}, action) == 0.0
+            assert time.monotonic() - start < 5
