@@ -221,6 +221,16 @@ HARD_CASES: list[tuple[str, str, bool]] = [
     ("\\$5", "5", True),
     ("100\\text{ m}^2", "100", True),
     ("\\dfrac{\\sqrt{3}}{2}", "\\frac{\\sqrt3}{2}", True),
+    # Near misses that graders compared with a tolerance or one way only accepted.
+    ("\\frac{1}{2004!}", "\\frac{1}{2006!}", False),
+    ("10^{20}+1", "10^{20}", False),
+    ("\\{2, 2.0000000001\\}", "\\{2, 3\\}", False),
+    ("\\{2\\}", "\\{2, 3\\}", False),
+    ("\\pi+10^{-60}", "\\pi", False),
+    ("\\pm 3", "3", False),
+    ("1.4142135624", "\\sqrt{2}", True),
+    ("2x-y+1=0", "y=2x+1", True),
+    ("x=1", "x^2=1", False),
 ]
 
 
