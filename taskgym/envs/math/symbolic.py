@@ -1,5 +1,5 @@
 """Symbolic equivalence of final answers (the ``sympy`` extra), in a worker process
-with a time limit a call, and cached.
+with a time limit a call (confined by bubblewrap where it works), and cached.
 
 Example (the first call starts the worker, which takes about half a second)::
 
@@ -12,10 +12,12 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import importlib.util
 import json
 import os
 import secrets
 import select
+import shutil
 import subprocess
 import sys
 import threading
@@ -127,9 +129,7 @@ class _Worker:
         read_end, write_end = os.pipe()
         try:
             proc = subprocess.Popen(
-                # The file alone, isolated (-I): it needs only sympy, and no file of the
-                # working directory or PYTHON* variable can change what it imports.
-                [sys.executable, "-I", _WORKER, str(write_end)],
+                worker_argv(write_end),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -169,6 +169,50 @@ class _Worker:
                 self.proc.stdin.close()
         os.close(self.replies)
 
+
+def worker_argv(reply_fd: int) -> list[str]:
+    """How the worker starts: the file alone, isolated (``-I``: no file of the working
+    directory or ``PYTHON*`` variable changes what it imports), and, where bubblewrap
+    works, confined as the sandboxes' commands are (no network, its own pid, IPC and
+    user namespaces, no capabilities, a read-only view of the system, Python and sympy
+    only). The worker evaluates nothing it reads; this is the second wall, not the
+    first."""
+    from taskgym.sandboxes.bwrap import bwrap_unavailable_reason  # noqa: PLC0415
+
+    python = [sys.executable, "-I"]
+    if bwrap_unavailable_reason() is not None or shutil.which("bwrap") is None:
+        return [*python, _WORKER, str(reply_fd)]
+    import sympy  # noqa: PLC0415 - its location is bound into the confinement
+
+    needed = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.dirname(sympy.__file__))}
+    for name in ("mpmath", "gmpy2"):
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin:
+            needed.add(os.path.dirname(os.path.dirname(spec.origin)))
+    args = [shutil.which("bwrap") or "bwrap", *_CONFINEMENT]
+    for path in _SYSTEM_DIRS:
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    for path in sorted(needed):
+        args += ["--ro-bind", path, path]
+    args += ["--ro-bind", _WORKER, "/worker.py", "--proc", "/proc", "--dev", "/dev"]
+    args += ["--tmpfs", "/tmp", "--remount-ro", "/", "--"]
+    return [*args, *python, "/worker.py", str(reply_fd)]
+
+
+_CONFINEMENT = (
+    "--unshare-all",
+    "--unshare-user",
+    "--disable-userns",
+    "--die-with-parent",
+    "--new-session",
+    "--clearenv",
+    "--cap-drop",
+    "ALL",
+)
+_SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 _SHARED: SymbolicChecker | None = None
 _SHARED_LOCK = threading.Lock()

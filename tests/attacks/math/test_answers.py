@@ -320,3 +320,44 @@ def test_arithmetic_answers_are_bounded_too() -> None:
             start = time.monotonic()
             assert _play(env_id, {}, action) == 0.0
             assert time.monotonic() - start < 5
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+@needs_sympy
+def test_the_worker_is_confined_where_bubblewrap_works() -> None:
+    """The second wall: were the parser ever to run something, it would run with no
+    network, in namespaces of its own, seeing no home directory and writing nowhere."""
+    from taskgym.sandboxes.bwrap import bwrap_unavailable_reason
+
+    if bwrap_unavailable_reason() is not None:
+        pytest.skip(f"bubblewrap does not work here: {bwrap_unavailable_reason()}")
+    with symbolic.SymbolicChecker() as made:
+        assert made.equal("2x", "x + x")
+        assert made._proc is not None
+        pids = [made._proc.proc.pid, *_descendants(made._proc.proc.pid)]
+        python = [p for p in pids if "worker.py" in Path(f"/proc/{p}/cmdline").read_text()]
+        assert python, "no worker process found"
+        inside = Path(f"/proc/{python[-1]}")
+        for namespace in ("net", "pid", "user", "mnt"):
+            assert (inside / "ns" / namespace).readlink() != Path(
+                f"/proc/self/ns/{namespace}"
+            ).readlink(), namespace
+        status = (inside / "status").read_text()
+        assert "CapEff:\t0000000000000000" in status
+        assert not (inside / "root" / "home").exists() or not any(
+            (inside / "root" / "home").iterdir()
+        )
