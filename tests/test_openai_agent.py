@@ -222,7 +222,7 @@ def test_bad_agent_options_are_refused_clearly() -> None:
 
 def test_each_tool_writes_the_action_its_task_reads() -> None:
     from taskgym.envs.code.functions import FunctionTestsTask, _run_code
-    from taskgym.envs.code.project import _BLOCK, ProjectTestsTask
+    from taskgym.envs.code.project import Block, ProjectTestsTask, parse_blocks
     from taskgym.envs.math.arithmetic import extract_code
     from taskgym.envs.shell.tasks import SUBMIT, ShellTask
 
@@ -233,11 +233,11 @@ def test_each_tool_writes_the_action_its_task_reads() -> None:
     assert FunctionTestsTask(attempts=3).tools() == ()  # retry mode answers in text
 
     project = {t.name: t for t in ProjectTestsTask().tools()}
-    written = _BLOCK.search(project["write_file"].action({"path": "a/b.py", "content": code}))
-    assert written is not None and (written["write"], written["content"]) == ("a/b.py", code)
-    assert _BLOCK.search(project["read_file"].action({"path": "x.py"}))["read"] == "x.py"
-    assert _BLOCK.search(project["run"].action({"command": "ls"}))["run"] == "ls"
-    assert _BLOCK.search(project["submit"].action({}))["submit"]
+    written = parse_blocks(project["write_file"].action({"path": "a/b.py", "content": code}))
+    assert written == [Block("write", "a/b.py", code)]
+    assert parse_blocks(project["read_file"].action({"path": "x.py"})) == [Block("read", "x.py")]
+    assert parse_blocks(project["run"].action({"command": "ls"})) == [Block("run", text="ls")]
+    assert parse_blocks(project["submit"].action({})) == [Block("submit")]
 
     shell = {t.name: t for t in ShellTask().tools()}
     assert shell["run_command"].action({"command": "ls -l"}) == "ls -l"

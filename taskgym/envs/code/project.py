@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import sys
 import time
 from collections.abc import Sequence
@@ -161,13 +160,12 @@ the whole new content of the file
 <run>a shell command, run in the project's directory (python3 -m pytest works there)</run>
 <submit/>  (last: ends the episode, and the hidden tests grade the project)"""
 
-_BLOCK = re.compile(
-    r'<write path="(?P<write>[^"]*)">\n?(?P<content>.*?)</write>'
-    r'|<read path="(?P<read>[^"]*)"\s*/>'
-    r"|<run>(?P<run>.*?)</run>"
-    r"|(?P<submit><submit\s*/>)",
-    re.DOTALL,
-)
+# What one turn may ask for: longer actions are refused before they are parsed, and
+# blocks past the limit are not done (each may cost a sandbox call of run_seconds).
+_MAX_ACTION_CHARS = 2 << 20
+_MAX_BLOCKS = 32
+# A longer path is refused before the sandbox makes its directories, one by one.
+_MAX_PATH_CHARS = 1024
 _SHOWN_CHARS = 4000
 _PROJECT_TOOLS = (
     Tool(
@@ -192,6 +190,108 @@ _PROJECT_TOOLS = (
         "submit", "End the episode: the hidden tests grade the project.", {}, lambda _: "<submit/>"
     ),
 )
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block of an action: ``kind`` is ``write`` (``path``, ``text`` the content),
+    ``read`` (``path``), ``run`` (``text`` the command) or ``submit``."""
+
+    kind: str
+    path: str = ""
+    text: str = ""
+
+
+def parse_blocks(action: str, limit: int | None = None) -> list[Block]:
+    """The blocks of ``action`` in order (at most ``limit``), read as :data:`ACTIONS`
+    describes them; text between blocks and unclosed blocks are ignored. Linear in the
+    length of ``action``: each closing tag is searched for once from any point on, so a
+    megabyte of unclosed ``<run>`` tags costs one scan, not one scan each."""
+    blocks: list[Block] = []
+    finder = _Finder(action)
+    at = action.find("<")
+    while at != -1 and (limit is None or len(blocks) < limit):
+        block, end = _block_at(action, at, finder)
+        if block is not None:
+            blocks.append(block)
+        at = action.find("<", end if block is not None else at + 1)
+    return blocks
+
+
+class _Finder:
+    """``text.find(token, start)`` that remembers its last answer for each token: asked
+    again from a later start that the answer still lies beyond (or for a token that is
+    not there at all), it answers without scanning again."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._last: dict[str, tuple[int, int]] = {}  # token: (asked from, found at)
+
+    def find(self, token: str, start: int) -> int:
+        last = self._last.get(token)
+        if last is not None and last[0] <= start and (last[1] == -1 or last[1] >= start):
+            return last[1]
+        found = self._text.find(token, start)
+        self._last[token] = (start, found)
+        return found
+
+
+def _block_at(text: str, at: int, finder: _Finder) -> tuple[Block | None, int]:
+    """The block that starts at ``at`` (a ``<``) and the position after it, or None."""
+    for opener, read in _OPENERS:
+        if text.startswith(opener, at):
+            return read(text, at + len(opener), finder)
+    return None, at
+
+
+def _write_at(text: str, at: int, finder: _Finder) -> tuple[Block | None, int]:
+    quote = finder.find('"', at)
+    if quote == -1 or not text.startswith('">', quote):
+        return None, at
+    start = quote + 2
+    start += text.startswith("\n", start)  # the newline after the tag is not content
+    close = finder.find("</write>", start)
+    if close == -1:
+        return None, at
+    return Block("write", text[at:quote], text[start:close]), close + len("</write>")
+
+
+def _read_at(text: str, at: int, finder: _Finder) -> tuple[Block | None, int]:
+    quote = finder.find('"', at)
+    end = _after_space(text, quote + 1) if quote != -1 else -1
+    if end == -1 or not text.startswith("/>", end):
+        return None, at
+    return Block("read", text[at:quote]), end + 2
+
+
+def _run_at(text: str, at: int, finder: _Finder) -> tuple[Block | None, int]:
+    close = finder.find("</run>", at)
+    if close == -1:
+        return None, at
+    return Block("run", text=text[at:close]), close + len("</run>")
+
+
+def _submit_at(text: str, at: int, finder: _Finder) -> tuple[Block | None, int]:
+    end = _after_space(text, at)
+    if not text.startswith("/>", end):
+        return None, at
+    return Block("submit"), end + 2
+
+
+_OPENERS = (
+    ('<write path="', _write_at),
+    ('<read path="', _read_at),
+    ("<run>", _run_at),
+    ("<submit", _submit_at),
+)
+
+
+def _after_space(text: str, at: int) -> int:
+    """The first position from ``at`` on that is not white space. (Each run of white
+    space follows one tag's fixed text, so no run is skipped twice in a parse.)"""
+    while at < len(text) and text[at].isspace():
+        at += 1
+    return at
 
 
 @dataclass(frozen=True)
@@ -228,10 +328,22 @@ class ProjectTestsTask(MultiTurnRecordsTask):
     ) -> Reply:
         record: ProjectRecord = self._records_by_id[problem.id]
         shown: list[str] = []
-        for block in _BLOCK.finditer(action):
-            if block["submit"] is not None:
+        if len(action) > _MAX_ACTION_CHARS:
+            shown.append(
+                f"Nothing was done: the action has {len(action)} characters, and at most "
+                f"{_MAX_ACTION_CHARS} are read."
+            )
+            blocks = []
+        else:
+            blocks = parse_blocks(action, limit=_MAX_BLOCKS + 1)
+        for block in blocks[:_MAX_BLOCKS]:
+            if block.kind == "submit":
                 return Reply("\n\n".join([*shown, "Submitted."]), done=True)
             shown.append(_perform(block, sandbox, record))
+        if len(blocks) > _MAX_BLOCKS:
+            shown.append(
+                f"Only the first {_MAX_BLOCKS} blocks of a turn are done; the rest were not."
+            )
         if not shown:
             shown.append("No action found.\n" + ACTIONS)
         left = record.max_turns - len(transcript) - 1
@@ -244,22 +356,23 @@ class ProjectTestsTask(MultiTurnRecordsTask):
         return grade_project(sandbox, self._records_by_id[problem.id])
 
 
-def _perform(block: re.Match[str], sandbox: Sandbox, record: ProjectRecord) -> str:
-    if block["write"] is not None:
-        path = block["write"]
+def _perform(block: Block, sandbox: Sandbox, record: ProjectRecord) -> str:
+    if block.kind in ("write", "read") and len(block.path) > _MAX_PATH_CHARS:
+        cut = f"{block.kind} {block.path[:80]}..."
+        return f"{cut}: failed (a path has {_MAX_PATH_CHARS} characters at most)"
+    if block.kind == "write":
         try:
-            sandbox.write_file(path, block["content"])
+            sandbox.write_file(block.path, block.text)
         except (ValueError, OSError) as e:
-            return f"write {path}: failed ({e})"
-        return f"write {path}: done"
-    if block["read"] is not None:
-        path = block["read"]
+            return f"write {block.path}: failed ({e})"
+        return f"write {block.path}: done"
+    if block.kind == "read":
         try:
-            data = sandbox.read_file(path, max_bytes=_SHOWN_CHARS * 4)
+            data = sandbox.read_file(block.path, max_bytes=_SHOWN_CHARS * 4)
         except (ValueError, OSError) as e:
-            return f"read {path}: failed ({e})"
-        return f"read {path}:\n{_cut(data.decode('utf-8', errors='replace'))}"
-    result = sandbox.run(block["run"], timeout=record.run_seconds)
+            return f"read {block.path}: failed ({e})"
+        return f"read {block.path}:\n{_cut(data.decode('utf-8', errors='replace'))}"
+    result = sandbox.run(block.text, timeout=record.run_seconds)
     if result.timed_out:
         status = f"timed out after {record.run_seconds:g} s"
     else:
