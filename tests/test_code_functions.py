@@ -120,16 +120,42 @@ def test_feedback_mode_shows_visible_examples_and_never_hidden_tests(tmp_path: P
     obs, reward, terminated, _, _ = env.step("```python\ndef double(x):\n    return x\n```")
     observations.append(obs)
     assert "Example double(2): returned 2; expected 4." in obs
-    assert "1 of 1 hidden tests failed" in obs and "2 attempt(s) left" in obs
+    assert "1 of 1 examples failed" in obs and "2 attempt(s) left" in obs
+    assert "hidden" not in obs  # the hidden tests have not run: they grade the last answer
     assert (reward, terminated) == (0.0, False)
     obs, *_ = env.step("no code at all")
     observations.append(obs)
     assert "No ```python code block" in obs
     obs, reward, terminated, _, info = env.step("```python\ndef double(x):\n    return 2 * x\n```")
-    assert (obs, terminated) == ("All tests passed.", True)
+    assert terminated and obs.startswith("All examples passed")
     assert reward == pytest.approx(0.8) and info["verdict"]["solved"]
     everything_shown = " ".join(observations) + json.dumps(info)
     assert "987654321" not in everything_shown and "1975308642" not in everything_shown
+    env.close()
+
+
+def test_feedback_mode_says_why_the_code_did_not_run(tmp_path: Path) -> None:
+    env = gym.make("taskgym/CodeTestsRetry-v0", tasks=write(tmp_path, GOOD))
+    env.reset(seed=0)
+    obs, *_ = env.step("```python\ndef double(x)\n    return 2 * x\n```")
+    assert "the solution did not load: SyntaxError" in obs and "1 of 1 examples failed" in obs
+    env.close()
+
+
+def test_feedback_mode_ends_at_an_answer_that_passes_the_examples(tmp_path: Path) -> None:
+    # It passes the example (2 -> 4) but not the hidden tests: final, and it earns 0.
+    env = gym.make("taskgym/CodeTestsRetry-v0", tasks=write(tmp_path, GOOD))
+    env.reset(seed=0)
+    obs, reward, terminated, _, info = env.step("```python\ndef double(x):\n    return 4\n```")
+    assert terminated and obs.startswith("All examples passed") and reward == 0.0
+    assert info["verdict"]["passed"] == 0 and info["turn"] == 1
+    env.close()
+    # Without examples there is nothing to try an answer on: the first one is final.
+    no_examples = {k: v for k, v in GOOD.items() if k != "examples"}
+    env = gym.make("taskgym/CodeTestsRetry-v0", tasks=write(tmp_path, no_examples))
+    env.reset(seed=0)
+    obs, reward, terminated, *_ = env.step("```python\ndef double(x):\n    return x + x\n```")
+    assert terminated and obs.startswith("Submitted") and reward == 1.0
     env.close()
 
 

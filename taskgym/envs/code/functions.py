@@ -94,9 +94,11 @@ class FunctionTestsTask(RecordsTask):
 
     Args:
         tasks: a task file (JSONL, see the module docstring); default: the bundled tasks.
-        attempts: how many answers the agent may give. After a wrong one it is told which
-            visible examples failed (with what its function returned) and how many hidden
-            tests failed, never which.
+        attempts: how many answers the agent may give. Each is tried on the visible
+            examples only, and the agent is told which failed (with what its function
+            returned); an answer that passes them all (or any answer, for a task without
+            examples) is final. The hidden tests grade the final answer once, after the
+            agent's last turn, so nothing of them can reach what it reads.
         runs: tool mode: how many times the agent may run code of its own in the sandbox
             (an action ``<run>code</run>``) before it submits; each run is a fresh Python
             process whose exit code, stdout and stderr come back. The first action that is
@@ -178,11 +180,24 @@ class FunctionTestsTask(RecordsTask):
         record = self._records_by_id[problem.id]
         if self.runs:
             return self._tool_turn(record, transcript, action, sandbox)
-        hidden = self._grade(record, action, sandbox)
-        if hidden.solved:
-            return Reply("All tests passed.", done=True)
+        return self._attempt_turn(record, transcript, action, sandbox)
+
+    def _attempt_turn(
+        self, record: FunctionRecord, transcript: Sequence[Turn], action: str, sandbox: Sandbox
+    ) -> Reply:
+        """Feedback mode: the answer runs on the visible examples only. The hidden tests
+        run in ``check``, after the last turn: run before a later attempt, they could
+        leave their inputs (in /tmp, a process) for that attempt's code to show."""
+        if "```" not in action:
+            feedback = "No ```python code block was found in the answer."
+        elif not record.examples:
+            return Reply("Submitted: the hidden tests grade this answer.", done=True)
+        else:
+            shown = self._grade(record, action, sandbox, visible=True)
+            if shown.solved:
+                return Reply("All examples passed: the hidden tests grade this answer.", done=True)
+            feedback = _feedback(record, shown)
         left = self.attempts - len(transcript) - 1
-        feedback = self._feedback(record, action, hidden, sandbox)
         if left <= 0:
             return Reply(f"{feedback}\nNo attempts left.", done=True)
         return Reply(f"{feedback}\n{left} attempt(s) left; answer again.")
@@ -219,23 +234,20 @@ class FunctionTestsTask(RecordsTask):
             show_values=visible,
         )
 
-    def _feedback(
-        self, record: FunctionRecord, answer: str, hidden: Verdict, sandbox: Sandbox
-    ) -> str:
-        """What the agent may learn from a wrong answer: the visible examples it got wrong
-        (with what it returned), and how many hidden tests failed, never which."""
-        if not hidden.parsed:
-            return "No ```python code block was found in the answer."
-        lines = []
-        if record.examples:
-            shown = self._grade(record, answer, sandbox, visible=True)
-            for failure in shown.details.get("failures", []):
-                case = record.examples[failure["case"]]
-                call = f"{record.entry_point}({', '.join(json.dumps(a) for a in case.args)})"
-                outcome = f"returned {failure['got']}" if "got" in failure else failure["why"]
-                lines.append(f"Example {call}: {outcome}; expected {json.dumps(case.expected)}.")
-        lines.append(f"{hidden.total - hidden.passed} of {hidden.total} hidden tests failed.")
-        return "\n".join(lines)
+
+def _feedback(record: FunctionRecord, shown: Verdict) -> str:
+    """What the agent learns from an answer that failed a visible example: which ones,
+    with what its function returned, and why its code did not run if it did not."""
+    lines = []
+    if "problem" in shown.details:
+        lines.append(f"Running the examples: {shown.details['problem']}.")
+    for failure in shown.details.get("failures", []):
+        case = record.examples[failure["case"]]
+        call = f"{record.entry_point}({', '.join(json.dumps(a) for a in case.args)})"
+        outcome = f"returned {failure['got']}" if "got" in failure else failure["why"]
+        lines.append(f"Example {call}: {outcome}; expected {json.dumps(case.expected)}.")
+    lines.append(f"{shown.total - shown.passed} of {shown.total} examples failed.")
+    return "\n".join(lines)
 
 
 _RUN_OUTPUT_CHARS = 2000
