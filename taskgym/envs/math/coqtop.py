@@ -4,23 +4,31 @@ between them. Used for whole proofs (:func:`taskgym.envs.math.proofs.check_proof
 for tactic mode (:mod:`taskgym.envs.math.tactics`, one tactic a turn).
 
 How it talks: ``coqtop -emacs`` over pipes prints, after every sentence, a prompt
-``<prompt>NAME < STATE |PROOFS| DEPTH < </prompt>``. Each batch of sentences taskgym
-sends ends with ``Fail Check taskgym_end_<random>.``, whose message marks the end of
-the batch's output. The output splits at the prompts into one segment a sentence.
-taskgym reads only the segments of its own sentences, counted from the start of a batch
-(before the agent's text) or from its end (after it): what the agent's sentences print,
-fake prompts included, can lengthen the middle, not change those.
+``<prompt>NAME < STATE |PROOFS| DEPTH < </prompt>``. What the agent's sentences print
+(a notation's printing form, an ``idtac``, an axiom's type in ``Print Assumptions``) can
+hold such a prompt too, so prompts alone cannot say whose output is whose. taskgym sends
+its text in parts (:meth:`CoqTop.exchange`) and follows each part with a sentinel
+``Fail Check taskgym_<random>.`` of its own, a fresh unguessable name a part: its
+message ("The reference taskgym_<random> was not found...") and the real prompt after it
+mark where that part's output ends. An agent's text cannot print a sentinel before it
+runs (it does not know the name) and cannot print anything between taskgym's sentinels
+when taskgym's own sentences stand between them, so callers read taskgym's parts as
+whole byte strings (:func:`taskgym.envs.math.proofs` matches the check's part against
+the one clean answer) and the agent's part only for errors. Coq words the message
+"The variable ..." in some states (after a qualified name failed inside a proof), so
+both wordings mark a sentinel; a reply whose sentinel is missing or altered (the agent's
+last sentence left open swallowed it) is short of parts, and callers fail it.
 
 Why the gate (:func:`warm_refusal`): a persistent process must not carry anything from
 one proof to the next beyond what ``BackTo`` rolls back (definitions, options, loaded
 libraries, notations are rolled back; load paths, ML plugins and files written are not),
 and an open comment or string would swallow taskgym's own sentences. Text that could do
 either (``Require``, ``Load``, ``Declare``, ``Redirect``, ``Add``, ``Set``, ``BackTo``,
-``Drop``, an unclosed ``(*``...) is not failed for it: the whole-proof checker sends it
-to a fresh ``coqc`` instead, and tactic mode turns the action down. The words are matched
-anywhere, in comments too, and the sort ``Set`` is one of them: a false alarm costs a
-slower check (or, in tactic mode, the turn), never a wrong verdict. The kernel, not the
-gate, decides whether a proof holds.
+``Drop``, ``Print Universes "file"``, an unclosed ``(*``...) is not failed for it: the
+whole-proof checker sends it to a fresh ``coqc`` instead, and tactic mode turns the
+action down. The words are matched anywhere, in comments too, and the sort ``Set`` is
+one of them: a false alarm costs a slower check (or, in tactic mode, the turn), never a
+wrong verdict. The kernel, not the gate, decides whether a proof holds.
 """
 
 from __future__ import annotations
@@ -41,10 +49,19 @@ from taskgym.errors import SandboxUnavailableError
 from taskgym.sandboxes import Sandbox
 from taskgym.sandboxes.pump import end_process, read_ready
 
-__all__ = ["CLOSED", "CoqTop", "Segment", "coqtop_for", "warm_refusal", "warm_sessions"]
+__all__ = [
+    "CLOSED",
+    "CoqTop",
+    "Part",
+    "Segment",
+    "coqtop_for",
+    "warm_refusal",
+    "warm_sessions",
+]
 
 CLOSED = "Closed under the global context"
-_PROMPT = re.compile(rb"<prompt>(\S+) < (\d+) \|([^|]*)\| (\d+) < </prompt>")
+_PROMPT_BODY = rb"<prompt>([^\s<>|]+) < (\d+) \|([^<>\n]*)\| (\d+) < </prompt>"
+_PROMPT = re.compile(_PROMPT_BODY)
 _INFO = re.compile(r"<infomsg>.*?</infomsg>", re.DOTALL)
 _NOISE = re.compile(
     r"<infomsg>\s*\[?(?:Loading ML file|Fetching opaque proofs)[^<]*</infomsg>", re.DOTALL
@@ -54,11 +71,12 @@ _TAGS = re.compile(r"</?(?:infomsg|warning|prompt)>")
 # header alone is not one.
 _ERROR = re.compile(r"^Error:", re.MULTILINE)
 # Words that reach past one proof (files, load paths, plugins, options, the undo stack)
-# or that taskgym's bookkeeping of the proof state cannot follow.
+# or that taskgym's bookkeeping of the proof state cannot follow. "Universes": Print
+# Universes "FILE" writes a file.
 _BEYOND_ONE_PROOF = re.compile(
     r"\b(?:Require|Import|Export|Include|Load|Declare|Redirect|Cd|Pwd|Add|Remove|BackTo|"
     r"Back|Reset|Drop|Quit|Set|Unset|Module|Section|Extraction|Extract|Separate|"
-    r"Recursive|Undo|Restart|Register|Primitive|Optimize|Debug|Write)\b"
+    r"Recursive|Undo|Restart|Register|Primitive|Optimize|Debug|Write|Universes)\b"
 )
 # Tactic mode also keeps the proof itself in taskgym's hands.
 _ENDS_A_PROOF = re.compile(
@@ -108,7 +126,8 @@ def _balanced(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Segment:
-    """What one sentence printed, and the prompt that followed it."""
+    """What one sentence printed, and the prompt that followed it. Only taskgym's own
+    text is cut into segments: an agent's output can print prompts."""
 
     output: str
     """What Coq printed, its markup included."""
@@ -131,6 +150,58 @@ class Segment:
         """The output with its hints ("Focus next goal with bullet -"), without markup:
         for the agent to read."""
         return _TAGS.sub("", _NOISE.sub("", self.output)).strip()
+
+
+@dataclass(frozen=True)
+class Part:
+    """What one part of an :meth:`CoqTop.exchange` printed, up to its sentinel, and the
+    state after it (read from the prompt after the sentinel, which only Coq prints)."""
+
+    raw: bytes
+    """Every sentence's output and the prompt after each, as coqtop wrote them."""
+    state: int
+    """Coq's state after the part: ``BackTo`` returns to it."""
+    proof: str
+    """The open proof's name, or ``Coq`` when none is open."""
+    proofs: str
+    """Every open proof's name, ``|``-separated: empty when none is open."""
+
+    @property
+    def output(self) -> str:
+        return self.raw.decode("utf-8", errors="replace")
+
+    @property
+    def error(self) -> bool:
+        """Whether a line of the output says ``Error:`` (which an agent's text can
+        print too: that only fails the agent)."""
+        return bool(_ERROR.search(self.output))
+
+    @property
+    def reply(self) -> Segment:
+        """The output of a part that is one sentence: everything before the prompt that
+        ends the part (a sentence's output may show agent's text, prompts included)."""
+        end = self.raw.rfind(b"<prompt>")
+        text = self.raw[: max(end, 0)].decode("utf-8", errors="replace")
+        return Segment(output=text, state=self.state, proof=self.proof)
+
+    def segments(self) -> list[Segment]:
+        """The output cut at its prompts: exact for taskgym's own sentences, a guide
+        only (for messages) where an agent's sentences may print prompts."""
+        return _segments(self.raw)
+
+
+def _sentinel_marker(name: str) -> re.Pattern[bytes]:
+    """What a sentinel ``Fail Check NAME.`` prints, and the prompt after it. Coq breaks
+    the message's lines where its printing width says: any space may be a newline."""
+    words = [
+        *b"The command has indeed failed with message:".split(),
+        rb"The (?:reference|variable)",
+        re.escape(name.encode()),
+        *b"was not found in the current environment.".split(),
+    ]
+    return re.compile(
+        rb"\s+".join(w if b"(?:" in w else re.escape(w) for w in words) + rb"\n\n" + _PROMPT_BODY
+    )
 
 
 class CoqTop(Closing):
@@ -158,13 +229,13 @@ class CoqTop(Closing):
         """Proofs checked since the start: counted each time it leaves its base state."""
         self._at_base = False
         self.timed_out = False
-        """Whether the last :meth:`send` failed because Coq ran past its time."""
+        """Whether the last :meth:`exchange` failed because Coq ran past its time."""
         self._proc: subprocess.Popen[bytes] | None = sandbox.start_process(
             ["coqtop", "-emacs", "-q"], limits=limits, merge_stderr=True
         )
-        started = self.send(imports, seconds=seconds)
-        if started is None or any(s.error for s in started):
-            said = " ".join(s.text for s in started or ())[-600:] or "no reply"
+        started = self.exchange([imports], seconds=seconds)
+        if not started or started[0].error:
+            said = (started[0].output if started else "")[-600:] or "no reply"
             self.close()
             if started is None:
                 raise SandboxUnavailableError(
@@ -172,7 +243,7 @@ class CoqTop(Closing):
                     "apt-get install coq"
                 )
             raise ValueError(f"the imports {imports!r} do not load: {said}")
-        self.base_state = started[-1].state
+        self.base_state = started[0].state
         self._at_base = True
 
     @property
@@ -184,31 +255,42 @@ class CoqTop(Closing):
             and not self._sandbox.closed
         )
 
-    def send(self, text: str, *, seconds: float) -> list[Segment] | None:
-        """Send ``text`` (whole sentences) and return one segment a sentence, the end
-        marker's last; None, with the session closed, when Coq did not finish within
-        ``seconds``, printed more than the output cap or died."""
+    def exchange(self, parts: Sequence[str], *, seconds: float) -> list[Part] | None:
+        """Send ``parts`` (each whole sentences), each followed by a sentinel of its own
+        (see the module docstring), and return what each part printed. Fewer parts come
+        back when a sentinel was not found where it belongs (text of the agent's that
+        left its last sentence open swallows the sentinel after it): the parts from
+        there on cannot be told apart. None, with the session closed, when Coq did not
+        finish within ``seconds``, printed more than the output cap or died."""
         proc = self._proc
         if proc is None or proc.stdin is None or proc.stdout is None:
             return None
         self._at_base = False
-        end = f"taskgym_end_{secrets.token_hex(8)}"
-        payload = f"{text}\nFail Check {end}.\n".encode("utf-8", errors="replace")
+        names = [f"taskgym_{secrets.token_hex(10)}" for _ in parts]
+        payload = "".join(
+            f"{part}\nFail Check {name}.\n" for part, name in zip(parts, names, strict=True)
+        )
         try:
-            proc.stdin.write(payload)
+            proc.stdin.write(payload.encode("utf-8", errors="replace"))
             proc.stdin.flush()
         except OSError:
             self.close()
             return None
-        raw = self._read_until(
-            f"The reference {end} was not found".encode(), time.monotonic() + seconds
-        )
+        raw = self._read_until(names[-1], time.monotonic() + seconds)
         if not isinstance(raw, bytes):
             self.timed_out = raw == "timed out"
             self.close()
             return None
         self.timed_out = False
-        return _segments(raw)
+        return _parts(raw, names)
+
+    def send(self, text: str, *, seconds: float) -> list[Segment] | None:
+        """Send taskgym's own ``text`` (no agent's) and return one segment a sentence;
+        None as for :meth:`exchange`."""
+        done = self.exchange([text], seconds=seconds)
+        if done is None:
+            return None
+        return done[0].segments() if done else []
 
     def back_to_base(self) -> bool:
         """Roll back to the state after the imports (nothing to do when nothing was sent
@@ -220,7 +302,7 @@ class CoqTop(Closing):
             self.close()
             return False
         done = self.send(f"BackTo {self.base_state}.", seconds=10)
-        if done is None or len(done) < 2 or done[-2].state != self.base_state:
+        if not done or done[-1].error or done[-1].state != self.base_state:
             self.close()
             return False
         self._at_base = True
@@ -231,22 +313,26 @@ class CoqTop(Closing):
         if proc is not None:
             end_process(proc)
 
-    def _read_until(self, marker: bytes, deadline: float) -> bytes | str:
-        """The output up to the prompt after ``marker``, or why it did not come."""
+    def _read_until(self, name: str, deadline: float) -> bytes | str:
+        """The output up to and with the sentinel ``name``'s message and the prompt
+        after it, or why it did not come."""
         proc = self._proc
         assert proc is not None
         assert proc.stdout is not None
         fd = proc.stdout.fileno()
         os.set_blocking(fd, False)
+        marker, needle = _sentinel_marker(name), name.encode()
         data = bytearray()
+        # The name is looked for in the new bytes only, the marker from where the name
+        # first came (its message starts shortly before): linear in all.
+        seen = -1
         with selectors.DefaultSelector() as selector:
             selector.register(fd, selectors.EVENT_READ)
             while True:
-                found = data.find(marker)
-                if found != -1:
-                    prompt = _PROMPT.search(data, found)
-                    if prompt is not None:
-                        return bytes(data[: prompt.end()])
+                if seen != -1:
+                    found = marker.search(data, max(0, seen - 100))
+                    if found is not None:
+                        return bytes(data[: found.end()])
                 if time.monotonic() >= deadline:
                     return "timed out"
                 if len(data) > self._output_bytes:
@@ -256,7 +342,33 @@ class CoqTop(Closing):
                     return "timed out"
                 if not chunk:
                     return "exited"
+                before = len(data)
                 data += chunk
+                if seen == -1:
+                    seen = data.find(needle, max(0, before - len(needle)))
+
+
+def _parts(raw: bytes, names: Sequence[str]) -> list[Part]:
+    """Cut ``raw`` at the sentinels ``names``, in order; stop at the first one missing.
+    Each sentinel is looked for only at its name's first appearance after the last one:
+    the name appears nowhere before its sentinel runs, and a sentinel that printed
+    anything else (an error that swallowed it) ends the reading."""
+    parts, start = [], 0
+    for name in names:
+        seen = raw.find(name.encode(), start)
+        found = _sentinel_marker(name).search(raw, start) if seen != -1 else None
+        if found is None or not found.start() <= seen < found.end():
+            break
+        parts.append(
+            Part(
+                raw=raw[start : found.start()],
+                state=int(found[2]),
+                proof=found[1].decode("utf-8", errors="replace"),
+                proofs=found[3].decode("utf-8", errors="replace"),
+            )
+        )
+        start = found.end()
+    return parts
 
 
 def _segments(raw: bytes) -> list[Segment]:

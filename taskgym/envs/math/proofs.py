@@ -6,16 +6,27 @@ How a proof is checked (:func:`check_proof`), in the env's sandbox:
    the agent's text (``Qed.`` added when it ends without one). ``coqc`` compiles it; an
    error fails the proof and is shown in the verdict.
 2. Every file but ``Submission.vo`` is deleted, and taskgym writes a check file of its
-   own, under a name drawn after step 1, that imports the same libraries, loads the
-   compiled submission, states ``Definition taskgym_check : STATEMENT := Top.Submission
-   .goal.`` and asks ``Print Assumptions taskgym_check.`` Its compilation prints exactly
-   ``Closed under the global context`` for a proof, and anything else (an axiom, an
-   ``Admitted``, a statement the agent changed, which does not type-check) fails.
+   own, under a name drawn after step 1, that imports the same libraries, states
+   ``Definition taskgym_statement := (STATEMENT).`` *before* it loads the compiled
+   submission (so that what a ``Require`` brings without ``Import``, such as a global
+   instance of a class the statement uses, cannot change what it says), then
+   ``Definition taskgym_check : taskgym_statement := Top.Submission.goal.`` and ``Print
+   Assumptions taskgym_check.`` Its whole output must be exactly ``Closed under the
+   global context``; anything else (an axiom, an ``Admitted``, a statement the agent
+   changed, which does not type-check, or text printed beside it) fails. ``Print
+   Assumptions`` always prints at least its own first line, so text printed before it
+   can only lengthen the output, never make it equal.
 
-Nothing the submission prints is read, and the kernel decides, not a search of the
-text: ``Admitted``, ``admit``, ``Axiom``/``Parameter``/``Hypothesis``, restating the
-theorem, turning off guard checking (Coq lists it as an assumption) and printed success
-lines all fail. Tasks run where ``coqc`` is (``apt-get install coq``): local or bwrap.
+The warm path (the default, :mod:`taskgym.envs.math.coqtop`) asks the same in a
+persistent coqtop and reads the check's output between sentinels only taskgym can
+print, matched whole against the one clean answer: no notation, ``idtac`` or fake prompt
+in the proof's output can stand in for it.
+
+Nothing the submission prints is read as a verdict, and the kernel decides, not a search
+of the text: ``Admitted``, ``admit``, ``Axiom``/``Parameter``/``Hypothesis``, restating
+the theorem, turning off guard, positivity or universe checking (Coq lists them as
+assumptions) and printed success lines all fail. Tasks run where ``coqc`` is (``apt-get
+install coq``): local or bwrap.
 """
 
 from __future__ import annotations
@@ -32,6 +43,7 @@ from taskgym.core import Problem, Turn, Verdict
 from taskgym.envs.code.records import FieldTypes, RecordsTask, check_fields, read_records
 from taskgym.envs.math.coqtop import (
     CLOSED,
+    Part,
     Segment,
     coqtop_for,
     warm_refusal,
@@ -162,37 +174,71 @@ def _check_warm(sandbox: Sandbox, theorem: CoqTheorem, body: str) -> Verdict | N
     tag = secrets.token_hex(6)
     statement, check = f"taskgym_statement_{tag}", f"taskgym_check_{tag}"
     # The statement is elaborated before the agent's text, so that notations or scopes
-    # the proof declares cannot change what the check below asks for.
-    text = (
+    # the proof declares cannot change what the check below asks for. Each part ends
+    # in a sentinel of the session's (coqtop.py): the check's part is read whole.
+    parts = [
         f"Definition {statement} := ({theorem.statement}).\n"
-        f"Theorem goal : {theorem.statement}.\nProof.\n{body}\n"
-        f"Definition {check} : Top.{statement} := Top.goal.\n"
-        f"Print Assumptions {check}.\n"
-    )
-    segments = session.send(text, seconds=theorem.seconds)
-    if segments is None:
+        f"Theorem goal : {theorem.statement}.\nProof.",
+        body,
+        f"Definition {check} : Top.{statement} := Top.goal.\nPrint Assumptions {check}.",
+    ]
+    done = session.exchange(parts, seconds=theorem.seconds)
+    if done is None:
         return failed("the proof does not compile", "timed out") if session.timed_out else None
     session.back_to_base()
-    return _judge(segments)
+    return _judge(done, check)
 
 
-def _judge(segments: Sequence[Segment]) -> Verdict | None:
-    """The verdict from a warm check's output: taskgym's three sentences before the
-    agent's text, then its two after and the end marker, are read; the agent's only for
-    errors (which fail the proof, as they stop coqc)."""
-    if len(segments) < 6:
-        return None
-    head, proof_part, (checked, assumptions, _) = segments[:3], segments[3:-3], segments[-3:]
-    if any(s.error for s in head) or head[2].proof != "goal":
-        return None
-    errors = [s for s in proof_part if s.error]
-    if errors:
-        return failed("the proof does not compile", errors[0].text[-1500:])
-    if checked.error:
-        return failed("the proof is not of the theorem", checked.text[-1500:])
-    if assumptions.text == CLOSED:
+def _clean_check(check: str) -> re.Pattern[bytes]:
+    """The one output of the check's part that passes: the check defined, then ``Print
+    Assumptions`` saying ``Closed under the global context`` (after Coq's notes of the
+    libraries it read), each followed by a prompt with no proof open. Nothing in it is
+    free text: an axiom's type, whatever notation prints it, cannot fit."""
+    prompt = rb"<prompt>Coq < \d+ \|\| \d+ < </prompt>"
+    return re.compile(
+        rb"<infomsg>"
+        + re.escape(check.encode())
+        + rb" is defined</infomsg>\n\n"
+        + prompt
+        + rb"(?:<infomsg>\n?Fetching opaque proofs from disk for [\w.']+\n?</infomsg>\n)*"
+        + re.escape(CLOSED.encode())
+        + rb"\n\n"
+        + prompt
+    )
+
+
+def _judge(done: Sequence[Part], check: str) -> Verdict | None:
+    """The verdict from a warm check's three parts (taskgym's head, the agent's proof,
+    taskgym's check): the check's part is matched whole against the one clean answer;
+    the agent's is read only for errors (which fail the proof, as they stop coqc)."""
+    if not done or done[0].error or done[0].proof != "goal":
+        return None  # the statement itself troubles coqtop: coqc will say how
+    if len(done) < 3:  # the proof's last sentence, left open, swallowed the sentinel
+        said = done[-1].output if len(done) == 1 else "the proof's last sentence is not ended"
+        return failed("the proof does not compile", said[-1500:])
+    proof, checked = done[1], done[2]
+    if proof.error:
+        errors = [s.text for s in proof.segments() if s.error] or [proof.output]
+        return failed("the proof does not compile", errors[0][-1500:])
+    if _clean_check(check).fullmatch(checked.raw):
         return Verdict(parsed=True, passed=1, total=1)
-    return failed("the proof rests on assumptions", assumptions.text[-1500:])
+    return _why_not(proof, checked)
+
+
+def _why_not(proof: Part, checked: Part) -> Verdict:
+    """The failure of a warm check whose answer was not the clean one, told from what
+    the check printed (for the agent to read: the verdict is already decided)."""
+    if proof.proofs:
+        return failed("the proof does not compile", f"a proof is left open: {proof.proofs}")
+    segments = checked.segments()
+    if not segments or segments[0].error:
+        said = segments[0].text if segments else checked.output
+        return failed("the proof is not of the theorem", said[-1500:])
+    # What Print Assumptions said, as printed (prompts it printed left in): between the
+    # check's prompt, the first (only Coq prints before it), and the last.
+    first, last = checked.raw.find(b"</prompt>"), checked.raw.rfind(b"<prompt>")
+    said = checked.raw[first + len(b"</prompt>") : last].decode("utf-8", errors="replace")
+    return failed("the proof rests on assumptions", Segment(said, 0, "").text[-1500:])
 
 
 def _check_cold(sandbox: Sandbox, theorem: CoqTheorem, body: str) -> Verdict:
@@ -217,9 +263,12 @@ def _compile_and_check(sandbox: Sandbox, theorem: CoqTheorem, body: str) -> Verd
     # Only the compiled submission stays; the check file's name is drawn now.
     sandbox.run(["find", ".", "-mindepth", "1", "!", "-name", "Submission.vo", "-delete"])
     name = f"Check{secrets.token_hex(6)}"
+    # The statement is elaborated before the submission is loaded: what a Require
+    # brings without Import (global instances, hints, options) cannot change it.
     check = (
-        f"{theorem.imports}\n\nRequire Top.Submission.\n"
-        f"Definition taskgym_check : {theorem.statement} := Top.Submission.goal.\n"
+        f"{theorem.imports}\n\nDefinition taskgym_statement := ({theorem.statement}).\n"
+        "Require Top.Submission.\n"
+        "Definition taskgym_check : taskgym_statement := Top.Submission.goal.\n"
         "Print Assumptions taskgym_check.\n"
     )
     sandbox.write_file(f"{name}.v", check)

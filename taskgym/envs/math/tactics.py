@@ -3,10 +3,13 @@
 The env opens the proof (``Theorem goal : STATEMENT. Proof.``) in the sandbox's warm
 coqtop (:mod:`taskgym.envs.math.coqtop`). Each action is one tactic, or a few sentences,
 run as a unit: when any of them fails, Coq's error is the observation and the proof goes
-back (``BackTo``) to where it was, so an error costs the turn and nothing else. Actions
-that would leave the proof (``Qed``, ``Abort``, ``Theorem``...) or reach past it
-(``Require``, ``Set``...) are not run. The episode ends when no goal is left, or at the
-turn limit.
+back (``BackTo``) to where it was, so an error costs the turn and nothing else. The goals
+shown are what taskgym's own ``Show.`` after the action printed, told apart from the
+action's output by the session's sentinels: what the action prints (an ``idtac``, a
+notation that prints a goal as a prompt and "No more goals") is never read as goals.
+Actions that would leave the proof (``Qed``, ``Abort``, ``Theorem``...) or reach past
+it (``Require``, ``Set``...) are not run. The episode ends when no goal is left, or at
+the turn limit.
 
 The verdict does not trust the session: the accepted tactics, in order, are checked as a
 whole proof by :func:`~taskgym.envs.math.proofs.check_proof` (Coq's kernel and ``Print
@@ -23,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from taskgym.core import Problem, Reply, Tool, Turn, Verdict
-from taskgym.envs.math.coqtop import CoqTop, coqtop_for, warm_refusal
+from taskgym.envs.math.coqtop import CoqTop, Part, coqtop_for, warm_refusal
 from taskgym.envs.math.proofs import CoqTheorem, CoqTheoremsTask, check_proof, proof_text
 from taskgym.errors import CheckerError, ConfigError
 from taskgym.sandboxes import Sandbox
@@ -168,33 +171,33 @@ def _begin(sandbox: Sandbox, theorem: CoqTheorem, problem_id: str) -> _Episode:
         session = coqtop_for(sandbox, theorem.imports, seconds=theorem.seconds)
         if session.back_to_base():
             break
-    opened = session.send(
-        f"Theorem goal : {theorem.statement}.\nProof.\nShow.", seconds=theorem.seconds
+    opened = session.exchange(
+        [f"Theorem goal : {theorem.statement}.\nProof.", "Show."], seconds=theorem.seconds
     )
-    if opened is None or len(opened) != 4 or any(s.error for s in opened):
-        said = " ".join(s.text for s in opened or ())[-800:]
+    if opened is None or len(opened) != 2 or any(p.error for p in opened):
+        said = " ".join(p.output for p in opened or ())[-800:]
         raise CheckerError(f"theorem {theorem.id!r} cannot be stated in coqtop: {said}")
-    shown = opened[-2]
+    shown = opened[1].reply
     goals = count_goals(shown.text)
     return _Episode(problem_id, session, shown.state, shown.shown, goals, goals)
 
 
 def _run_tactic(sandbox: Sandbox, theorem: CoqTheorem, episode: _Episode, text: str) -> str:
     """Run one action as a unit and say what Coq said; the episode moves on only when
-    every sentence of it went through and the proof is still open."""
+    every sentence of it went through and the proof is still open. The goals shown are
+    what taskgym's own ``Show.`` printed, told apart from the action's output by the
+    session's sentinels (whatever the action prints, fake prompts and goals included)."""
     if not text.endswith(_NEEDS_NO_DOT):
         text += "."
-    segments = episode.session.send(f"{text}\nShow.", seconds=theorem.seconds)
-    if segments is None:
+    done = episode.session.exchange([text, "Show."], seconds=theorem.seconds)
+    if done is None:
         why = "timed out" if episode.session.timed_out else "Coq stopped"
         _replay(sandbox, theorem, episode)
         return f"[{why}: that turn was undone]\n\n{episode.goals}"
-    *ran, shown, _ = segments
-    errors = [s.shown for s in ran if s.error]
-    if errors or shown.proof != "goal":
+    if len(done) != 2 or done[0].error or done[1].error or done[1].proof != "goal":
         _back(sandbox, theorem, episode)
-        said = errors[0] if errors else "That left the proof: undone."
-        return f"{said}\n\n{episode.goals}"
+        return f"{_what_went_wrong(done)}\n\n{episode.goals}"
+    shown = done[1].reply
     episode.accepted.append(text)
     episode.state, episode.goals = shown.state, shown.shown
     episode.open_goals = count_goals(shown.text)
@@ -202,9 +205,21 @@ def _run_tactic(sandbox: Sandbox, theorem: CoqTheorem, episode: _Episode, text: 
     return shown.shown
 
 
+def _what_went_wrong(done: Sequence[Part]) -> str:
+    """Coq's first error in an action that was undone, or why it was."""
+    if not done:
+        return "Error: the action's last sentence is not ended (it ran into taskgym's Show)."
+    errors = [s.shown for s in done[0].segments() if s.error]
+    if errors:
+        return errors[0]
+    if done[0].error:
+        return done[0].output.strip()
+    return "That left the proof: undone."
+
+
 def _back(sandbox: Sandbox, theorem: CoqTheorem, episode: _Episode) -> None:
     back = episode.session.send(f"BackTo {episode.state}.", seconds=10)
-    if back is None or back[-2].state != episode.state:
+    if not back or back[-1].state != episode.state:
         _replay(sandbox, theorem, episode)
 
 
@@ -212,10 +227,10 @@ def _replay(sandbox: Sandbox, theorem: CoqTheorem, episode: _Episode) -> None:
     """Rebuild the proof state in a new coqtop from the accepted actions."""
     fresh = _begin(sandbox, theorem, episode.problem_id)
     if episode.accepted:
-        replayed = fresh.session.send(
-            "\n".join([*episode.accepted, "Show."]), seconds=theorem.seconds
+        replayed = fresh.session.exchange(
+            ["\n".join(episode.accepted), "Show."], seconds=theorem.seconds
         )
-        if replayed is None or any(s.error for s in replayed[:-1]):
+        if replayed is None or len(replayed) != 2 or replayed[0].error:
             raise CheckerError(f"the accepted tactics of {theorem.id!r} did not replay")
-        fresh.state = replayed[-2].state
+        fresh.state = replayed[1].state
     episode.session, episode.state = fresh.session, fresh.state
