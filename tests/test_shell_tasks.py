@@ -216,25 +216,27 @@ def test_a_fake_success_line_and_a_check_of_its_own_earn_nothing(backend: str) -
             "submit",
         ],
     )
-    assert reward == 0.0 and verdict["passed"] == 0
+    # Only the check that the input was left alone passes: the script was never run.
+    assert reward == 0.0 and [f["check"] for f in verdict["details"]["failures"]] == [0]
     env.close()
 
 
 @pytest.mark.parametrize("backend", TAMPER_BACKENDS)
-def test_the_check_script_is_not_in_the_sandbox_during_the_episode(backend: str) -> None:
+def test_the_checks_are_not_in_the_sandbox_during_the_episode(backend: str) -> None:
     """A search of every place but the read-only system (and of the system's Python
-    directories, where an installed taskgym would be) finds only the copy the agent
-    planted: the search works, and the check script is nowhere."""
+    directories, where an installed taskgym would be) for the expected output of
+    shell-fix-script's check, as its task.json writes it, finds only the copy the agent
+    planted: the search works, and the checks are nowhere."""
     require_backend(backend)
     env = make_env(sandbox=backend)
     search = (
-        "grep -rl --exclude-dir=proc --exclude-dir=sys --exclude-dir=usr --exclude-dir=dev "
-        "'inputs it never saw' / /usr/local /usr/lib/python3 2>/dev/null; echo done"
+        "grep -rlF --exclude-dir=proc --exclude-dir=sys --exclude-dir=usr --exclude-dir=dev "
+        "'2.33\\n3.75' / /usr/local /usr/lib/python3 2>/dev/null; echo done"
     )
     _, _, observations = play(
         env,
         "shell-fix-script",
-        ["mkdir planted && echo 'inputs it never saw' > planted/copy.txt", search, "submit"],
+        ["mkdir planted && echo '2.33\\n3.75' > planted/copy.txt", search, "submit"],
     )
     found = observations[1].split("done")[0].split()
     assert found and all(path.endswith("/planted/copy.txt") for path in found), found

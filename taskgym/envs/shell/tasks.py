@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 from taskgym.core import Problem, Reply, Tool, Turn, Verdict
 from taskgym.envs.code.project import ProjectRecord, grade_project
 from taskgym.envs.code.records import MultiTurnRecordsTask, read_manifest, read_task_dirs
-from taskgym.envs.shell.checks import Check, parse_checks, run_checks
+from taskgym.envs.shell.checks import Baseline, Check, parse_checks, run_checks, take_baseline
 from taskgym.envs.shell.reference import command_output, compare_with_reference, snapshot
 from taskgym.errors import CheckerError, ConfigError
 from taskgym.sandboxes import Sandbox
@@ -190,6 +190,8 @@ def _commands(script: str) -> tuple[str, ...]:
 
 # One persistent shell per sandbox, opened at the episode's first command.
 _SHELLS: weakref.WeakKeyDictionary[Sandbox, ShellSession] = weakref.WeakKeyDictionary()
+# What the setup left of the paths that 'unchanged' checks compare, per sandbox.
+_BASELINES: weakref.WeakKeyDictionary[Sandbox, Baseline] = weakref.WeakKeyDictionary()
 
 
 def _shell(sandbox: Sandbox, record: ShellRecord) -> ShellSession:
@@ -244,17 +246,25 @@ class ShellTask(MultiTurnRecordsTask):
     def tools(self) -> tuple[Tool, ...]:
         return _SHELL_TOOLS
 
+    def near_misses(self, problem: Problem) -> dict[str, tuple[str, ...]]:
+        """For the conformance checks: the reference that submits before its last
+        command (the default would drop the submit and leave the work done)."""
+        return {"the reference without its last command": (*problem.solution[:-2], SUBMIT)}
+
     def setup(self, problem: Problem, sandbox: Sandbox) -> None:
         record: ShellRecord = self._records_by_id[problem.id]
         _SHELLS.pop(sandbox, None)
-        if not record.setup:
-            return
-        result = sandbox.run(["bash", "-c", record.setup, "setup"], timeout=record.check_seconds)
-        if not result.ok:
-            raise CheckerError(
-                f"the setup of shell task {record.id!r} failed (exit {result.exit_code}): "
-                f"{(result.out + result.err)[-500:]}"
-            )
+        _BASELINES.pop(sandbox, None)
+        if record.setup:
+            argv = ["bash", "-c", record.setup, "setup"]
+            result = sandbox.run(argv, timeout=record.check_seconds)
+            if not result.ok:
+                raise CheckerError(
+                    f"the setup of shell task {record.id!r} failed (exit {result.exit_code}): "
+                    f"{(result.out + result.err)[-500:]}"
+                )
+        if any(c.kind == "unchanged" for c in record.checks):
+            _BASELINES[sandbox] = take_baseline(sandbox, record.checks, record.check_seconds)
 
     def interact(
         self, problem: Problem, transcript: Sequence[Turn], action: str, sandbox: Sandbox
@@ -289,7 +299,12 @@ class ShellTask(MultiTurnRecordsTask):
                 left.update(snapshot(sandbox))
 
         verdict = run_checks(
-            sandbox, record.checks, record.check_script, record.check_seconds, stop=stop
+            sandbox,
+            record.checks,
+            record.check_script,
+            record.check_seconds,
+            stop=stop,
+            baseline=_BASELINES.pop(sandbox, None),
         )
         if record.tests:
             verdict = _with_tests(verdict, sandbox, record)

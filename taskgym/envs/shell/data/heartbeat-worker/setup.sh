@@ -1,7 +1,11 @@
 cat > worker.py <<'PY'
+import os
 import time
+
 while True:
-    with open("heartbeat.txt", "w") as f:
-        f.write(repr(time.time()))
+    # Written whole, then renamed into place: a reader never sees half a heartbeat.
+    with open("heartbeat.tmp", "w") as f:
+        f.write(f"{os.getpid()} {time.time()!r}")
+    os.replace("heartbeat.tmp", "heartbeat.txt")
     time.sleep(0.2)
 PY
