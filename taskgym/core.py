@@ -302,3 +302,75 @@ class Task(abc.ABC):
     def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
         """Measure the finished episode. Agent mistakes go in the Verdict; raise only for
         failures of the task or the framework (they become :class:`CheckerError`)."""
+
+    def may_share_answer(self, problem: Problem, other: Problem) -> bool:
+        """Whether a solution of ``other`` may rightly solve ``problem`` too (equal final
+        answers; a tactic such as ``lia.`` that proves many theorems). The conformance
+        checks play a problem's reference on another problem and expect less than full
+        reward, unless the two references are the same or this says True. Default: False."""
+        return False
+
+    def near_misses(self, problem: Problem) -> Mapping[str, tuple[str, ...]]:
+        """Wrong action plans close to ``problem``'s reference, each under what makes it
+        wrong. The conformance checks play each (then empty actions until the episode
+        ends) and expect less than full reward, so that a check which accepts almost-right
+        work is caught. The default: the reference without its last action (when it has
+        two or more), and, where its last action's final answer is a number (no code
+        fence, nothing but tags and punctuation after its last digit), that number plus
+        one and negated. Families add their own (a proof short of its last tactic, code
+        wrong on one hidden test); a task whose last action only ends the episode (a
+        shell's ``submit``) must override it, or the default drops that action instead
+        of work."""
+        return _default_near_misses(problem.solution)
+
+
+def _default_near_misses(plan: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    misses: dict[str, tuple[str, ...]] = {}
+    if len(plan) >= 2:
+        misses["the reference without its last action"] = plan[:-1]
+    if plan:
+        for why, wrong in _final_number_perturbed(plan[-1]).items():
+            misses[why] = (*plan[:-1], wrong)
+    return misses
+
+
+_DIGITS = "0123456789"
+
+
+def _final_number_perturbed(action: str) -> dict[str, str]:
+    """``action`` with its final number plus one and negated, when its final answer is a
+    number; empty otherwise. One backward scan: linear in the action's length."""
+    if "```" in action:  # a program: its last number need not be the answer
+        return {}
+    end, tags = len(action), "<" in action
+    while end and action[end - 1] not in _DIGITS:
+        char = action[end - 1]
+        opening = action.rfind("<", 0, end - 1) if tags and char == ">" else -1
+        tags = tags and opening != -1  # no '<' before: none further back either
+        if opening != -1:  # skip a closing tag such as </answer>
+            end = opening
+        elif char.isalnum():  # words after the number: it is not the final answer
+            return {}
+        else:
+            end -= 1
+    start = end
+    while start and action[start - 1] in _DIGITS:
+        start -= 1
+    if start == end:
+        return {}
+    digits = action[start:end]
+    plus_one = str(int(digits) + 1).zfill(len(digits))
+    misses = {"the final number off by one": action[:start] + plus_one + action[end:]}
+    first = start  # the whole number (a decimal, a fraction) takes the sign
+    while first and action[first - 1] in _DIGITS + "./":
+        first -= 1
+    if any(c in "123456789" for c in action[first:end]):  # -0 is 0
+        sign = action[first - 1] if first else ""
+        if sign == "-":
+            negated = action[: first - 1] + action[first:]
+        elif sign == "+":
+            negated = f"{action[: first - 1]}-{action[first:]}"
+        else:
+            negated = f"{action[:first]}-{action[first:]}"
+        misses["the final number negated"] = negated
+    return misses

@@ -8,6 +8,12 @@ first broken rule. The rules:
    seeded ``reset`` gives the same observation and info twice.
 3. The reference solution (the oracle) earns the top reward, 1.0, with a solved verdict.
 4. Empty, random, 1 MB and over-long actions raise nothing and earn nothing.
+4a. Another problem's reference solution earns less than full reward (unless the two
+    references are the same or :meth:`~taskgym.core.Task.may_share_answer` says it
+    may rightly), so a check that accepts any well-formed answer is caught.
+4b. Each of the task's :meth:`~taskgym.core.Task.near_misses` (by default the reference
+    short of its last action, or its final number off by one or negated) earns less
+    than full reward.
 5. Verdicts and the env's spec are JSON; ``info`` carries ``task_id`` and ``family``.
 6. After ``close()`` the episode's sandbox is closed and its files are gone.
 
@@ -28,7 +34,7 @@ from typing import Any
 import numpy as np
 from gymnasium.utils.env_checker import check_env
 
-from taskgym.envs.env import TaskEnv, make_task_env
+from taskgym.envs.env import TaskEnv, make_task_env, problem_seed
 from taskgym.errors import ConfigError, ConformanceError
 from taskgym.registry import env_info
 
@@ -53,6 +59,8 @@ def check_task(env_id: str, *, seeds: int = 3, **make_kwargs: Any) -> None:
         for seed in range(seeds):
             _stage(env_id, "oracle", lambda: _check_oracle(env_id, env, seed))  # noqa: B023
             _stage(env_id, "worthless actions", lambda: _check_worthless_actions(env_id, env, seed))  # noqa: B023
+            _stage(env_id, "cross-check", lambda: _check_other_reference(env_id, env, seed))  # noqa: B023
+            _stage(env_id, "near misses", lambda: _check_near_misses(env_id, env, seed))  # noqa: B023
         _stage(env_id, "spec", lambda: _check_spec_json(env_id, env))
     finally:
         env.close()
@@ -153,6 +161,48 @@ def _check_worthless_actions(env_id: str, env: TaskEnv, seed: int) -> None:
             raise _fail(env_id, f"a {name} action raised {e!r} on seed {seed}") from e
         if reward > 0.0 or info.get("verdict", {}).get("solved"):
             raise _fail(env_id, f"a {name} action earned {reward} on seed {seed}")
+
+
+def _playing(plan: tuple[str, ...]) -> Policy:
+    """Play ``plan``, then empty actions until the episode ends."""
+    return lambda e, turn: plan[turn] if turn < len(plan) else ""
+
+
+def _full_reward(reward: float, info: dict[str, Any]) -> bool:
+    verdict = info.get("verdict")
+    return reward >= 1.0 or (isinstance(verdict, dict) and bool(verdict.get("solved")))
+
+
+def _check_other_reference(env_id: str, env: TaskEnv, seed: int) -> None:
+    own = env.task.problem(problem_seed(seed))  # what reset(seed=seed) plays
+    other = env.task.problem(problem_seed(seed + 1))
+    if other.solution == own.solution or env.task.may_share_answer(own, other):
+        return
+    reward, info = _play(env, seed, _playing(other.solution))
+    if _full_reward(reward, info):
+        raise _fail(
+            env_id,
+            f"the reference solution of problem {other.id!r} earned {reward} on problem "
+            f"{own.id!r} (seed {seed}; verdict {info.get('verdict')}): the check accepts "
+            "another problem's answer. If that answer may rightly solve this problem "
+            "too, say so in the task's may_share_answer()",
+        )
+
+
+def _check_near_misses(env_id: str, env: TaskEnv, seed: int) -> None:
+    problem = env.task.problem(problem_seed(seed))
+    for why, plan in env.task.near_misses(problem).items():
+        if not plan or tuple(plan) == problem.solution:
+            continue
+        reward, info = _play(env, seed, _playing(tuple(plan)))
+        if _full_reward(reward, info):
+            last = plan[-1] if len(plan[-1]) <= 200 else f"{plan[-1][:200]}..."
+            raise _fail(
+                env_id,
+                f"a near miss ({why}, last action {last!r}) earned {reward} on problem "
+                f"{problem.id!r} (seed {seed}; verdict {info.get('verdict')}): the check "
+                "accepts an almost-right answer",
+            )
 
 
 def _check_spec_json(env_id: str, env: TaskEnv) -> None:

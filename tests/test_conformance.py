@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -16,7 +17,7 @@ from taskgym.envs.shell.tasks import BUNDLED_SHELL_TASKS
 from taskgym.sandboxes import Sandbox
 from taskgym.testing import check_task
 from tests.conftest import require_backend, require_coq, require_lean, require_pytest_in
-from tests.helpers import EchoTask, FileTask, registered
+from tests.helpers import CountdownTask, EchoTask, FileTask, registered
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 # Envs that play public data sets the project may not copy: where to find them.
@@ -142,6 +143,138 @@ def test_check_task_rejects_a_broken_task(task: type, message: str) -> None:
         pytest.raises(ConformanceError, match=message),
     ):
         check_task(env_id, seeds=3)
+
+
+# -- graders that accept more than the right answer: the cross-check and near misses ----
+
+
+def _word_number(answer: str) -> int | None:
+    """The N of an answer 'wordN' (N may carry a sign), None for anything else."""
+    found = re.fullmatch(r"word(-?\d{1,30})", answer.strip())
+    return int(found[1]) if found else None
+
+
+class AcceptsAnyWellFormedAnswer(EchoTask):
+    """Reads the format only: every 'wordN' passes, so empty, random and huge answers
+    earn nothing and only another problem's answer shows the hole."""
+
+    def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
+        if _word_number(transcript[-1].action) is None:
+            return Verdict.unparsed("not wordN")
+        return Verdict(True, 1, 1)
+
+
+class AcceptsOffByOne(EchoTask):
+    def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
+        given, expected = _word_number(transcript[-1].action), _word_number(problem.data["w"])
+        if given is None or expected is None:
+            return Verdict.unparsed("not wordN")
+        return Verdict(True, int(abs(given - expected) <= 1), 1)
+
+
+class IgnoresTheSign(EchoTask):
+    def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
+        given, expected = _word_number(transcript[-1].action), _word_number(problem.data["w"])
+        if given is None or expected is None:
+            return Verdict.unparsed("not wordN")
+        return Verdict(True, int(abs(given) == expected), 1)
+
+
+@dataclass(frozen=True)
+class CountdownNeverAsksForSubmit(CountdownTask):
+    """Multi-turn: its check counts the 'next's and never asks whether the agent
+    submitted, so an episode cut off at the turn limit passes."""
+
+    def get(self, task_id: str) -> Problem:
+        return self.problem(int(task_id.removeprefix("countdown-")))
+
+    def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
+        nexts = sum(t.action == "next" for t in transcript)
+        return Verdict(True, min(nexts, self.steps), self.steps)
+
+
+class AnyEvenNumber(EchoTask):
+    """'Name an even number': every problem's reference rightly solves every other."""
+
+    def problem(self, seed: int) -> Problem:
+        return Problem(id=f"echo-{seed}", prompt="Name an even number.", solution=(f"{2 * seed}",))
+
+    def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
+        answer = transcript[-1].action.strip()
+        if not re.fullmatch(r"-?\d{1,30}", answer):
+            return Verdict.unparsed("not a number")
+        return Verdict(True, int(int(answer) % 2 == 0), 1)
+
+    def near_misses(self, problem: Problem) -> Mapping[str, tuple[str, ...]]:
+        misses = super().near_misses(problem)  # a negated even number is even: right
+        return {why: plan for why, plan in misses.items() if "negated" not in why}
+
+
+class AnyEvenNumberDeclared(AnyEvenNumber):
+    def may_share_answer(self, problem: Problem, other: Problem) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("task", "message"),
+    [
+        (
+            AcceptsAnyWellFormedAnswer,
+            r"the reference solution of problem 'echo-\d+' earned 1.0 on problem 'echo-\d+' "
+            r"\(seed 0; .*\): the check accepts another problem's answer",
+        ),
+        (
+            AcceptsOffByOne,
+            r"a near miss \(the final number off by one, last action 'word\d+'\) earned 1.0 "
+            r"on problem 'echo-\d+' \(seed 0; .*\): the check accepts an almost-right answer",
+        ),
+        (IgnoresTheSign, r"a near miss \(the final number negated, last action 'word-\d+'\)"),
+        (
+            CountdownNeverAsksForSubmit,
+            r"a near miss \(the reference without its last action, last action 'next'\) "
+            r"earned 1.0",
+        ),
+        (AnyEvenNumber, r"earned 1.0 on problem .* say so in the task's may_share_answer\(\)"),
+    ],
+)
+def test_check_task_rejects_a_check_that_accepts_a_wrong_answer(task: type, message: str) -> None:
+    with (
+        registered("taskgym/Broken-v0", f"{__name__}:{task.__name__}") as env_id,
+        pytest.raises(ConformanceError, match=message),
+    ):
+        check_task(env_id, seeds=2)
+
+
+def test_a_task_may_declare_that_its_problems_share_answers() -> None:
+    with registered("taskgym/Even-v0", f"{__name__}:AnyEvenNumberDeclared") as env_id:
+        check_task(env_id, seeds=2)
+
+
+@pytest.mark.parametrize(
+    ("solution", "expected"),
+    [
+        (("<answer>42</answer>",), [("<answer>43</answer>",), ("<answer>-42</answer>",)]),
+        (("\\boxed{-7/3}",), [("\\boxed{-7/4}",), ("\\boxed{7/3}",)]),
+        (("#### +9",), [("#### +10",), ("#### -9",)]),
+        (("The answer is 0.",), [("The answer is 1.",)]),  # -0 is no miss
+        (("\\boxed{1,099}",), [("\\boxed{1,100}",), ("\\boxed{1,-099}",)]),
+        (("12 apples",), []),  # words after the number: not the final answer
+        (("```python\nprint(3)\n```",), []),  # a program's last number is not its answer
+        (
+            ("ls", "rm x", "done 2"),
+            [("ls", "rm x"), ("ls", "rm x", "done 3"), ("ls", "rm x", "done -2")],
+        ),
+    ],
+)
+def test_default_near_misses(solution: tuple[str, ...], expected: list[tuple[str, ...]]) -> None:
+    problem = Problem(id="p", prompt="", solution=solution)
+    assert list(EchoTask().near_misses(problem).values()) == expected
+
+
+def test_default_near_misses_take_a_lone_closing_bracket_for_punctuation() -> None:
+    action = "7" + "> " * 50_000  # no '<' before them: not tags (looked for once only)
+    problem = Problem(id="p", prompt="", solution=(action,))
+    assert next(iter(EchoTask().near_misses(problem).values())) == ("8" + action[1:],)
 
 
 def test_check_task_rejects_a_sandbox_that_survives_close(monkeypatch: pytest.MonkeyPatch) -> None:
