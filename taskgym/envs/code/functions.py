@@ -145,6 +145,21 @@ class FunctionTestsTask(RecordsTask):
             solution=(f"<run>\n{trial}\n</run>", submission),
         )
 
+    def near_misses(self, problem: Problem) -> dict[str, tuple[str, ...]]:
+        """For the conformance checks: the reference, wrong on the last hidden test's
+        arguments only (a grader must run every test)."""
+        record = self._records_by_id[problem.id]
+        last, name = record.tests[-1], record.entry_point
+        code = (
+            f"{record.solution.rstrip()}\n\n\n_taskgym_reference = {name}\n\n\n"
+            f"def {name}(*args):\n"
+            f"    if list(args) == {list(last.args)!r}:\n"
+            f"        return {f'not {last.expected!r}'!r}\n"
+            "    return _taskgym_reference(*args)\n"
+        )
+        wrong = f"```python\n{code}```"
+        return {"the reference, wrong on the last hidden test": (*problem.solution[:-1], wrong)}
+
     def tools(self) -> tuple[Tool, ...]:
         """Tool mode: run code, or submit. (Retry mode is plain text: the answer.)"""
         if not self.runs:

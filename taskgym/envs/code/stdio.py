@@ -153,6 +153,21 @@ class StdioTestsTask(RecordsTask):
             solution=(f"```python\n{record.solution.rstrip()}\n```",),
         )
 
+    def near_misses(self, problem: Problem) -> dict[str, tuple[str, ...]]:
+        """For the conformance checks: the reference, wrong on the last hidden case's
+        input only (a grader must run every case)."""
+        last = self._records_by_id[problem.id].tests[-1]
+        program = (
+            "import io as _io, sys as _sys\n"
+            "_stdin = _sys.stdin.buffer.read()\n"
+            f"if _stdin == {last.stdin.encode()!r}:\n"
+            f"    print({last.stdout + ' near miss'!r})\n"
+            "    raise SystemExit\n"
+            "_sys.stdin = _io.TextIOWrapper(_io.BytesIO(_stdin))\n"
+            f"{self._records_by_id[problem.id].solution.rstrip()}\n"
+        )
+        return {"the reference, wrong on the last hidden case": (f"```python\n{program}```",)}
+
     def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
         record = self._records_by_id[problem.id]
         answer = transcript[-1].action

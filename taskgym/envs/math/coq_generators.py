@@ -23,6 +23,7 @@ from taskgym.core import Problem, Task, Turn, Verdict
 from taskgym.envs.math.proofs import (
     DEFAULT_IMPORTS,
     CoqTheorem,
+    CoqTheoremsTask,
     check_proof,
     keep_coq_warm,
     proof_text,
@@ -248,3 +249,7 @@ class CoqGeneratedTask(Task):
 
     def keep_warm(self, sandbox: Sandbox) -> bool:
         return keep_coq_warm(sandbox)
+
+    # As for the bundled theorems: a tactic proves many; the near miss drops a sentence.
+    may_share_answer = CoqTheoremsTask.may_share_answer
+    near_misses = CoqTheoremsTask.near_misses

@@ -94,6 +94,11 @@ class _AnswerTask(RecordsTask):
         details = {"form": found.form, "answer": found.text[:200]}
         return Verdict(parsed=True, passed=int(solved), total=1, details=details)
 
+    def may_share_answer(self, problem: Problem, other: Problem) -> bool:
+        """Two problems may have one final answer (the conformance checks ask)."""
+        answers = self._records_by_id
+        return answers_match(answers[other.id].answer, answers[problem.id].answer, shared_checker())
+
 
 @dataclass(frozen=True)
 class GSM8KTask(_AnswerTask):

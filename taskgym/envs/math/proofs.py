@@ -34,12 +34,12 @@ from __future__ import annotations
 import dataclasses
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from taskgym.core import Problem, Turn, Verdict
+from taskgym.core import Problem, Task, Turn, Verdict
 from taskgym.envs.code.records import FieldTypes, RecordsTask, check_fields, read_records
 from taskgym.envs.math.coqtop import (
     CLOSED,
@@ -348,6 +348,20 @@ class CoqTheoremsTask(RecordsTask):
 
     def keep_warm(self, sandbox: Sandbox) -> bool:
         return keep_coq_warm(sandbox)
+
+    def may_share_answer(self, problem: Problem, other: Problem) -> bool:
+        return True  # a tactic such as lia. proves many theorems
+
+    def near_misses(self, problem: Problem) -> Mapping[str, tuple[str, ...]]:
+        """For the conformance checks: the reference proof without its last sentence
+        (a reference of several actions, tactic mode's, loses its last action)."""
+        sentences = re.split(r"(?<=\.)\s+", proof_text(problem.solution[-1]))
+        while sentences and re.fullmatch(r"(Qed|Defined)\.", sentences[-1]):
+            sentences.pop()  # Qed. is added to a proof without one
+        if len(problem.solution) > 1 or len(sentences) < 2:
+            return Task.near_misses(self, problem)
+        cut = " ".join(sentences[:-1])
+        return {"the proof without its last sentence": (f"```coq\n{cut}\n```",)}
 
 
 def theorem_problem(theorem: CoqTheorem) -> Problem:
