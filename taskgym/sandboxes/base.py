@@ -163,6 +163,26 @@ class Sandbox(Closing, abc.ABC):
         owners can tell "stopped by the sandbox" from "crashed"."""
         return self._generation
 
+    @property
+    def memory_cap_bytes(self) -> int | None:
+        """The memory all of the sandbox's processes may hold together (past it the
+        kernel kills one of them, never the host), or None where there is no such cap
+        and only each process's ``Limits.memory_bytes`` holds (see
+        :attr:`memory_cap_unavailable_reason`)."""
+        return None
+
+    @property
+    def memory_cap_unavailable_reason(self) -> str | None:
+        """None when :attr:`memory_cap_bytes` is set, else why there is no cap."""
+        return f"the {self.backend} backend sets no memory cap on its processes together"
+
+    @property
+    def reset_leaves_no_trace(self) -> bool:
+        """Whether :meth:`reset` (and close) leave nothing of what ran: no process, and
+        no file or IPC object anywhere the sandbox could write, not only in the work
+        directory."""
+        return False
+
     def run(
         self,
         command: Sequence[str] | str,

@@ -7,8 +7,12 @@ Each command runs in new user, pid, network, mount, IPC, UTS and cgroup namespac
   ``/lib``... links or directories); the host's ``/home``, ``/root``, ``/tmp`` and other
   sandboxes' work directories do not exist inside;
 - the work directory bound read-write at ``/work`` (the current directory, ``HOME``),
-  a private ``/tmp`` of limited size, a fresh ``/proc`` and a minimal ``/dev``; the
-  root itself is read-only;
+  a private ``/tmp`` and ``/dev/shm`` of limited size each, a fresh ``/proc`` and a
+  minimal read-only ``/dev``; the root itself is read-only;
+- one cgroup for all of the sandbox's processes (see
+  :mod:`taskgym.sandboxes.cgroup`): a cap on their memory (``memory_bytes``) and tasks
+  (``pids``) together, and a list of every one of them for ``reset()`` and ``close()``
+  to kill;
 - no network, not even the host's loopback, unless ``network=True``;
 - ``--new-session`` (without it a command could push keystrokes into the parent's
   terminal, CVE-2017-5226), ``--die-with-parent``, ``--clearenv``, and no further user
@@ -37,7 +41,7 @@ from pathlib import Path
 
 from taskgym.errors import SandboxUnavailableError
 from taskgym.sandboxes.base import ExecResult, Limits
-from taskgym.sandboxes.local import NOBODY, LocalSandbox
+from taskgym.sandboxes.local import DEFAULT_PIDS, NOBODY, LocalSandbox
 
 __all__ = ["BwrapSandbox", "bwrap_unavailable_reason"]
 
@@ -64,9 +68,18 @@ class BwrapSandbox(LocalSandbox):
             becomes an empty directory or file inside). taskgym's own package is always
             hidden: installed system-wide it lies under ``/usr``, with the bundled tasks'
             hidden tests.
+        memory_bytes, pids: the cap on all of the sandbox's processes together (a
+            cgroup's; see :class:`~taskgym.sandboxes.local.LocalSandbox`).
     """
 
+    @property
+    def reset_leaves_no_trace(self) -> bool:
+        # Each command's and each session's files outside /work, IPC objects and
+        # processes live in namespaces that die with it; reset kills the sessions.
+        return True
+
     backend = "bwrap"
+    _own_uid_when_root = False  # nothing outside /work outlives a command's namespaces
 
     def __init__(
         self,
@@ -78,6 +91,8 @@ class BwrapSandbox(LocalSandbox):
         max_files: int | None = None,
         base_dir: str | None = None,
         hide: Sequence[str] = (),
+        memory_bytes: int | None = None,
+        pids: int = DEFAULT_PIDS,
     ) -> None:
         reason = bwrap_unavailable_reason()
         if reason is not None:
@@ -91,7 +106,14 @@ class BwrapSandbox(LocalSandbox):
         # bundled task files hold the hidden tests.
         self.hidden = _paths_to_hide([*hide, str(Path(__file__).resolve().parents[1])])
         self._bwrap = _bwrap_path()
-        super().__init__(limits, base_dir=base_dir, disk_bytes=disk_bytes, max_files=max_files)
+        super().__init__(
+            limits,
+            base_dir=base_dir,
+            disk_bytes=disk_bytes,
+            max_files=max_files,
+            memory_bytes=memory_bytes,
+            pids=pids,
+        )
         self.inside_workdir = INSIDE_WORKDIR
         self.inside_tmpdir = "/tmp"
 
@@ -156,11 +178,14 @@ def _bwrap_args(
     args += [
         "--proc", "/proc",
         "--dev", "/dev",
-        # /tmp and the root are RAM: a size on the first, the second read-only, so that
-        # neither can be filled to exhaust the host's memory.
+        # /tmp, /dev/shm, /dev and the root are RAM: a size on the first two, the others
+        # read-only, so that none can be filled to exhaust the host's memory (bwrap's
+        # /dev was writable and unbounded).
         "--size", str(tmp_bytes), "--tmpfs", "/tmp",
+        "--size", str(tmp_bytes), "--tmpfs", "/dev/shm",
         "--bind", workdir, INSIDE_WORKDIR,
         "--chdir", INSIDE_WORKDIR,
+        "--remount-ro", "/dev",
         "--remount-ro", "/",
     ]  # fmt: skip
     return args

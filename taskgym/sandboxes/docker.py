@@ -10,14 +10,24 @@ The container (``docker run -i --rm``):
 - has no network (``--network none``), a read-only root, a private ``/tmp`` (tmpfs), and
   ``/work`` on a tmpfs-backed volume with a size and file-count quota (a volume, not a
   tmpfs mount, because ``put_archive`` and ``get_archive`` cannot reach tmpfs mounts);
-- limits memory, processes (``--pids-limit``) and CPUs for the whole container, and each
-  command's CPU, address space, file size and open files with rlimits;
+- limits memory (``memory_bytes``, no swap), processes (``--pids-limit``) and CPUs for
+  the whole container, every process in it together (``docker exec``'s shells and
+  zygotes join its cgroup too), and each command's CPU, address space, file size and
+  open files with rlimits;
 - keeps only the SETUID, SETGID and KILL capabilities, for the server; every command,
   shell and grader runs with none, under ``no-new-privileges``, as a uid of the
   container's own (so process limits and file ownership are never shared), and
   ``--init`` reaps orphans;
 - runs under the configured OCI runtime (``runc``; gVisor's ``runsc`` for a stronger
   boundary).
+
+``reset()`` kills every process but the server, empties ``/work`` and removes what the
+sandbox's uid left under any other writable mount (``/tmp``, ``/dev/shm``,
+``/dev/mqueue``; the whole root if it is writable) and its System V IPC objects
+(:mod:`taskgym.sandboxes.scrub`, run by the server as that uid). Every command, shell
+and zygote is the first the OOM killer takes, so a container whose memory is full
+(its ``/work``, ``/tmp`` and ``/dev/shm`` are RAM too) keeps its server, and reset()
+frees it.
 
 Files move with the Docker SDK's ``put_archive``/``get_archive``; the container's life
 is driven with the ``docker`` command, which the ``docker.io`` package installs with the
@@ -44,6 +54,7 @@ import uuid
 from typing import Any
 
 from taskgym.errors import (
+    ConfigError,
     DependencyNotInstalledError,
     SandboxError,
     SandboxUnavailableError,
@@ -61,8 +72,12 @@ OWNER_LABEL = "taskgym.owner"
 # process limit (counted per uid, host-wide) then counts only that container's
 # processes, and no two sandboxes share an owner.
 _UID_RANGE = (200_000, 999_999)
-_SERVER_SOURCE = compose_source("wire", "pump", "exec_server")
+_SERVER_SOURCE = compose_source("wire", "pump", "scrub", "exec_server")
+# docker exec's processes (shells, zygotes) are the OOM killer's first choice, as the
+# server makes its commands: the server and the container's init go last.
+_OOM_FIRST = ["/bin/sh", "-c", 'echo 1000 >/proc/self/oom_score_adj; exec "$@"', "sh"]
 _REPLY_MARGIN_SECONDS = 10.0
+_SERVER_HEADROOM = 64 * 1024 * 1024
 _START_TIMEOUT_SECONDS = 120.0
 
 
@@ -76,11 +91,13 @@ class DockerSandbox(Sandbox):
         runtime: the OCI runtime (``runc``, or ``runsc`` for gVisor).
         network: attach the engine's default network instead of none.
         read_only: a read-only root file system (``/work`` and ``/tmp`` stay writable).
-        memory_bytes: the whole container's memory (default: twice a command's limit).
+        memory_bytes: the whole container's memory, every process in it together
+            (default: twice a command's limit). ``/work``, ``/tmp`` and ``/dev/shm``
+            are RAM within it: it must exceed their sizes by 64 MiB (else ConfigError).
         pids: the whole container's process limit.
         cpus: CPUs the container may use.
         disk_bytes, max_files: the quota of ``/work``.
-        tmp_bytes: the size of ``/tmp``.
+        tmp_bytes: the size of ``/tmp``, and of ``/dev/shm``.
     """
 
     backend = "docker"
@@ -102,6 +119,7 @@ class DockerSandbox(Sandbox):
     ) -> None:
         super().__init__(limits)
         self.inside_workdir = "/work"
+        self._memory = _memory_cap(memory_bytes, self.limits, disk_bytes + 2 * tmp_bytes)
         reason = docker_unavailable_reason(image)
         if reason is not None:
             raise SandboxUnavailableError(reason)
@@ -123,7 +141,9 @@ class DockerSandbox(Sandbox):
             },
             labels=labels,
         )
-        memory = memory_bytes or 2 * int(self.limits.memory_bytes)
+        # The container's cgroup holds every process in it, those of docker exec (shells,
+        # zygotes) included: one cap on them all.
+        memory = self._memory
         argv = [
             docker_command(), "run", "-i", "--rm", "--name", self.name,
             *(arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")),
@@ -135,6 +155,7 @@ class DockerSandbox(Sandbox):
             "--cap-drop", "ALL", "--cap-add", "SETUID", "--cap-add", "SETGID",
             "--cap-add", "KILL", "--security-opt", "no-new-privileges", "--init",
             "--tmpfs", f"/tmp:rw,nosuid,nodev,size={int(tmp_bytes)},mode=1777",
+            "--shm-size", str(int(tmp_bytes)),
             "--mount", f"type=volume,src={self.name},dst=/work",
             "--workdir", "/work", "--user", "0:0",
             "--env", f"TASKGYM_SANDBOX_UID={self.uid}",
@@ -186,7 +207,7 @@ class DockerSandbox(Sandbox):
             docker_command(), "exec", "-i", "--user", f"{self.uid}:{self.uid}",
             "--workdir", "/work", "--env", "HOME=/work", "--env", "TMPDIR=/tmp",
             "--env", "LANG=C.UTF-8", self.name,
-            *_rlimited(limits), *argv,
+            *_OOM_FIRST, *_rlimited(limits), *argv,
         ]  # fmt: skip
         return subprocess.Popen(
             exec_argv,
@@ -252,12 +273,27 @@ class DockerSandbox(Sandbox):
             self._call({"op": "kill_all_but_me"}, 10.0)
 
     def reset(self) -> None:
-        """Stop the sessions and graders and empty ``/work``."""
+        """Stop every process but the server, empty ``/work`` and remove whatever else
+        the sandbox's user left: its files under every writable mount (``/tmp``,
+        ``/dev/shm``, ``/dev/mqueue``..., the whole root when it is not read-only) and
+        its System V IPC objects."""
         self._ensure_open()
         self._stop_processes()
-        result = self.run(["find", "/work", "-mindepth", "1", "-delete"], timeout=30)
-        if not result.ok:
-            raise SandboxError(f"could not empty /work: {result.err[:300]}")
+        stayed = self._call({"op": "scrub", "uid": self.uid, "empty": ["/work"]}, 30.0)["stayed"]
+        if stayed:
+            raise SandboxError(f"reset could not remove {stayed[:5]}")
+
+    @property
+    def memory_cap_bytes(self) -> int | None:
+        return self._memory
+
+    @property
+    def memory_cap_unavailable_reason(self) -> str | None:
+        return None
+
+    @property
+    def reset_leaves_no_trace(self) -> bool:
+        return True
 
     def _close(self) -> None:
         self._teardown()
@@ -310,6 +346,25 @@ class DockerSandbox(Sandbox):
         if message is None:
             raise EOFError("the server's stream closed")
         return message
+
+
+def _memory_cap(memory_bytes: int | None, limits: Limits, ram_files: int) -> int:
+    """The container's memory: ``memory_bytes``, by default twice a command's limit.
+
+    ``/work``, ``/tmp`` and ``/dev/shm`` are RAM charged to it, and files cannot be
+    killed to free it: if they could fill it, the server would be the OOM killer's last
+    victim and the sandbox would die instead of being reset. So the cap must leave
+    ``_SERVER_HEADROOM`` above them."""
+    least = ram_files + _SERVER_HEADROOM
+    if memory_bytes is None:
+        return max(2 * int(limits.memory_bytes), least)
+    if memory_bytes < least:
+        raise ConfigError(
+            f"memory_bytes={memory_bytes} leaves no room above the sandbox's RAM files "
+            f"(disk_bytes + 2 * tmp_bytes = {ram_files}); give it at least {least}, or "
+            "lower disk_bytes and tmp_bytes"
+        )
+    return int(memory_bytes)
 
 
 def _rlimited(limits: Limits) -> list[str]:

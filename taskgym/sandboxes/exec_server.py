@@ -13,6 +13,13 @@ Messages are 4-byte big-endian lengths and JSON:
 - ``{"op": "signal_descendants", "pid", "signal", "include_root"}`` -> ``{"signalled":
   n}``: Ctrl-C for a shell session's command (the shell itself spared unless asked).
 - ``{"op": "kill_all_but_me"}``: every process but the server and init, for reset().
+- ``{"op": "scrub", "uid", "empty"}`` -> ``{"stayed": [...]}``: empty the directories in
+  ``empty`` and remove what ``uid`` left anywhere else (see
+  :mod:`taskgym.sandboxes.scrub`), for reset(); done in this process as that user.
+
+Every command is the first the kernel's OOM killer takes (``oom_score_adj`` 1000, as
+the host asks of ``docker exec``'s processes): when the container's memory is full the
+server is taken last, and reset() can free it.
 
 The server exits when its input closes: the container (run with ``--rm``) goes with it.
 """
@@ -24,10 +31,12 @@ import contextlib
 import os
 import resource
 import subprocess
+from collections.abc import Callable
 from typing import Any
 
 # Inside a container these imports are replaced by the modules' sources (see docker.py).
 from taskgym.sandboxes.pump import communicate
+from taskgym.sandboxes.scrub import scrub_user
 from taskgym.sandboxes.wire import read_message, write_message
 
 _SANDBOX_UID = int(os.environ.get("TASKGYM_SANDBOX_UID", "65534"))
@@ -67,6 +76,9 @@ def _handle(request: dict[str, Any]) -> dict[str, Any]:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(-1, 9)
         return {"killed": True}
+    if op == "scrub":
+        uid = int(request["uid"])
+        return {"stayed": _as_user(uid, lambda: scrub_user(uid, list(request["empty"])))}
     if op == "ping":
         return {"pong": True}
     raise ValueError(f"unknown op {op!r}")
@@ -108,6 +120,19 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
     return reply
 
 
+def _as_user(uid: int, call: Callable[[], list[str]]) -> list[str]:
+    """``call()`` with ``uid`` as the effective user and group (the server, root without
+    CAP_DAC_OVERRIDE, could not enter the user's directories), then root again."""
+    os.setgroups([])
+    os.setegid(uid)
+    os.seteuid(uid)
+    try:
+        return call()
+    finally:
+        os.seteuid(0)
+        os.setegid(0)
+
+
 def _apply_limits(limits: dict[str, Any]) -> None:
     # RLIMIT_NPROC counts every thread of the user: what it runs now, plus the command's
     # share (commands drop to this uid right after; rlimits survive the change).
@@ -119,6 +144,8 @@ def _apply_limits(limits: dict[str, Any]) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (int(limits["file_bytes"]),) * 2)
     resource.setrlimit(resource.RLIMIT_NOFILE, (int(limits["open_files"]),) * 2)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as f:
+        f.write("1000")
 
 
 def _reply(code: int, out: bytes, err: bytes, timed_out: bool) -> dict[str, Any]:

@@ -3,11 +3,21 @@
 What it does: every command gets its own session and process group (killed as a whole
 at its time-out and when it exits), rlimits on CPU, address space, processes, file size
 and open files, a scrubbed environment, and a private work directory removed on close.
-When taskgym runs as root, commands run as an unprivileged user (``nobody`` by default)
-so that the process limit applies and root-only files stay unreadable.
+All of a sandbox's processes share one cgroup (see :mod:`taskgym.sandboxes.cgroup`),
+which caps their memory (``memory_bytes``) and tasks (``pids``) together and lets
+``reset()`` and ``close()`` kill every one of them, daemons that called ``setsid``
+included; where no cgroup can be made the sandbox says why
+(``memory_cap_unavailable_reason``) and logs it once.
+When taskgym runs as root, commands run as a uid of the sandbox's own, so that the
+process limit applies, root-only files stay unreadable, and ``reset()`` can remove
+what the sandbox left outside its work directory (files in ``/tmp``, ``/var/tmp``,
+``/dev/shm``, ``/run/lock``, System V IPC objects; POSIX message queues cannot be made,
+their rlimit is 0).
 
 What it does not do: hide the host's file system, block the network, or catch a daemon
-that leaves its process group with ``setsid``. Use it for trusted code, inside a
+that leaves its process group with ``setsid`` before the sandbox is reset. Without root
+it cannot tell the sandbox's files outside the work directory from the user's own, and
+leaves them (``reset_leaves_no_trace`` is False). Use it for trusted code, inside a
 container, or where bubblewrap is not available.
 
 Limits are applied by exec-ing through util-linux's ``setpriv`` and ``prlimit`` rather
@@ -22,8 +32,11 @@ import contextlib
 import ctypes
 import errno
 import fcntl
+import functools
+import logging
 import os
 import resource
+import secrets
 import shutil
 import stat
 import subprocess
@@ -33,12 +46,21 @@ import time
 from collections.abc import Callable, Iterator
 
 from taskgym.errors import SandboxError, SandboxUnavailableError
+from taskgym.sandboxes import cgroup, scrub
 from taskgym.sandboxes.base import ExecResult, Limits, Sandbox
 from taskgym.sandboxes.pump import communicate
 
-__all__ = ["LocalSandbox"]
+__all__ = ["DEFAULT_PIDS", "LocalSandbox"]
 
 NOBODY = 65534
+DEFAULT_PIDS = 256
+"""Tasks (processes and threads) all of a sandbox's processes may have at once."""
+# As root, each local sandbox runs its commands as a uid of its own from this range (the
+# docker backend draws from 200000-999999), held by a lock in _UID_LOCKS for its life.
+_UID_RANGE = (100_000, 199_999)
+_UID_LOCKS = "/run/taskgym-uids"
+_SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/shm", "/run/lock", "/var/lock")
+_logger = logging.getLogger("taskgym")
 _SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -47,12 +69,23 @@ class LocalSandbox(Sandbox):
 
     Args:
         limits: default limits for each command.
-        run_as_uid: the user commands run as. ``None`` means ``nobody`` (65534) when
-            taskgym runs as root and the current user otherwise.
+        run_as_uid: the user commands run as. ``None`` means, when taskgym runs as root,
+            a uid of the sandbox's own (100000-199999, held for its life; what it owns
+            anywhere is the sandbox's, so reset and close remove it) and otherwise the
+            current user.
         base_dir: where to create the work directory (default: the system temp dir).
+        disk_bytes, max_files: a quota on the work directory (root only: a tmpfs).
+        memory_bytes: the memory all of the sandbox's processes may hold together
+            (a cgroup's limit). Past it the kernel kills one of them, never the host.
+            By default twice the largest ``Limits.memory_bytes`` the sandbox's
+            commands were given (its own limits' at first).
+        pids: the processes and threads all of them may have at once.
     """
 
     backend = "local"
+    # As root, draw a uid of the sandbox's own (so that reset can find what it left
+    # outside the work directory); bwrap's namespaces keep nothing outside it anyway.
+    _own_uid_when_root = True
 
     # Where commands see their work directory and temporary files (subclasses that
     # mount the work directory elsewhere change these).
@@ -67,10 +100,16 @@ class LocalSandbox(Sandbox):
         base_dir: str | None = None,
         disk_bytes: int | None = None,
         max_files: int | None = None,
+        memory_bytes: int | None = None,
+        pids: int = DEFAULT_PIDS,
     ) -> None:
         super().__init__(limits)
+        self._uid_lease: int | None = None  # the lock that keeps a uid of our own
+        if run_as_uid is None and os.geteuid() == 0 and self._own_uid_when_root:
+            run_as_uid, self._uid_lease = _lease_uid()
         self._uid = run_as_uid if run_as_uid is not None else _default_uid()
-        self._gid = NOBODY if self._uid == NOBODY else os.getgid()
+        self._own_uid = self._uid_lease is not None
+        self._gid = self._uid if self._own_uid else NOBODY if self._uid == NOBODY else os.getgid()
         self._drop_privileges = self._uid != os.geteuid()
         if self._drop_privileges and os.geteuid() != 0:
             raise SandboxError(
@@ -78,22 +117,63 @@ class LocalSandbox(Sandbox):
             )
         self._prlimit = shutil.which("prlimit")
         self._setpriv = shutil.which("setpriv")
+        self._cgroup: cgroup.SandboxCgroup | None = None
+        self._no_cgroup_reason: str | None = None
+        self._root_fd = -1
         self.workdir = tempfile.mkdtemp(prefix=f"taskgym-{self.backend}-", dir=base_dir)
-        self._quota_mounted = False
-        if disk_bytes is not None or max_files is not None:
-            self._mount_quota(disk_bytes, max_files)
-        os.chmod(self.workdir, 0o700)
-        if self._drop_privileges:
-            os.chown(self.workdir, self._uid, self._gid)
-        self._root_fd = os.open(self.workdir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            self._quota_mounted = False
+            if disk_bytes is not None or max_files is not None:
+                self._mount_quota(disk_bytes, max_files)
+            os.chmod(self.workdir, 0o700)
+            if self._drop_privileges:
+                os.chown(self.workdir, self._uid, self._gid)
+            self._root_fd = os.open(self.workdir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            # By default the cap follows the commands' limits: a checker the task lets
+            # take 4 GiB (address space) must not be cut at twice the default's 1 GiB.
+            self._cap_follows_limits = memory_bytes is None
+            self._make_cgroup(memory_bytes or 2 * int(self.limits.memory_bytes), pids)
+        except BaseException:
+            self._release()
+            raise
         self.inside_workdir = self.workdir
         self.inside_tmpdir = self.workdir
+
+    def _make_cgroup(self, memory_bytes: int, pids: int) -> None:
+        """Put every process of this sandbox into a cgroup of its own (see cgroup.py),
+        or say why not, once per process in the log and always in
+        ``memory_cap_unavailable_reason``."""
+        try:
+            self._cgroup = cgroup.create(memory_bytes, pids)
+        except cgroup.CgroupUnavailable as e:
+            self._no_cgroup_reason = str(e)
+            _warn_once_uncapped(self.backend, self._no_cgroup_reason)
+
+    @property
+    def uid(self) -> int:
+        """The user the sandbox's commands run as."""
+        return self._uid
+
+    @property
+    def memory_cap_bytes(self) -> int | None:
+        return None if self._cgroup is None else self._cgroup.memory_bytes
+
+    @property
+    def memory_cap_unavailable_reason(self) -> str | None:
+        if self._cgroup is not None:
+            return None
+        return f"no cgroup could be made for the sandbox: {self._no_cgroup_reason}"
+
+    @property
+    def reset_leaves_no_trace(self) -> bool:
+        # Files and IPC objects outside the work directory can be told apart from other
+        # users' only by a uid of the sandbox's own; so can its processes without a cgroup.
+        return self._own_uid
 
     def _mount_quota(self, disk_bytes: int | None, max_files: int | None) -> None:
         """Put the work directory on its own tmpfs, so that filling it (with bytes or
         with a million empty files) hits the sandbox's quota, not the host's disk."""
         if os.geteuid() != 0:
-            self._remove_workdir()
             raise SandboxUnavailableError(
                 "disk_bytes and max_files need root (they mount a tmpfs); leave them unset"
             )
@@ -105,7 +185,6 @@ class LocalSandbox(Sandbox):
         try:
             _mount_tmpfs(self.workdir, ",".join(options))
         except OSError as e:
-            self._remove_workdir()
             raise SandboxUnavailableError(
                 f"cannot mount a tmpfs quota on the work directory ({e}); this needs root "
                 "with CAP_SYS_ADMIN: leave disk_bytes and max_files unset"
@@ -123,6 +202,8 @@ class LocalSandbox(Sandbox):
             return ExecResult(exit_code=127, stderr=f"{argv[0]}: command not found\n".encode())
         except PermissionError:
             return ExecResult(exit_code=126, stderr=f"{argv[0]}: permission denied\n".encode())
+        except OSError as e:  # EAGAIN, ENOMEM: the sandbox is at its pids or memory cap
+            return ExecResult(exit_code=126, stderr=_cannot_start(argv[0], e).encode())
         done = communicate(proc, stdin, limits.wall_seconds, int(limits.output_bytes))
         return ExecResult(*done)
 
@@ -149,22 +230,35 @@ class LocalSandbox(Sandbox):
             argv = self._exec_prefix(limits, nproc) + argv
         else:
             preexec = self._preexec(limits, nproc)
-        return subprocess.Popen(
-            argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
-            cwd=self.workdir,
-            env=full_env,
-            start_new_session=True,
-            close_fds=True,
-            preexec_fn=preexec,  # noqa: PLW1509 - only where util-linux is absent
-        )
+
+        def popen(command: list[str]) -> subprocess.Popen[bytes]:
+            return subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
+                cwd=self.workdir,
+                env=full_env,
+                start_new_session=True,
+                close_fds=True,
+                preexec_fn=preexec,  # noqa: PLW1509 - only where util-linux is absent
+            )
+
+        if self._cgroup is not None:
+            if self._cap_follows_limits:
+                self._cgroup.raise_to(2 * int(limits.memory_bytes))
+            return self._cgroup.spawn(popen, argv)
+        return popen(argv)
 
     def _start_process(
         self, argv: list[str], limits: Limits, merge_stderr: bool
     ) -> subprocess.Popen[bytes]:
-        return self._spawn(argv, limits, {}, merge_stderr=merge_stderr)
+        try:
+            return self._spawn(argv, limits, {}, merge_stderr=merge_stderr)
+        except (FileNotFoundError, PermissionError):
+            raise
+        except OSError as e:
+            raise SandboxError(_cannot_start(argv[0], e).strip()) from e
 
     def _wrap(self, argv: list[str], env: dict[str, str]) -> list[str]:
         """The command line that runs ``argv`` inside the boundary (a hook for backends
@@ -194,11 +288,14 @@ class LocalSandbox(Sandbox):
             f"--fsize={int(limits.file_bytes)}",
             f"--nofile={int(limits.open_files)}",
             "--core=0",
+            # POSIX message queues outlive their makers and reset cannot list them (no
+            # mqueue file system is mounted on a host): a sandbox of its own uid makes none.
+            *(["--msgqueue=0"] if self._own_uid else []),
             "--",
         ]
 
     def _preexec(self, limits: Limits, nproc: int) -> Callable[[], None]:
-        uid, gid, drop = self._uid, self._gid, self._drop_privileges
+        uid, gid, drop, own = self._uid, self._gid, self._drop_privileges, self._own_uid
 
         def apply() -> None:
             cpu = int(limits.cpu_seconds)
@@ -208,6 +305,8 @@ class LocalSandbox(Sandbox):
             resource.setrlimit(resource.RLIMIT_FSIZE, (int(limits.file_bytes),) * 2)
             resource.setrlimit(resource.RLIMIT_NOFILE, (int(limits.open_files),) * 2)
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            if own:
+                resource.setrlimit(resource.RLIMIT_MSGQUEUE, (0, 0))
             if drop:
                 os.setgroups([])
                 os.setresgid(gid, gid, gid)
@@ -283,21 +382,57 @@ class LocalSandbox(Sandbox):
     # -- reuse and closing ---------------------------------------------------------
 
     def reset(self) -> None:
-        """Stop the long-lived processes (shells, zygotes) and empty the work directory
-        (commands from run() leave no process behind: each one's group dies with it)."""
+        """Stop every process of the sandbox (shells, zygotes, and with a cgroup or a uid
+        of its own, daemons that left their session) and empty the work directory; with
+        a uid of its own, also remove what it left anywhere else (files in /tmp,
+        /var/tmp, /dev/shm..., System V IPC objects)."""
         self._ensure_open()
         self._stop_processes()
-        for entry in os.listdir(self.workdir):
-            path = os.path.join(self.workdir, entry)
-            if os.path.isdir(path) and not os.path.islink(path):
-                _remove_tree(path)
-            else:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(path)
+        stayed = scrub.empty(self.workdir)
+        stayed += self._scrub_outside()
+        if stayed:
+            raise SandboxError(f"reset could not remove {stayed[:5]}")
+
+    def _stop_processes(self) -> None:
+        super()._stop_processes()
+        if self._cgroup is not None:
+            stopped = self._cgroup.kill_all()
+        else:
+            stopped = not self._own_uid or scrub.kill_user(self._uid)
+        if not stopped and not self.closed:
+            raise SandboxError("some processes of the sandbox would not die")
+
+    def _scrub_outside(self) -> list[str]:
+        """Remove what the sandbox's own uid left outside the work directory."""
+        if not self._own_uid:
+            return []
+        info = os.fstat(self._root_fd)
+        keep = frozenset({(info.st_dev, info.st_ino)})
+        stayed = scrub.remove_owned(self._uid, _shared_writable_dirs(), keep=keep, deep=False)
+        if scrub.remove_ipc(self._uid):
+            stayed.append("System V IPC objects")
+        return stayed
 
     def _close(self) -> None:
-        os.close(self._root_fd)
+        self._release()
+
+    def _release(self) -> None:
+        """Undo what __init__ made, as far as it got: the cgroup (and whatever still runs
+        in it), the traces of the uid, the work directory and the uid's lease."""
+        if self._cgroup is not None:
+            self._cgroup.release()
+        if self._own_uid:
+            if self._cgroup is None:
+                scrub.kill_user(self._uid)
+            if self._root_fd >= 0:
+                self._scrub_outside()
+        if self._root_fd >= 0:
+            os.close(self._root_fd)
+            self._root_fd = -1
         self._remove_workdir()
+        if self._uid_lease is not None:
+            _end_uid_lease(self._uid, self._uid_lease)
+            self._uid_lease = None
 
     def _remove_workdir(self) -> None:
         if self._quota_mounted:
@@ -319,6 +454,72 @@ class LocalSandbox(Sandbox):
 
 def _default_uid() -> int:
     return NOBODY if os.geteuid() == 0 else os.geteuid()
+
+
+def _lease_uid() -> tuple[int, int]:
+    """A uid no other sandbox on this host uses, and the descriptor whose lock keeps it
+    so (released with the process, even a killed one). A uid whose lock file outlived
+    its holder is scrubbed before it is used again."""
+    os.makedirs(_UID_LOCKS, mode=0o700, exist_ok=True)
+    info = os.lstat(_UID_LOCKS)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0 or info.st_mode & 0o022:
+        raise SandboxError(f"{_UID_LOCKS} must be a directory only root can write")
+    for _ in range(100):
+        uid = _UID_RANGE[0] + secrets.randbelow(_UID_RANGE[1] - _UID_RANGE[0] + 1)
+        path = os.path.join(_UID_LOCKS, str(uid))
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            fd = os.open(path, flags | os.O_EXCL, 0o600)
+            stale = False
+        except FileExistsError:
+            fd = os.open(path, flags, 0o600)
+            stale = True
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        try:
+            current = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            current = False
+        if not current:  # its last holder removed it between our open and our lock
+            os.close(fd)
+            continue
+        if stale:  # its holder died without closing its sandbox
+            scrub.kill_user(uid)
+            scrub.remove_owned(uid, _shared_writable_dirs(), deep=False)
+            scrub.remove_ipc(uid)
+        return uid, fd
+    raise SandboxError(f"no free uid in {_UID_RANGE} for a local sandbox")
+
+
+def _end_uid_lease(uid: int, fd: int) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(os.path.join(_UID_LOCKS, str(uid)))
+    os.close(fd)
+
+
+def _shared_writable_dirs() -> list[str]:
+    """The places every user may write to (followed to where they are, each once)."""
+    return list(dict.fromkeys(os.path.realpath(d) for d in _SHARED_WRITABLE if os.path.isdir(d)))
+
+
+def _cannot_start(program: str, error: OSError) -> str:
+    return (
+        f"{program}: could not start ({error.strerror}): the sandbox is at its cap on "
+        "processes or memory\n"
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _warn_once_uncapped(backend: str, reason: str) -> None:
+    _logger.warning(
+        "taskgym: %s sandboxes have no memory cap for all their processes together, only "
+        "per-process rlimits (%s)",
+        backend,
+        reason,
+    )
 
 
 def _count_threads_of(uid: int) -> int:

@@ -1,0 +1,193 @@
+"""Removing what a sandbox's user left outside its work directory: files in the places
+any user may write (``/tmp``, ``/var/tmp``, ``/dev/shm``, ...), System V IPC objects and
+processes, so that ``reset()`` leaves nothing of one episode for the next.
+
+Only a user that belongs to one sandbox can be scrubbed this way (whatever it owns is
+the sandbox's): a uid of the sandbox's own, as the docker backend draws for each
+container and the local backend for each sandbox when taskgym runs as root.
+
+Standard library only, with no taskgym import: the docker backend sends this source
+into its containers with the exec server's, which calls :func:`scrub_user` as the
+sandbox's user (an effective uid: no process is started, so it works even when the
+container's memory is full of files). It works as root (on the host) or as the user
+itself, who may have taken its own permissions away from its directories: those are
+opened up before they are removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import stat
+import time
+
+# Mounts that hold no files of a user's own (kernel views and terminals).
+_NOT_FILES = ("proc", "sysfs", "cgroup", "cgroup2", "devpts", "securityfs", "debugfs", "bpf")
+_IPC_RMID = 0
+
+
+def remove_owned(
+    uid: int, roots: list[str], *, keep: frozenset[tuple[int, int]] = frozenset(), deep: bool
+) -> list[str]:
+    """Remove every file, directory and link that ``uid`` owns under ``roots`` (each
+    directory it owns as a whole). ``deep``: look inside every directory; otherwise only
+    inside those that anyone may write to (where ``uid`` can have left something).
+    ``keep``: (device, inode) of directories to leave alone. Returns what stayed."""
+    stayed: list[str] = []
+    seen: set[tuple[int, int]] = set(keep)
+    # Each root is walked on its own file system only (as find -xdev): a mount below it
+    # is walked as a root of its own if it is writable, and never if it is /proc.
+    pending = [(r, os.stat(r).st_dev) for r in roots if os.path.isdir(r)]
+    while pending:
+        folder, device = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if (info.st_dev, info.st_ino) in seen or info.st_dev != device:
+                continue
+            seen.add((info.st_dev, info.st_ino))
+            if info.st_uid == uid:
+                if not _remove(entry.path, info):
+                    stayed.append(entry.path)
+            elif stat.S_ISDIR(info.st_mode) and (deep or info.st_mode & stat.S_IWOTH):
+                pending.append((entry.path, device))
+    return stayed
+
+
+def empty(folder: str) -> list[str]:
+    """Remove everything inside ``folder`` whoever owns it; returns what stayed."""
+    stayed = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            with contextlib.suppress(OSError):
+                if not _remove(entry.path, entry.stat(follow_symlinks=False)):
+                    stayed.append(entry.path)
+    return stayed
+
+
+def remove_ipc(uid: int) -> int:
+    """Remove the System V shared memory segments, semaphore sets and message queues
+    ``uid`` owns or created; returns how many are left."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    calls = {"shm": libc.shmctl, "msg": libc.msgctl}
+    left = 0
+    for kind in ("shm", "sem", "msg"):
+        for ipc_id in _ipc_ids_of(kind, uid):
+            if kind == "sem":
+                done = libc.semctl(ipc_id, 0, _IPC_RMID) == 0
+            else:
+                done = calls[kind](ipc_id, _IPC_RMID, None) == 0
+            left += not done
+    return left
+
+
+def kill_user(uid: int, seconds: float = 5.0) -> bool:
+    """SIGKILL every process of ``uid`` (but this one) until none is left; True then."""
+    deadline = time.monotonic() + seconds
+    while True:
+        pids = [p for p in processes_of(uid) if p != os.getpid()]
+        if not pids:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.002)
+
+
+def processes_of(uid: int) -> list[int]:
+    """Live (not zombie) processes whose real uid is ``uid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            with open(f"/proc/{entry}/status", "rb") as f:
+                status = f.read()
+            state = status.split(b"\nState:\t", 1)[1][:1]
+            real_uid = int(status.split(b"\nUid:\t", 1)[1].split()[0])
+            if real_uid == uid and state != b"Z":
+                found.append(int(entry))
+    return found
+
+
+def writable_mounts(mounts: str) -> list[str]:
+    """Mount points of ``/proc/self/mounts`` text that are mounted read-write and hold
+    files (not /proc, /sys and the like)."""
+    points = []
+    for line in mounts.splitlines():
+        fields = line.split()
+        if len(fields) < 4 or fields[2] in _NOT_FILES:
+            continue
+        point = fields[1].replace("\\040", " ")
+        if point.startswith(("/proc", "/sys")) or "rw" not in fields[3].split(","):
+            continue
+        points.append(point)
+    return points
+
+
+def _ipc_ids_of(kind: str, uid: int) -> list[int]:
+    try:
+        with open(f"/proc/sysvipc/{kind}") as f:
+            header, *rows = f.read().splitlines()
+    except OSError:
+        return []
+    names = header.split()
+    ids = []
+    for row in rows:
+        values = dict(zip(names, row.split(), strict=False))
+        with contextlib.suppress(KeyError, ValueError):
+            if str(uid) in (values["uid"], values["cuid"]):
+                ids.append(int(values[names[1]]))
+    return ids
+
+
+def _remove(path: str, info: os.stat_result) -> bool:
+    try:
+        if stat.S_ISDIR(info.st_mode):
+            _open_up(path)
+            shutil.rmtree(path)  # never follows a link (fd-based on Linux)
+        else:
+            os.unlink(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _open_up(path: str) -> None:
+    """Give the owner back search and write permission on every directory below
+    ``path`` (as root this is not needed but harmless)."""
+    if os.geteuid() == 0:
+        return
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o700)
+    for root, dirs, _ in os.walk(path):
+        for name in dirs:
+            child = os.path.join(root, name)
+            with contextlib.suppress(OSError):
+                if stat.S_ISDIR(os.lstat(child).st_mode):
+                    os.chmod(child, 0o700)
+
+
+def scrub_user(uid: int, folders: list[str]) -> list[str]:
+    """Inside a container, as ``uid`` or root: empty ``folders``, remove what ``uid``
+    owns under every other writable mount and its IPC objects. Returns what stayed."""
+    with open("/proc/self/mounts") as f:
+        roots = writable_mounts(f.read())
+    stayed = [path for folder in folders for path in empty(folder)]
+    stayed += remove_owned(uid, [r for r in roots if r not in folders], deep=True)
+    if remove_ipc(uid):
+        stayed.append("System V IPC objects")
+    return stayed
