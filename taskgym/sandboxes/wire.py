@@ -17,7 +17,10 @@ from typing import Any
 
 
 def encode_message(message: dict[str, Any]) -> bytes:
-    body = json.dumps(message).encode()
+    try:
+        body = json.dumps(message).encode()
+    except RecursionError:  # a relayed message nested past the limit: not sendable
+        raise ValueError("a message nested too deeply") from None
     return struct.pack(">I", len(body)) + body
 
 
@@ -42,7 +45,10 @@ def read_message(
     body = _read_exact(fd, size, deadline)
     if body is None:
         return None
-    message: dict[str, Any] = json.loads(body)
+    try:
+        message: dict[str, Any] = json.loads(body)
+    except RecursionError:  # as malformed as bad JSON (a program may send either)
+        raise ValueError("a message nested too deeply") from None
     return message
 
 

@@ -95,10 +95,7 @@ def run_tests() -> None:
 
         def candidate(*args: Any) -> Any:
             write_message(write_fd, {"call": [tag(a) for a in args]})
-            reply = read_message(read_fd)
-            if reply is None or "e" in reply:
-                raise CandidateError(reply["e"] if reply else "the candidate's process is gone")
-            return untag(reply["v"])
+            return _value_of(read_message(read_fd))
 
     namespace: dict[str, Any] = {"__name__": "tests"}
     try:
@@ -134,19 +131,27 @@ def _direct_proxy(seconds: float, max_bytes: int) -> Any:
             raise CandidateError("the candidate gave no value in time") from None
         except (OSError, ValueError) as e:  # a closed pipe, a lying length, bad JSON
             raise CandidateError(f"the candidate broke the protocol: {e}") from None
-        if not isinstance(reply, dict):
-            gone = reply is None
-            raise CandidateError(
-                "the candidate's process is gone" if gone else "the candidate sent a non-message"
-            )
-        if "e" in reply:
-            raise CandidateError(str(reply["e"])[:500])
-        try:
-            return untag(reply["v"])
-        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as e:
-            raise CandidateError(f"the candidate sent no plain value: {e!r}"[:500]) from None
+        return _value_of(reply)
 
     return candidate
+
+
+def _value_of(reply: Any) -> Any:
+    """The value in the candidate's answer (from its process, or relayed by the host),
+    decoded strictly: anything but a value is a CandidateError. Never the error that
+    decoding raised: a test that expects, say, a ValueError from the candidate would
+    take a malformed value for it."""
+    if not isinstance(reply, dict):
+        gone = reply is None
+        raise CandidateError(
+            "the candidate's process is gone" if gone else "the candidate sent a non-message"
+        )
+    if "e" in reply:
+        raise CandidateError(str(reply["e"])[:500])
+    try:
+        return untag(reply["v"])
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as e:
+        raise CandidateError(f"the candidate sent no plain value: {e!r}"[:500]) from None
 
 
 def serve_candidate() -> None:

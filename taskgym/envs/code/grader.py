@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import math
 import secrets
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -90,23 +91,18 @@ def decode_value(tagged: Any, depth: int = 0) -> Any:  # noqa: PLR0911, PLR0912 
     if tagged is None:
         return None
     if not isinstance(tagged, dict) or len(tagged) != 1:
-        raise _Malformed(f"not a tagged value: {str(tagged)[:80]}")
+        raise _Malformed(f"not a tagged value (a {type(tagged).__name__})")
     ((kind, body),) = tagged.items()
     if kind == "b" and type(body) is bool:
         return body
-    if kind == "i" and type(body) is str and body.lstrip("-").isdigit() and len(body) < 5000:
-        return int(body)
-    if kind == "f" and type(body) in (int, float):
-        return float(body)
-    if kind == "f" and body in ("inf", "-inf", "nan"):
-        return float(body)
+    if kind == "i" and type(body) is str:
+        return _integer(body)
+    if kind == "f" and (type(body) in (int, float) or body in ("inf", "-inf", "nan")):
+        return _float(body)
     if kind == "s" and type(body) is str:
         return body
     if kind == "c" and type(body) is list and len(body) == 2:
-        try:
-            return complex(float(body[0]), float(body[1]))
-        except (TypeError, ValueError) as e:
-            raise _Malformed(str(e)) from e
+        return complex(_float(body[0]), _float(body[1]))
     if kind in ("l", "t") and type(body) is list:
         items = [decode_value(item, depth + 1) for item in body]
         return items if kind == "l" else tuple(items)
@@ -117,12 +113,45 @@ def decode_value(tagged: Any, depth: int = 0) -> Any:  # noqa: PLR0911, PLR0912 
             raise _Malformed(str(e)) from e
         return members if kind == "S" else frozenset(members)
     if kind == "d" and type(body) is list:
+        if not all(type(pair) is list and len(pair) == 2 for pair in body):
+            raise _Malformed("a dict's items are not pairs")
         pairs = [(decode_value(k, depth + 1), decode_value(v, depth + 1)) for k, v in body]
         try:
             return dict(pairs)
         except TypeError as e:  # an unhashable key
             raise _Malformed(str(e)) from e
-    raise _Malformed(f"bad tagged value of kind {kind!r}")
+    raise _Malformed(f"bad tagged value of kind {kind!r}"[:80])
+
+
+def _float(body: Any) -> float:
+    """A float as the harness wrote it (a JSON number, or repr() of one in a string)."""
+    if type(body) not in (int, float, str):
+        raise _Malformed(f"a float that is a {type(body).__name__}")
+    try:
+        return float(body)
+    except (ValueError, OverflowError) as e:  # an int too large for a float
+        raise _Malformed(str(e)[:80]) from e
+
+
+def _integer(text: str) -> int:
+    """The int the harness wrote as ``str(n)``: ASCII digits after an optional minus, no
+    more of them than this interpreter converts (the candidate may lift its own limit;
+    ``int()`` here would then raise ValueError)."""
+    digits = text[1:] if text.startswith("-") else text
+    if not (digits.isascii() and digits.isdigit()):
+        raise _Malformed("an int that is not decimal digits")
+    if len(digits) > (_int_digits_limit() or _MAX_INT_DIGITS):
+        raise _Malformed(f"an int of {len(digits)} digits")
+    return int(text)
+
+
+# Python's own limit on int <-> str conversions (3.10.7 and later); without one, a cap.
+_MAX_INT_DIGITS = 4300
+
+
+def _int_digits_limit() -> int:
+    limit: int = getattr(sys, "get_int_max_str_digits", lambda: _MAX_INT_DIGITS)()
+    return limit
 
 
 def values_match(  # noqa: PLR0911 - one return a type
@@ -132,11 +161,7 @@ def values_match(  # noqa: PLR0911 - one return a type
     if isinstance(expected, bool) or isinstance(got, bool):
         return type(expected) is type(got) and expected == got
     if isinstance(expected, (int, float)) and isinstance(got, (int, float)):
-        if isinstance(expected, int) and isinstance(got, int):
-            return expected == got
-        return math.isclose(expected, got, rel_tol=rel_tol, abs_tol=abs_tol) or (
-            math.isnan(expected) and math.isnan(got)
-        )
+        return _numbers_match(expected, got, rel_tol, abs_tol)
     if isinstance(expected, str) or isinstance(got, str):
         return type(expected) is type(got) and expected == got
     if expected is None or got is None:
@@ -153,6 +178,20 @@ def values_match(  # noqa: PLR0911 - one return a type
             and all(values_match(expected[str(k)], v, rel_tol, abs_tol) for k, v in got.items())
         )
     return False
+
+
+def _numbers_match(expected: float, got: float, rel_tol: float, abs_tol: float) -> bool:
+    if isinstance(expected, int) and isinstance(got, int):
+        return expected == got
+    try:
+        close = math.isclose(expected, got, rel_tol=rel_tol, abs_tol=abs_tol)
+        if isinstance(expected, int):
+            # A float for an int must round to it: within 1e-9 of a large int, an answer
+            # off by one, made a float, would pass.
+            return close and round(got) == expected
+        return close or (math.isnan(expected) and math.isnan(got))
+    except OverflowError:  # an int too large for a float is no float's match
+        return False
 
 
 def grade_function(
@@ -204,14 +243,14 @@ def _read_channel(channel: bytes, count: int) -> tuple[dict[int, Any], str | Non
     for raw in channel.decode("utf-8", errors="replace").splitlines():
         try:
             line = json.loads(raw)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, an int past the digit limit, nesting
             problem = problem or "it wrote something that is not a result"
             continue
         if not isinstance(line, dict):
             problem = problem or "it wrote something that is not a result"
             continue
         if "setup_error" in line:
-            return {}, f"the solution did not load: {str(line['setup_error'])[:300]}"
+            return {}, f"the solution did not load: {_text(line['setup_error'], 300)}"
         index = line.get("i")
         if type(index) is not int or not 0 <= index < count or index in results:
             problem = problem or "it wrote results for cases that do not exist, or twice"
@@ -233,7 +272,7 @@ def _judge(case: FunctionCase, line: Any) -> str | None:
     if line is None:
         return "no result"
     if "e" in line:
-        return f"raised {str(line['e'])[:200]}"
+        return f"raised {_text(line['e'], 200)}"
     if "v" not in line:
         return "no result"
     try:
@@ -243,6 +282,12 @@ def _judge(case: FunctionCase, line: Any) -> str | None:
     if values_match(case.expected, got, case.rel_tol, case.abs_tol):
         return None
     return "wrong answer"
+
+
+def _text(value: Any, limit: int) -> str:
+    """A message from inside the sandbox, as text of at most ``limit`` characters; only
+    a string is text (str() of anything else sent there could be huge or nested)."""
+    return value[:limit] if type(value) is str else "(a message that is not text)"
 
 
 def in_sandbox_program(entry: str, *extra: str) -> str:
@@ -358,7 +403,7 @@ class _AssertJob:
             }
             loaded, why = solution.exchange(code, self.deadline)
             if loaded is None or "setup_error" in loaded:
-                reason = loaded["setup_error"] if loaded else why
+                reason = _text(loaded["setup_error"], 500) if loaded else why
                 return _failed(f"the solution did not load: {reason}")
             if direct:
                 report, why = tests.exchange(None, self.deadline)
@@ -378,7 +423,7 @@ def _report(message: dict[str, Any] | None, why: str) -> Verdict | None:
     if message == {"passed": True}:
         return Verdict(parsed=True, passed=1, total=1)
     if "failed" in message:
-        return _failed(str(message["failed"]))
+        return _failed(_text(message["failed"], 500))
     if "call" not in message:
         return _failed("the tests sent something unexpected")
     return None
