@@ -19,7 +19,8 @@ import gymnasium as gym
 import pytest
 
 import taskgym  # noqa: F401 - registers the envs
-from tests.conftest import require_backend, require_pytest_in
+from taskgym.sandboxes import make_sandbox
+from tests.conftest import REAL_BACKENDS, require_backend, require_pytest_in
 
 SECRET = "hidden-7f3a"  # in every hidden argument, and nowhere else
 TASK = {
@@ -86,13 +87,19 @@ def shout(s):
 """
 ANSWER = f"```python\n{RECORDER}```"
 RUN = f"<run>\n{RECORDER}\nprint('seen:', found())\n</run>"
-# Not local: it isolates nothing (a program writes the host's own /tmp, which other
-# runs share), so it makes no promise about what a later program finds.
-ISOLATING = ["bwrap", "docker"]
+
+
+def _require_no_trace(backend: str) -> None:
+    """Only a sandbox whose reset leaves nothing can promise what a later program finds
+    (local run as another user than root: its files in /tmp stay)."""
+    require_backend(backend)
+    with make_sandbox(backend) as box:
+        if not box.reset_leaves_no_trace:
+            pytest.skip(f"the {backend} sandbox's reset may leave files and processes behind")
 
 
 def _env(tmp_path: Path, env_id: str, backend: str) -> gym.Env[str, str]:
-    require_backend(backend)
+    _require_no_trace(backend)
     tasks = tmp_path / "tasks.jsonl"
     tasks.write_text(json.dumps(TASK) + "\n")
     return gym.make(env_id, tasks=str(tasks), sandbox=backend)
@@ -109,7 +116,7 @@ def _attempts(env: gym.Env[str, str]) -> tuple[list[str], dict[str, Any]]:
     return shown, info
 
 
-@pytest.mark.parametrize("backend", ISOLATING)
+@pytest.mark.parametrize("backend", REAL_BACKENDS)
 def test_a_later_attempt_never_sees_a_hidden_argument(tmp_path: Path, backend: str) -> None:
     env = _env(tmp_path, "taskgym/CodeTestsRetry-v0", backend)
     try:
@@ -121,7 +128,7 @@ def test_a_later_attempt_never_sees_a_hidden_argument(tmp_path: Path, backend: s
         env.close()
 
 
-@pytest.mark.parametrize("backend", ISOLATING)
+@pytest.mark.parametrize("backend", REAL_BACKENDS)
 @pytest.mark.parametrize("env_id", ["taskgym/CodeTestsRetry-v0", "taskgym/CodeTestsTools-v0"])
 def test_the_next_episode_in_the_same_sandbox_never_sees_a_hidden_argument(
     tmp_path: Path, backend: str, env_id: str
@@ -173,6 +180,7 @@ def test_a_project_episode_never_sees_the_calls_of_the_last_ones_tests(backend: 
     """The hidden tests of a project call it with their own arguments ("apple" in the
     inventory's tests); a candidate that keeps them shows nothing to the next episode."""
     require_pytest_in(backend)
+    _require_no_trace(backend)
     env = gym.make("taskgym/CodeProject-v0", sandbox=backend)
     try:
         env.reset(options={"task_id": "project-inventory"})
