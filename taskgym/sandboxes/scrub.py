@@ -17,7 +17,6 @@ opened up before they are removed.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import shutil
 import signal
@@ -77,11 +76,17 @@ def empty(folder: str) -> list[str]:
 def remove_ipc(uid: int) -> int:
     """Remove the System V shared memory segments, semaphore sets and message queues
     ``uid`` owns or created; returns how many are left."""
+    found = {kind: _ipc_ids_of(kind, uid) for kind in ("shm", "sem", "msg")}
+    if not any(found.values()):
+        return 0
+    import ctypes  # noqa: PLC0415 - only when there is something to remove: the docker
+    # server carries this module, and ctypes would make it larger for the OOM killer
+
     libc = ctypes.CDLL(None, use_errno=True)
     calls = {"shm": libc.shmctl, "msg": libc.msgctl}
     left = 0
-    for kind in ("shm", "sem", "msg"):
-        for ipc_id in _ipc_ids_of(kind, uid):
+    for kind, ids in found.items():
+        for ipc_id in ids:
             if kind == "sem":
                 done = libc.semctl(ipc_id, 0, _IPC_RMID) == 0
             else:

@@ -28,6 +28,10 @@ for f in $(find /sys/fs/cgroup -name cgroup.procs -o -name tasks 2>/dev/null); d
 done
 unshare -Urmc sh -c 'mount -t cgroup2 none /mnt && for f in $(find /mnt -name cgroup.procs); do
   echo $$ 2>/dev/null > "$f" && echo "escaped into $f"; done' 2>/dev/null
+for f in $(find /sys/fs/cgroup -name memory.limit_in_bytes -o -name memory.max \
+    -o -name memory.memsw.limit_in_bytes -o -name pids.max 2>/dev/null); do
+  echo 9223372036854771712 2>/dev/null > "$f" && echo "raised $f"
+done
 echo -1000 2>/dev/null > /proc/self/oom_score_adj && echo "unkillable"
 setsid sh -c "sleep $1" </dev/null >/dev/null 2>&1 &
 echo tried
@@ -46,6 +50,18 @@ echo started
 """
 
 
+def test_stop_processes_leaves_nothing_that_changes_files(real_box: Sandbox) -> None:
+    """A checker stops the sandbox's processes, then reads what the agent left: a daemon
+    that survived (the local backend's, with setsid) could rewrite the files meanwhile."""
+    daemon = "while :; do echo daemon > answer.txt; sleep 0.02; done"
+    real_box.run(["sh", "-c", f"setsid sh -c '{daemon}' </dev/null >/dev/null 2>&1 &"])
+    time.sleep(0.2)
+    real_box.stop_processes()
+    real_box.write_file("answer.txt", "checker")
+    time.sleep(0.5)
+    assert real_box.read_file("answer.txt") == b"checker"
+
+
 def _container_id(name: str) -> str:
     inspect = ["docker", "inspect", "--format", "{{.Id}}", name]
     return subprocess.run(inspect, capture_output=True, text=True, check=True).stdout.strip()
@@ -61,7 +77,8 @@ def test_a_command_cannot_leave_the_sandboxs_cgroup(real_box: Sandbox) -> None:
     shell = real_box.shell(timeout=30)
     shell.run(f"cat > /tmp/escape.sh <<'EOF'\n{ESCAPE}\nEOF")
     result = shell.run(f"sh /tmp/escape.sh {marker}")
-    assert "escaped" not in result.output and "unkillable" not in result.output, result.output
+    for sign in ("escaped", "raised", "unkillable"):
+        assert sign not in result.output, result.output
     assert result.output.endswith("tried\n")
     time.sleep(0.2)
     victims = processes_running(f"sleep {marker}")
