@@ -38,11 +38,55 @@ _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d{1,3})?")
 _GROUPED = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}|\\[dt]?frac\s*(\d)\s*(\d)")
 _TEXT = re.compile(r"\\(?:text|textbf|mathrm|mathbf|boldsymbol|mbox)\s*\{([^{}]*)\}")
-_DEGREES = re.compile(r"\^\s*\{?\\circ\}?|\\circ|\u00b0|\\degree")
+# Degrees only as a superscript (or the sign): a bare \circ composes functions.
+_DEGREES = re.compile(r"\^\s*\{?\\circ\}?|\u00b0|\\degree")
+# A number's trailing words: a unit ("12 eggs", "5 cm", "100 m^2") or something else.
+_TRAILING_WORDS = re.compile(r"(?<=[\d.])\s*(?P<words>[A-Za-z][A-Za-z ]*)(?:\^\{?\d\}?)?$")
+_ONE_LETTER_UNITS = frozenset("mgslh")  # metres, grams, seconds, litres, hours
+# Words after a number that change it (or are mathematics), never a unit.
+_NOT_UNITS = frozenset(
+    {
+        "pi",
+        "or",
+        "and",
+        "not",
+        "no",
+        "plus",
+        "minus",
+        "times",
+        "over",
+        "per",
+        "squared",
+        "cubed",
+        "half",
+        "halves",
+        "quarter",
+        "quarters",
+        "third",
+        "thirds",
+        "hundred",
+        "hundreds",
+        "thousand",
+        "thousands",
+        "million",
+        "millions",
+        "billion",
+        "billions",
+        "trillion",
+        "dozen",
+        "dozens",
+        "percent",
+        "x",
+        "y",
+        "z",
+        "n",
+    }
+)
 _MAX_CHARS = 200
 _MAX_ANSWER_CHARS = 2000
 """A stated final answer longer than this is not compared (no answer here is as long)."""
 _ASSIGNMENT = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?\s*(?:=|\\in\b)\s*([^=]+)")
+_VECTOR = re.compile(r"\\(?:mathbf|boldsymbol|vec|overrightarrow)\s*\{?\s*[A-Za-z]")
 _MATH = re.compile(r"[\d\\^_+\-*/=(){}\[\]]")
 
 
@@ -149,14 +193,38 @@ def parse_number(text: str) -> Fraction | None:
         top, bottom = frac.group(1, 2) if braced else frac.group(3, 4)
         return _ratio(parse_number(top), parse_number(bottom))
     text = text.rstrip("%").strip()
-    # Trailing words are units ("12 eggs", "5 cm"): the number is what comes before.
-    text = re.sub(r"(?<=[\d.])\s*[A-Za-z][A-Za-z ]*(?:\^\{?\d\}?)?$", "", text)
+    # Trailing words that are a unit ("12 eggs", "5 cm") are dressing; others ("6x",
+    # "5 million", "5 or 6") make the text no number.
+    words = _TRAILING_WORDS.search(text)
+    if words is not None:
+        if _unit_of(words["words"]) is None:
+            return None
+        text = text[: words.start()]
     if _GROUPED.fullmatch(text):
         text = text.replace(",", "")
     if "/" in text:
         top, _, bottom = text.partition("/")
         return _ratio(_plain(top), _plain(bottom))
     return _plain(text)
+
+
+def _unit_of(words: str) -> str | None:
+    """``words`` after a number as a unit, normalised ("Days" and "day" are "day"), or
+    None when they are not one."""
+    parts = words.lower().split()
+    if len(parts) == 1 and parts[0] in _ONE_LETTER_UNITS:
+        return parts[0]
+    if not parts or any(len(p) < 2 or p in _NOT_UNITS for p in parts):
+        return None
+    return " ".join(p[:-1] if p.endswith("s") and len(p) > 2 else p for p in parts)
+
+
+def number_unit(text: str) -> str:
+    """The unit a number is given in ("" for none): trailing unit words, or degrees."""
+    if _DEGREES.search(text):
+        return "degree"
+    words = _TRAILING_WORDS.search(_undress(text).rstrip("%").strip())
+    return (_unit_of(words["words"]) or "") if words is not None else ""
 
 
 def _plain(text: str) -> Fraction | None:
@@ -185,44 +253,67 @@ def answers_match(
     symbolic: SymbolicChecker | None = None,
     *,
     form: str | None = None,
+    approximate: bool = True,
 ) -> bool:
     """Whether ``given`` states the same answer as ``reference``: equal numbers when both
     are numbers (see :func:`numbers_match`); else equal normalised text, or, with a
     ``symbolic`` checker, equal mathematics (``2(x+1)`` and ``2x+2``, ``\\sqrt{8}/2`` and
     ``\\sqrt{2}``, sets, tuples and intervals). ``form`` ("expanded", "factored") asks
     the symbolic checker that the answer also be written so. A given ``x = 5`` is read
-    as ``5`` where the reference names no variable."""
+    as ``5`` where the reference names no variable. Units must agree where both sides
+    give one (``7 weeks`` is not ``7 days``). A reference of one letter (a choice, a
+    variable) is matched as that letter, brackets and dressing aside, never as a constant
+    (``I`` is not ``\\sqrt{-1}``). ``approximate=False`` asks for exact numbers: no
+    rounded decimal stands for a fraction."""
     if len(given) > _MAX_ANSWER_CHARS:
         return False
+    if _is_one_letter(reference):
+        return _undress(given).strip("() ").lower() == reference.strip().lower()
     assigned = _ASSIGNMENT.fullmatch(given.strip())
     if assigned and "=" not in reference:
         given = assigned[1]
     if form is None:
-        expected, got = parse_number(reference), parse_number(given)
-        if expected is not None and got is not None:
-            return numbers_match(given, got, reference, expected)
+        as_numbers = _numbers_agree(given, reference, approximate)
+        if as_numbers is not None:
+            return as_numbers
         if _normal_text(given) == _normal_text(reference) and bool(_normal_text(reference)):
             return True
-    # Words are not products of letters ("yes" is not "sey"): mathematics only.
-    if symbolic is None or not (_MATH.search(reference) or len(reference.strip()) == 1):
+    # Words are not products of letters ("yes" is not "sey"): mathematics only. Bold or
+    # arrowed letters are vectors, whose products do not commute: text only.
+    if symbolic is None or not _MATH.search(reference) or _VECTOR.search(given + reference):
         return False
     return symbolic.equal(_undress(given), _undress(reference), form)
 
 
-def numbers_match(given: str, got: Fraction, reference: str, expected: Fraction) -> bool:
+def _numbers_agree(given: str, reference: str, approximate: bool) -> bool | None:
+    """Whether two numbers agree (units too, where both give one); None when either
+    side is not a number."""
+    expected, got = parse_number(reference), parse_number(given)
+    if expected is None or got is None:
+        return None
+    units = number_unit(given), number_unit(reference)
+    if all(units) and units[0] != units[1]:
+        return False
+    return numbers_match(given, got, reference, expected, approximate=approximate)
+
+
+def numbers_match(
+    given: str, got: Fraction, reference: str, expected: Fraction, *, approximate: bool = True
+) -> bool:
     """Equal numbers, allowing for how people write them:
 
     - a percentage is its number or its fraction of one (``50%`` is 50 and 0.5), on
       either side;
-    - a decimal of at least three places that rounds or cuts a number with no finite
-      decimal (``0.333`` for 1/3, ``0.667`` for 2/3) is that number.
+    - with ``approximate``, a decimal of at least three places that rounds or cuts a
+      number with no finite decimal (``0.333`` for 1/3, ``0.667`` for 2/3) is that
+      number.
     """
     candidates = {got, got / 100} if _is_percent(given) else {got}
     targets = {expected, expected / 100} if _is_percent(reference) else {expected}
     if candidates & targets:
         return True
     places = _decimal_places(given)
-    if places < 3:
+    if places < 3 or not approximate:
         return False
     # A percentage's fraction of one has two more places than it shows.
     shown = {got: places, got / 100: places + 2} if _is_percent(given) else {got: places}
@@ -241,6 +332,11 @@ def _shortened(value: Fraction, places: int) -> set[Fraction]:
     cut = math.floor(magnitude)
     rounded = math.floor(magnitude + Fraction(1, 2))
     return {Fraction(sign * cut, scale), Fraction(sign * rounded, scale)}
+
+
+def _is_one_letter(text: str) -> bool:
+    stripped = text.strip()
+    return len(stripped) == 1 and stripped.isalpha()
 
 
 def _is_percent(text: str) -> bool:

@@ -348,7 +348,9 @@ class GeneratedMathTask(_Task):
         if kind in SYMBOLIC_KINDS and symbolic is None:
             raise DependencyNotInstalledError("sympy", "sympy")
         form = problem.data.get("form")
-        solved = answers_match(found.text, str(problem.data["answer"]), symbolic, form=form)
+        # The prompts ask for exact answers: no rounded decimal stands for a fraction.
+        answer = str(problem.data["answer"])
+        solved = answers_match(found.text, answer, symbolic, form=form, approximate=False)
         return Verdict(
             True, int(solved), 1, details={"form": found.form, "answer": found.text[:200]}
         )

@@ -25,12 +25,13 @@ import time
 from collections import OrderedDict
 
 from taskgym.closing import Closing
-from taskgym.errors import ConfigError
+from taskgym.errors import CheckerError, ConfigError
 
 __all__ = ["SymbolicChecker", "shared_checker", "sympy_missing"]
 
 _WORKER = os.path.join(os.path.dirname(__file__), "sympy_worker.py")
 _CACHE_SIZE = 4096
+_START_SECONDS = 60.0
 _MAX_CHARS = 500
 
 
@@ -46,8 +47,10 @@ def sympy_missing() -> str | None:
 
 class SymbolicChecker(Closing):
     """Decides ``equal(given, reference)`` in a sympy worker process; a call that takes
-    longer than ``seconds`` stops the worker (a new one starts for the next call) and
-    counts as not equal. Results are cached. Thread-safe."""
+    longer than ``seconds`` (counted from when the worker has sympy loaded) stops the
+    worker (a new one starts for the next call) and counts as not equal. Verdicts are
+    cached; time-outs are not, so a busy moment never makes an answer wrong for good.
+    Thread-safe. Raises CheckerError when a worker cannot start at all."""
 
     def __init__(self, seconds: float = 2.0) -> None:
         reason = sympy_missing()
@@ -71,12 +74,15 @@ class SymbolicChecker(Closing):
                 self._cache.move_to_end(key)
                 return self._cache[key]
             result = self._ask(given, reference, form)
+            if result is None:  # out of time: not equal now, but not remembered as such
+                return False
             self._cache[key] = result
             if len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
             return result
 
-    def _ask(self, given: str, reference: str, form: str | None) -> bool:
+    def _ask(self, given: str, reference: str, form: str | None) -> bool | None:
+        """The worker's verdict, or None when it did not come in time (or came wrong)."""
         if self._closed:
             raise ConfigError("this SymbolicChecker is closed")
         worker = self._worker()
@@ -95,7 +101,7 @@ class SymbolicChecker(Closing):
             # worker is trusted again.
             self.timeouts += 1
             self._stop()
-            return False
+            return None
 
     def _worker(self) -> _Worker:
         if self._proc is None or self._proc.proc.poll() is not None:
@@ -143,7 +149,16 @@ class _Worker:
         finally:
             os.close(write_end)
         os.set_blocking(read_end, False)
-        return cls(proc, read_end)
+        worker = cls(proc, read_end)
+        try:
+            # Loading sympy is not the answer's time: the request's clock starts after.
+            ready = json.loads(worker.read_line(time.monotonic() + _START_SECONDS))
+            if ready != {"ready": True}:
+                raise ValueError("the worker did not start")
+        except (TimeoutError, EOFError, OSError, ValueError) as e:
+            worker.stop()
+            raise CheckerError(f"the sympy worker did not start: {e!r}") from e
+        return worker
 
     def read_line(self, deadline: float) -> str:
         """The next reply line, read within ``deadline``; at most 64 KiB."""

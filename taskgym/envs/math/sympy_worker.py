@@ -10,7 +10,8 @@ constructors. Anything else is a parse error, which makes the answer not equal.
 Exponents, factorials and nesting are bounded before sympy computes anything, and the
 process caps its own memory (:func:`_cap_resources`); the host adds a wall-clock limit.
 
-Protocol: one JSON object a line on stdin, ``{"id": str, "given": str, "reference": str,
+Protocol: ``{"ready": true}`` on the reply descriptor once sympy is loaded; then one
+JSON object a line on stdin, ``{"id": str, "given": str, "reference": str,
 "form": null | "expanded" | "factored"}``; one a line on the reply descriptor given as
 the first argument (never stdout, which goes nowhere), ``{"id": same, "equal": bool}``
 or ``{"id": same, "error": str}`` (either side does not parse). With a ``form``, the
@@ -30,6 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sympy
+from sympy.core.evalf import PrecisionExhausted
 
 MAX_CHARS = 500
 """Longer texts are not read (the host refuses them before they get here)."""
@@ -73,6 +75,7 @@ _SIMPLE = (
     ("\\dbinom", "\\binom"), ("\\tbinom", "\\binom"), ("\\lfloor", " floor("),
     ("\\rfloor", ")"), ("\\lceil", " ceiling("), ("\\rceil", ")"),
 )  # fmt: skip
+_VECTOR = re.compile(r"\\(?:mathbf|boldsymbol|vec|overrightarrow)\s*\{?\s*[A-Za-z]")
 _TEXT_COMMAND = re.compile(r"\\(?:text|mathrm|mathbf|boldsymbol|mbox|textbf)\s*\{([^{}]*)\}")
 
 
@@ -97,30 +100,16 @@ def latex_to_sympy_text(text: str, depth: int = 0) -> str:
         raise ValueError("nested too deeply")
     for old, new in _SIMPLE:
         text = text.replace(old, new)
+    if _VECTOR.search(text):
+        # Bold or arrowed letters are vectors, whose products do not commute.
+        raise ValueError("vectors are not compared")
     text = _TEXT_COMMAND.sub(r"\1", text)
     out, i = [], 0
     while i < len(text):
-        if text.startswith("\\binom", i):
-            top, i = _group(text, _skip(text, i + 6))
-            bottom, i = _group(text, _skip(text, i))
-            inner = latex_to_sympy_text(top, depth + 1), latex_to_sympy_text(bottom, depth + 1)
-            out.append(f"binomial(({inner[0]}), ({inner[1]}))")
-        elif text.startswith("\\frac", i):
-            top, i = _group(text, _skip(text, i + 5))
-            bottom, i = _group(text, _skip(text, i))
-            inner = latex_to_sympy_text(top, depth + 1), latex_to_sympy_text(bottom, depth + 1)
-            out.append(f"(({inner[0]})/({inner[1]}))")
-        elif text.startswith("\\sqrt", i):
-            i = _skip(text, i + 5)
-            degree = "2"
-            if i < len(text) and text[i] == "[":
-                end = text.find("]", i)
-                if end == -1:
-                    raise ValueError("unclosed [")
-                degree, i = latex_to_sympy_text(text[i + 1 : end], depth + 1), end + 1
-            body, i = _group(text, _skip(text, i))
-            out.append(f"(({latex_to_sympy_text(body, depth + 1)})^(1/({degree})))")
-        elif text[i] == "^":
+        if text.startswith(("\\binom", "\\frac", "\\sqrt"), i):
+            converted, i = _command(text, i, depth)
+            out.append(converted)
+        elif text[i] == "^" and text.startswith("{", _skip(text, i + 1)):
             power, i = _group(text, _skip(text, i + 1))
             out.append(f"^({latex_to_sympy_text(power, depth + 1)})")
         elif text[i] in "{}":
@@ -132,6 +121,30 @@ def latex_to_sympy_text(text: str, depth: int = 0) -> str:
             out.append(text[i])
             i += 1
     return "".join(out)
+
+
+def _command(text: str, i: int, depth: int) -> tuple[str, int]:
+    """``\\binom``, ``\\frac`` or ``\\sqrt`` at ``i`` with its arguments, converted, and
+    where it ends."""
+    if text.startswith("\\binom", i):
+        top, i = _group(text, _skip(text, i + 6))
+        bottom, i = _group(text, _skip(text, i))
+        inner = latex_to_sympy_text(top, depth + 1), latex_to_sympy_text(bottom, depth + 1)
+        return f"binomial(({inner[0]}), ({inner[1]}))", i
+    if text.startswith("\\frac", i):
+        top, i = _group(text, _skip(text, i + 5))
+        bottom, i = _group(text, _skip(text, i))
+        inner = latex_to_sympy_text(top, depth + 1), latex_to_sympy_text(bottom, depth + 1)
+        return f"(({inner[0]})/({inner[1]}))", i
+    i = _skip(text, i + 5)
+    degree = "2"
+    if i < len(text) and text[i] == "[":
+        end = text.find("]", i)
+        if end == -1:
+            raise ValueError("unclosed [")
+        degree, i = latex_to_sympy_text(text[i + 1 : end], depth + 1), end + 1
+    body, i = _group(text, _skip(text, i))
+    return f"(({latex_to_sympy_text(body, depth + 1)})^(1/({degree})))", i
 
 
 def _skip(text: str, i: int) -> int:
@@ -178,8 +191,10 @@ class _Parser:
         atom    := number | constant | symbol | function "(" sum ("," sum)* ")"
                  | function power | "(" sum ")"
 
-    A name that is not a constant or a function is a product of one-letter symbols
-    (``xy`` is ``x*y``), as sympy's ``implicit_multiplication_application`` reads it.
+    A name of two letters that is not a constant or a function is their product (``xy``
+    is ``x*y``); a longer unknown name is a word and does not parse. Juxtaposition
+    multiplies, except that no number may follow a name, a number or a closing bracket
+    (``x2``, ``H2O``, ``2 3``), and ``!!`` is refused (double factorial or two?).
     """
 
     def __init__(self, tokens: list[tuple[str, str]]) -> None:
@@ -228,8 +243,9 @@ class _Parser:
             elif self.take("/"):
                 value = value / self.unary()
             elif self._starts_atom():
-                if self.peek_kind() == "number" and self.tokens[self.at - 1][0] == "number":
-                    raise ValueError("two numbers side by side")
+                # "2 3", "x2", "(a)2" and "H2O" are not products anyone writes.
+                if self.peek_kind() == "number":
+                    raise ValueError("a number after a name, a number or a bracket")
                 value = value * self.power()
             else:
                 return value
@@ -255,6 +271,8 @@ class _Parser:
     def postfix(self) -> Any:
         value = self.atom()
         while self.take("!"):
+            if self.peek() == ("op", "!"):
+                raise ValueError("'!!' is ambiguous (a double factorial or two factorials)")
             if not (value.is_Integer and 0 <= value <= _MAX_FACTORIAL):
                 raise ValueError("a factorial of something other than a small natural number")
             value = sympy.factorial(value)
@@ -281,6 +299,8 @@ class _Parser:
             return self.call(text)
         if text in _CONSTANTS:
             return _CONSTANTS[text]
+        if len(text) > 2:  # a word, not a product of letters ("east" is not "seat")
+            raise ValueError(f"an unknown name {text[:20]!r}")
         value = sympy.Integer(1)
         for letter in text:
             value = value * _CONSTANTS.get(letter, sympy.Symbol(letter))
@@ -342,29 +362,50 @@ def parse_math(text: str) -> Any:
 # -- answers: expressions, tuples, sets, intervals, unions, equations --------------------
 
 
-def to_sympy(text: str, *, intervals: bool = False) -> Any:  # noqa: PLR0911 - one a form
-    """An expression, a tuple (``(1, 2)``), an interval (``[1, 2)``), a set (``\\{1, 2\\}``),
-    a union of intervals or an equation (``y = 2x + 1``), as sympy objects. With
-    ``intervals`` (the parts of a union), ``(a, b)`` is the open interval, not a pair."""
+def to_sympy(text: str) -> Any:
+    """An expression, a tuple (``(1, 2)``), an interval (``[1, 2)``), a set (``\\{1, 2\\}``
+    or ``{1, 2}``), a union of intervals or an equation (``y = 2x + 1``), as sympy
+    objects. The LaTeX is converted once, then the structure read from the plain text."""
     text = text.strip().rstrip(".").strip()
-    if text.startswith("\\{") and text.endswith("\\}"):
-        return sympy.FiniteSet(*(to_sympy(part) for part in _split(text[2:-2])))
-    text = latex_to_sympy_text(text).strip()
+    for opening, closing in (("\\{", "\\}"), ("{", "}")):
+        inner = text[len(opening) : -len(closing)]
+        braced = text.startswith(opening) and text.endswith(closing) and _balanced(inner)
+        if braced and (opening == "\\{" or _top_level_commas(inner)):
+            return sympy.FiniteSet(*(to_sympy(part) for part in _split(inner)))
+    return _structure(latex_to_sympy_text(text).strip())
+
+
+def _structure(text: str, *, intervals: bool = False) -> Any:
+    """:func:`to_sympy` on converted text. With ``intervals`` (the parts of a union),
+    ``(a, b)`` is the open interval, not a pair."""
     if text.count("=") == 1:
         left, right = text.split("=")
-        return sympy.Eq(to_sympy(left), to_sympy(right), evaluate=False)
+        return sympy.Eq(parse_math(left), parse_math(right), evaluate=False)
     if " U " in text:
-        return sympy.Union(*(to_sympy(part, intervals=True) for part in text.split(" U ")))
+        return sympy.Union(
+            *(_structure(part.strip(), intervals=True) for part in text.split(" U "))
+        )
     if len(text) > 1 and text[0] in "([" and text[-1] in ")]" and _top_level_commas(text[1:-1]):
-        parts = [to_sympy(part) for part in _split(text[1:-1])]
+        parts = [parse_math(part) for part in _split(text[1:-1])]
         if text[0] == "(" and text[-1] == ")" and not (intervals and len(parts) == 2):
             return sympy.Tuple(*parts)
         if len(parts) == 2:
             return sympy.Interval(parts[0], parts[1], text[0] == "(", text[-1] == ")")
         raise ValueError("an interval has two ends")
     if "," in text and _top_level_commas(text):
-        return sympy.Tuple(*(to_sympy(part) for part in _split(text)))
+        return sympy.Tuple(*(parse_math(part) for part in _split(text)))
     return parse_math(text)
+
+
+def _balanced(text: str) -> bool:
+    """Whether the brackets of ``text`` never close more than they opened, and all
+    close: ``{1}, {2}`` is not one braced set."""
+    depth = 0
+    for char in text:
+        depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def _top_level_commas(text: str) -> bool:
@@ -434,8 +475,9 @@ def _same_equation(a: Any, b: Any) -> bool:
 def same_value(a: Any, b: Any) -> bool:
     """Exact equality of two expressions. An expression with symbols must simplify to
     zero; a constant difference must be exactly zero: a rational by arithmetic, an
-    algebraic number by its minimal polynomial; only a transcendental one (``pi``,
-    ``e``, logarithms) falls back to 60 significant digits, compared relatively."""
+    algebraic number by its minimal polynomial, a transcendental one (with ``pi``,
+    ``e``, logarithms) when sympy's evaluation finds no nonzero digit of it to 400
+    digits of working precision (the one undecidable case, and no tolerance)."""
     if a == b:  # the same structure (oo is oo, though oo - oo is nan)
         return True
     difference = sympy.simplify(a - b)
@@ -443,13 +485,24 @@ def same_value(a: Any, b: Any) -> bool:
         return True
     if difference.free_symbols:
         return bool(sympy.expand(difference) == 0)
+    return _constant_is_zero(difference)
+
+
+def _constant_is_zero(difference: Any) -> bool:
+    """Whether a constant, simplified, is exactly zero (see :func:`same_value`)."""
     if difference.is_Rational or difference.is_infinite or difference is sympy.nan:
         return False
     if difference.is_algebraic:
         x = sympy.Symbol("x")
         return bool(sympy.minimal_polynomial(difference, x) == x)
-    scale = max(abs(complex(sympy.N(a, 60))), abs(complex(sympy.N(b, 60))))
-    return abs(complex(sympy.N(difference, 60))) <= 1e-50 * scale
+    # A transcendental difference: evaluated to 60 correct digits it is either a
+    # nonzero number (so not equal, however tiny: e^{-300} is not 0), or sympy cannot
+    # get any digit of it because it cancels to zero at every precision it tries.
+    try:
+        value = difference.evalf(60, strict=True, maxn=400)
+    except PrecisionExhausted:
+        return True
+    return bool(value == 0)
 
 
 def rounds_to(given: str, reference: Any) -> bool:
@@ -481,13 +534,16 @@ def in_form(expression: Any, form: str | None) -> bool:
     product of factors none of which is a sum of degree above one."""
     if form is None:
         return True
+    symbols = sorted(expression.free_symbols, key=str)
+    if not expression.is_polynomial(*symbols):  # binomials, sines: not a polynomial's form
+        return False
     if form == "expanded":
         return bool(sympy.expand(expression) == expression)
     if form == "factored":
         factors = [
             f.base if isinstance(f, sympy.Pow) else f for f in sympy.Mul.make_args(expression)
         ]
-        return all(_degree(f) <= 1 for f in factors)
+        return all(f.is_polynomial(*symbols) and _degree(f) <= 1 for f in factors)
     raise ValueError(f"unknown form {form!r}")
 
 
@@ -522,6 +578,7 @@ def main() -> None:
     reply_fd = int(sys.argv[1])
     replies = os.fdopen(reply_fd, "w", encoding="utf-8", buffering=1)
     _cap_resources()
+    replies.write(json.dumps({"ready": True}) + "\n")  # sympy is loaded: time starts now
     for line in sys.stdin:
         request: dict[str, Any] = {}
         try:

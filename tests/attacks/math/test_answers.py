@@ -361,3 +361,120 @@ def test_the_worker_is_confined_where_bubblewrap_works() -> None:
         assert not (inside / "root" / "home").exists() or not any(
             (inside / "root" / "home").iterdir()
         )
+
+
+# -- found by a red team that had only the action text (each broke through) ----------------
+
+
+@needs_sympy
+@pytest.mark.parametrize(
+    ("given", "reference"),
+    [
+        ("6", "6x"),  # a reference's variable was read as a unit and dropped
+        ("6y", "6x"),
+        ("6x^9", "6x"),
+        ("3x^5", "3x^2"),
+        ("6i", "6"),
+        ("6 pi", "6"),
+        ("6x^2", "6"),
+        ("7 weeks", "7 days"),  # units that disagree
+        ("10 AM", "10 PM"),
+        ("30 radians", "30^\\circ"),
+        ("5 or six or seven", "5"),  # alternatives after the first number
+        ("5 million", "5"),
+        ("5 squared", "5"),
+        ("1001 thousand", "1001"),
+        ("4.9999999999999999999999999999999999999999999999999999+e^{-300}", "5"),
+        ("5+e^{-200}", "5"),  # a transcendental near miss
+        ("\\{2, 7+e^{-300}\\}", "\\{2, 7\\}"),
+        ("\\{2, 7, 7+e^{-300}, 2-e^{-400}\\}", "\\{2, 7\\}"),
+        ("thorn-stea", "north-east"),  # words read as products of letters
+        ("HO2", "H2O"),
+        ("2OH", "H2O"),
+        ("2CO", "CO2"),
+        ("g \\circ f", "f \\circ g"),  # composition is not a product
+        ("\\mathbf{v} \\times \\mathbf{u}", "\\mathbf{u} \\times \\mathbf{v}"),
+        ("2^10", "0"),  # an unbraced power took one digit
+        ("10^23", "300"),
+        ("x^23", "3x^2"),
+        ("3!!", "720"),  # a double factorial read as two factorials
+        ("\\sqrt{-1}", "I"),  # a choice read as the imaginary unit
+    ],
+)
+def test_red_team_near_misses_are_not_equal(
+    checker: symbolic.SymbolicChecker, given: str, reference: str
+) -> None:
+    assert not answers_match(given, reference, checker)
+
+
+@needs_sympy
+@pytest.mark.parametrize(
+    ("given", "reference"),
+    [
+        ("2^10", "1024"),  # a plain-text power, unbraced
+        ("x^(1/2)", "\\sqrt{x}"),
+        ("(1, 8)", "(1, 2^{3})"),  # LaTeX inside a tuple was converted twice
+        ("(1,2^{3})", "(1, 2^{3})"),
+        ("(\\sqrt{2}, 1)", "(\\sqrt{2}, 1)"),
+        ("[0, \\sqrt{2})", "[0, \\sqrt{2})"),
+        ("y = x^{2}", "y = x^2"),
+        ("{2, 7}", "\\{7, 2\\}"),  # a set written with plain braces
+        ("7", "7 days"),
+        ("7 days", "7 day"),
+        ("12 eggs", "12"),
+        ("(B)", "B"),
+        ("\\ln 8", "3\\ln 2"),
+        ("\\ln(2+\\sqrt{3}) + \\ln(2-\\sqrt{3})", "0"),
+    ],
+)
+def test_red_team_false_negatives_are_equal(
+    checker: symbolic.SymbolicChecker, given: str, reference: str
+) -> None:
+    assert answers_match(given, reference, checker)
+
+
+@needs_sympy
+@pytest.mark.parametrize(
+    ("given", "form"),
+    [
+        ("6\\binom{x+1}{3} - 2x^2 - 6x - 4", "expanded"),  # not a sum of monomials
+        ("x^3 - 2x^2 - 7x - 5 + \\sin(x)^2 + \\cos(x)^2", "expanded"),
+        ("(x+1)(x+1)(x-4)", "expanded"),
+        ("x^3 - 2x^2 - 7x - 4", "factored"),
+    ],
+)
+def test_a_form_is_not_passed_with_a_non_polynomial(
+    checker: symbolic.SymbolicChecker, given: str, form: str
+) -> None:
+    assert not answers_match(given, "x^3 - 2x^2 - 7x - 4", checker, form=form)
+    assert answers_match("x^3 - 2x^2 - 7x - 4", "(x+1)(x+1)(x-4)", checker, form="expanded")
+
+
+def test_generated_problems_ask_for_exact_numbers() -> None:
+    """The prompt says "exactly (a fraction if need be)": -2.285 is not -16/7 there,
+    though a word problem's grader takes 0.333 for 1/3."""
+    assert not answers_match("-2.285", "-16/7", approximate=False)
+    assert answers_match("-2.285", "-16/7") and answers_match("-16/7", "-16/7", approximate=False)
+
+
+@needs_sympy
+def test_a_time_out_is_not_remembered_as_a_wrong_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A correct answer that once ran out of time (a busy machine) is checked again
+    next time, not answered from the cache as wrong for good."""
+    with symbolic.SymbolicChecker() as made:
+        monkeypatch.setattr(symbolic.SymbolicChecker, "_ask", lambda self, *args: None)
+        assert not made.equal("2x", "x + x")
+        monkeypatch.undo()
+        assert made.equal("2x", "x + x")
+
+
+@needs_sympy
+def test_loading_sympy_does_not_count_against_an_answer() -> None:
+    """A hostile answer kills the worker; the next answer's limit starts once the new
+    worker has loaded sympy (half a second and more), so a restart cannot make a right
+    answer time out: a limit far below the load time still answers."""
+    with symbolic.SymbolicChecker(seconds=0.2) as made:
+        assert made.equal("2x", "x + x")  # a fresh worker
+        assert not made.equal("(5000!)^{9999}", "1")
+        assert made.equal("3x", "x + 2x")  # the worker started again
+        assert made.timeouts == 1
