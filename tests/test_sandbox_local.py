@@ -4,6 +4,8 @@ that only root may choose another user."""
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 
 import pytest
 
@@ -46,3 +48,34 @@ def test_tmpfs_quota_needs_root() -> None:
 
     with pytest.raises(SandboxUnavailableError, match="need root"):
         LocalSandbox(disk_bytes=1024 * 1024)
+
+
+def test_as_root_a_sandbox_never_takes_a_uid_someone_else_has(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A uid of the sandbox's own is scrubbed and killed at reset: it must never be a
+    user's, a rootless container's (subordinate ids) or one that runs processes."""
+    if os.geteuid() != 0:
+        pytest.skip("sandboxes get a uid of their own only as root")
+    from taskgym import SandboxError
+    from taskgym.sandboxes import local
+
+    busy = subprocess.Popen(
+        ["setpriv", "--reuid=123457", "--regid=123457", "--clear-groups", "sleep", "30"]
+    )
+    try:
+        time.sleep(0.1)
+        for taken in ((65534, 65534), (123457, 123457)):  # an account; a uid that runs
+            monkeypatch.setattr(local, "_UID_RANGE", taken)
+            with pytest.raises(SandboxError, match="no free uid"):
+                LocalSandbox()
+        monkeypatch.setattr(local, "_UID_RANGE", (123458, 123458))
+        monkeypatch.setattr(local, "_subordinate_ids", lambda: [(123400, 123500)])
+        with pytest.raises(SandboxError, match="no free uid"):
+            LocalSandbox()
+    finally:
+        busy.kill()
+        busy.wait()
+    monkeypatch.undo()
+    with LocalSandbox() as box:
+        assert 100_000 <= box.uid <= 199_999

@@ -35,6 +35,7 @@ import fcntl
 import functools
 import logging
 import os
+import pwd
 import resource
 import secrets
 import shutil
@@ -458,14 +459,18 @@ def _default_uid() -> int:
 
 def _lease_uid() -> tuple[int, int]:
     """A uid no other sandbox on this host uses, and the descriptor whose lock keeps it
-    so (released with the process, even a killed one). A uid whose lock file outlived
-    its holder is scrubbed before it is used again."""
+    so (released with the process, even a killed one). Never a user's (an account, a
+    subordinate range of /etc/subuid or /etc/subgid) nor one that runs processes. A uid
+    whose lock file outlived its holder is scrubbed before it is used again."""
     os.makedirs(_UID_LOCKS, mode=0o700, exist_ok=True)
     info = os.lstat(_UID_LOCKS)
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0 or info.st_mode & 0o022:
         raise SandboxError(f"{_UID_LOCKS} must be a directory only root can write")
+    taken = _subordinate_ids()
     for _ in range(100):
         uid = _UID_RANGE[0] + secrets.randbelow(_UID_RANGE[1] - _UID_RANGE[0] + 1)
+        if any(first <= uid < end for first, end in taken) or _has_account(uid):
+            continue  # someone's: a user, or a rootless container's mapped range
         path = os.path.join(_UID_LOCKS, str(uid))
         flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
         try:
@@ -490,8 +495,42 @@ def _lease_uid() -> tuple[int, int]:
             scrub.kill_user(uid)
             scrub.remove_owned(uid, _shared_writable_dirs(), deep=False)
             scrub.remove_ipc(uid)
+        elif _runs_processes(uid):  # not ours (a container's?): never share it
+            _end_uid_lease(uid, fd)
+            continue
         return uid, fd
     raise SandboxError(f"no free uid in {_UID_RANGE} for a local sandbox")
+
+
+def _has_account(uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
+    except KeyError:
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=1)
+def _subordinate_ids() -> list[tuple[int, int]]:
+    """The uid and gid ranges /etc/subuid and /etc/subgid give users (rootless
+    containers map their users there)."""
+    ranges = []
+    for path in ("/etc/subuid", "/etc/subgid"):
+        with contextlib.suppress(OSError), open(path) as f:
+            for line in f:
+                fields = line.strip().split(":")
+                if len(fields) == 3 and fields[1].isdigit() and fields[2].isdigit():
+                    ranges.append((int(fields[1]), int(fields[1]) + int(fields[2])))
+    return ranges
+
+
+def _runs_processes(uid: int) -> bool:
+    with contextlib.suppress(OSError), os.scandir("/proc") as entries:
+        for entry in entries:
+            with contextlib.suppress(OSError):
+                if entry.name.isdigit() and entry.stat().st_uid == uid:
+                    return True
+    return False
 
 
 def _end_uid_lease(uid: int, fd: int) -> None:

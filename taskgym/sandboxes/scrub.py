@@ -65,8 +65,8 @@ def remove_owned(
 def empty(folder: str) -> list[str]:
     """Remove everything inside ``folder`` whoever owns it; returns what stayed."""
     stayed = []
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(folder):
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
             with contextlib.suppress(OSError):
                 if not _remove(entry.path, entry.stat(follow_symlinks=False)):
                     stayed.append(entry.path)
