@@ -8,6 +8,7 @@ host's /tmp and daemons that had called ``setsid``.
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 
@@ -138,3 +139,13 @@ def test_reset_leaves_nothing_of_the_episode(backend: str) -> None:
 def test_reset_leaves_nothing_in_any_writable_directory(real_box: Sandbox) -> None:
     """Every directory the sandbox's user can write to, found with find(1)."""
     _check_reset_leaves_nothing(real_box, f"$({FIND_WRITABLE})")
+
+
+def test_a_local_sandbox_on_a_shared_uid_does_not_claim_it() -> None:
+    """Run as a uid others use too (or without root), the local backend cannot tell its
+    files outside the work directory from theirs, and says so."""
+    from taskgym.sandboxes.local import LocalSandbox
+
+    uid = 65534 if os.geteuid() == 0 else os.geteuid()
+    with LocalSandbox(run_as_uid=uid) as box:
+        assert not box.reset_leaves_no_trace
