@@ -456,7 +456,7 @@ def _carry_over(sandbox: Sandbox) -> list[str]:
     listing = sandbox.run(["python3", "-I", "-S", "-c", _LIST_FILES], timeout=30)
     try:
         paths = json.loads(listing.out) if listing.ok else []
-    except ValueError:
+    except (ValueError, RecursionError):  # what a process of the agent's wrote there
         paths = []
     files: dict[str, bytes] = {}
     total = 0

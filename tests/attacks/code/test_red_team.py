@@ -9,6 +9,8 @@ where a test that expected the candidate to raise one took it for a pass."""
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
 import textwrap
 import time
 from collections.abc import Iterator
@@ -252,3 +254,76 @@ def test_a_megabyte_of_run_tags_is_a_turn_without_action(backend: str) -> None:
         assert "No action found" in observation and not terminated and reward == 0.0
     finally:
         env.close()
+
+
+# Writes into the standard output of the program that lists the agent's files for
+# grading (found by its command line), so that the host reads JSON nested past the limit.
+LISTING_FORGER = textwrap.dedent(
+    r"""
+    import os, time
+    end = time.time() + 30
+    while time.time() < end:
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if b"found = []" not in f.read():
+                        continue
+                fd = os.open(f"/proc/{pid}/fd/1", os.O_WRONLY)
+                os.write(fd, b"[" * 200000)
+                os.close(fd)
+            except OSError:
+                pass
+        time.sleep(0.0002)
+    """
+)
+
+
+@pytest.mark.parametrize("backend", ["local", *PROJECT_BACKENDS])
+def test_a_daemon_that_forges_the_file_listing_earns_nothing(backend: str) -> None:
+    """Defended: the listing's output cannot be opened by the agent's processes (and it
+    would be read as data); the daemon is stopped before the tests run."""
+    require_pytest_in(backend)
+    env = gym.make("taskgym/CodeProject-v0", sandbox=backend)
+    try:
+        env.reset(options={"task_id": "project-inventory"})
+        env.step(
+            f'<write path="forger.py">\n{LISTING_FORGER}</write>\n'
+            "<run>setsid nohup python3 forger.py >/dev/null 2>&1 & sleep 0.3</run>"
+        )
+        _, reward, terminated, _, info = env.step("<submit/>")
+    finally:
+        env.close()
+    assert terminated and reward == 0.0 and info["verdict"]["passed"] == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the sandboxes' reset and close remove a tree recursively (shutil.rmtree, "
+    "os.walk): a tree thousands of directories deep raises RecursionError on the host "
+    "(SandboxError from the docker server); the sandboxes' code, reported to them",
+)
+@pytest.mark.parametrize("backend", ["local", *PROJECT_BACKENDS])
+def test_a_directory_tree_deeper_than_the_recursion_limit_is_graded_and_removed(
+    backend: str,
+) -> None:
+    """Grading resets the sandbox (what the agent started must not run during the
+    tests); the next episode resets it again, and close removes it."""
+    require_pytest_in(backend)
+    deep = "import os\nfor _ in range(5000):\n    os.mkdir('d')\n    os.chdir('d')\n"
+    env = gym.make("taskgym/CodeProject-v0", sandbox=backend)
+    workdirs = set()
+    try:
+        env.reset(options={"task_id": "project-inventory"})
+        workdirs.add(getattr(env.unwrapped._sandbox, "workdir", None))  # type: ignore[attr-defined]
+        env.step(f'<write path="deep.py">\n{deep}</write>\n<run>python3 deep.py</run>')
+        _, reward, terminated, _, _ = env.step("<submit/>")
+        assert terminated and reward == 0.0
+        env.reset(options={"task_id": "project-inventory"})
+        env.close()
+    finally:
+        with contextlib.suppress(Exception):
+            env.close()
+        for workdir in workdirs - {None}:  # what a failed close left on the host
+            subprocess.run(["rm", "-rf", "--one-file-system", str(workdir)], check=False)
