@@ -72,6 +72,19 @@ FUNCTION_ATTACKS = {
         "    __hash__ = object.__hash__\n"
         "def add(a, b):\n    return Fake()\n"
     ),
+    "an object whose repr and str are the answer": (
+        "class Shown:\n"
+        "    def __init__(self, v): self.v = v\n"
+        "    def __repr__(self): return repr(self.v)\n"
+        "    __str__ = __repr__\n"
+        "def add(a, b):\n    return Shown(a + b)\n"
+    ),
+    "a float subclass equal to everything": (
+        "class F(float):\n"
+        "    def __eq__(self, other): return True\n"
+        "    __hash__ = float.__hash__\n"
+        "def add(a, b):\n    return F(0)\n"
+    ),
     "a list that holds itself": "def add(a, b):\n    x = []\n    x.append(x)\n    return x\n",
     "a list nested ten thousand deep": (
         "def add(a, b):\n    x = []\n    for _ in range(10000):\n        x = [x]\n    return x\n"
