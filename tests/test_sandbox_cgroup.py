@@ -4,8 +4,10 @@ controller, so sandboxes use v1 here), killing all it holds, reusing emptied one
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import threading
 import time
 
 import pytest
@@ -57,3 +59,30 @@ def test_an_emptied_cgroup_is_reused_with_the_new_sandboxs_caps() -> None:
             assert int(f.read()) == 256 << 20
     finally:
         second.remove()
+
+
+def test_commands_started_while_the_sandbox_closes_die_with_it() -> None:
+    """Starts and close race: a daemon born after the cgroup was emptied would live on
+    in the next sandbox that reuses the cgroup."""
+    from taskgym import SandboxClosedError
+    from taskgym.sandboxes import make_sandbox
+    from tests.test_sandbox_attacks import still_running_after
+
+    box = make_sandbox("local")
+
+    def start_daemons() -> None:
+        with contextlib.suppress(SandboxClosedError):
+            for _ in range(200):
+                box.run(["sh", "-c", "setsid sleep 59.31 </dev/null >/dev/null 2>&1 & true"])
+
+    threads = [threading.Thread(target=start_daemons) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.3)
+    box.close()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert still_running_after("sleep 59.31") == []
+    with make_sandbox("local") as after:  # a reused cgroup holds nothing of the last one
+        group = getattr(after, "_cgroup", None)
+        assert group is None or group.members() == []

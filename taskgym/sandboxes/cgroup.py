@@ -80,16 +80,22 @@ class SandboxCgroup:
         self._spawner: _Spawner | None = None
         self._lock = threading.Lock()
         self._removed = False
+        self._leased = True  # a sandbox uses it; False once released (idle) or removed
 
     def spawn(
         self, popen: Callable[[list[str]], subprocess.Popen[bytes]], argv: list[str]
     ) -> subprocess.Popen[bytes]:
-        """``popen(argv)`` with the new process born inside this cgroup."""
-        if self.version == 2:
-            # The shell runs as the caller (root) before any privilege drop in ``argv``.
-            procs = shlex.quote(os.path.join(self.dirs[0], "cgroup.procs"))
-            return popen(["/bin/sh", "-c", f'echo $$ >{procs} && exec "$@"', "sh", *argv])
-        return self._thread().call(lambda: popen(argv))
+        """``popen(argv)`` with the new process born inside this cgroup. Starts and
+        :meth:`release` exclude each other, so that no process of a closed sandbox is
+        born after its cgroup was emptied for the next sandbox."""
+        with self._lock:
+            if not self._leased:
+                raise OSError(errno.ESRCH, "the sandbox's cgroup was released")
+            if self.version == 2:
+                # The shell runs as the caller (root) before any privilege drop in argv.
+                procs = shlex.quote(os.path.join(self.dirs[0], "cgroup.procs"))
+                return popen(["/bin/sh", "-c", f'echo $$ >{procs} && exec "$@"', "sh", *argv])
+            return self._thread().call(lambda: popen(argv))
 
     def raise_to(self, memory_bytes: int) -> None:
         """Raise the memory cap to ``memory_bytes`` if it is lower (never lowers it)."""
@@ -157,8 +163,9 @@ class SandboxCgroup:
         """Kill what is inside and keep the emptied cgroup for the process's next
         sandbox (or remove it, when enough are idle or something would not die)."""
         with self._lock:
-            if self._removed:
+            if not self._leased:
                 return
+            self._leased = False
         if self.kill_all() and self._drained() and _keep_idle(self):
             return
         self.remove()
@@ -180,7 +187,7 @@ class SandboxCgroup:
         with self._lock:
             if self._removed:
                 return
-            self._removed = True
+            self._removed, self._leased = True, False
             spawner, self._spawner = self._spawner, None
         if spawner is not None:
             spawner.stop()
@@ -189,12 +196,10 @@ class SandboxCgroup:
             _leftovers.append(self.dirs)
 
     def _thread(self) -> _Spawner:
-        with self._lock:
-            if self._removed:
-                raise OSError(errno.ESRCH, "the sandbox's cgroup was removed")
-            if self._spawner is None or self._spawner.pid != os.getpid():  # none yet, or forked
-                self._spawner = _Spawner([os.path.join(d, "tasks") for d in self.dirs])
-            return self._spawner
+        """The spawner thread (the caller holds the lock)."""
+        if self._spawner is None or self._spawner.pid != os.getpid():  # none yet, or forked
+            self._spawner = _Spawner([os.path.join(d, "tasks") for d in self.dirs])
+        return self._spawner
 
 
 class _Spawner:
@@ -247,6 +252,7 @@ def create(memory_bytes: int, pids: int | None) -> SandboxCgroup:
             reused._set_memory(int(memory_bytes))
             reused._set_pids(pids)
             _reset_peak(reused)
+            reused._leased = True
             return reused
         except OSError:
             reused.remove()
