@@ -10,31 +10,35 @@ processes only, and whose ``pids`` limit stops a fork bomb. The same cgroup list
 process the sandbox started, daemons that left their session included, so ``reset()``
 and ``close()`` kill them all.
 
-Where it is made:
+Where it is made: at the root of a hierarchy as this process sees it (the host's root,
+or a container's with a cgroup namespace), not below taskgym's own cgroup. In v2 only
+the root may both hold processes and give its children controllers, and in v1 a
+cgroup left by a killed process would stay inside its parent (a job's or a session's
+cgroup, which its manager could then not remove) where nothing would reap it; at the
+root every later taskgym process does.
 
-- cgroup v2, when the unified hierarchy offers the ``memory`` controller to the cgroup
-  taskgym runs in (enabled in its ``cgroup.subtree_control``, or enableable there). A
-  process cannot move a single thread into a v2 cgroup, so each command starts through
-  ``/bin/sh`` that writes its own pid into ``cgroup.procs`` and then execs the command
-  (about 0.9 ms a command).
-- otherwise cgroup v1, under the ``memory`` (and, if mounted, ``pids``) hierarchy, as a
-  child of the cgroup taskgym runs in. In v1 a thread may join a cgroup on its own, so
-  each sandbox has one spawner thread that joins the cgroup once and starts the
-  sandbox's processes, which are born inside (moving a process costs ~0.3 ms a move;
-  a hop to the thread costs tens of microseconds). The thread is never its process's
-  leader, and the kernel's OOM killer weighs only group leaders, so it never picks
-  taskgym itself.
+- cgroup v2, when the unified hierarchy's root offers the ``memory`` controller (and
+  ``+memory`` can be written to its ``cgroup.subtree_control``). A process cannot move
+  a single thread into a v2 cgroup, so each command starts through ``/bin/sh`` that
+  writes its own pid into ``cgroup.procs`` and then execs the command (about 0.9 ms a
+  command).
+- otherwise cgroup v1, in the ``memory`` (and, if mounted, ``pids``) hierarchy. In v1
+  a thread may join a cgroup on its own, so each sandbox has one spawner thread that
+  joins the cgroup once and starts the sandbox's processes, which are born inside
+  (moving each process instead cost 0.6-0.9 ms; a hop to the thread costs tens of
+  microseconds). The thread is never its process's leader, and the kernel's OOM killer
+  weighs only group leaders, so it never picks taskgym itself.
 - nowhere, when neither can be made (not root, no controller, a read-only
-  ``/sys/fs/cgroup``): :func:`create` raises :class:`CgroupUnavailable` with the reason,
-  and the sandbox runs with per-process rlimits only and says so
-  (``Sandbox.memory_cap_unavailable_reason``).
+  ``/sys/fs/cgroup``, a namespace root that holds processes): :func:`create` raises
+  :class:`CgroupUnavailable` with the reason, and the sandbox runs with per-process
+  rlimits only and says so (``Sandbox.memory_cap_unavailable_reason``).
 
 A closed sandbox's cgroup, emptied, is kept for the next sandbox of the same process
 (with its spawner thread): the first move of a thread into a new cgroup waits for the
 kernel (milliseconds on a busy machine), and so does removing one right after its last
 task ended. Idle ones are removed at exit. Cgroups are named ``taskgym-<pid>-<random>``;
 one left behind by a process that died is removed (its processes killed) the next time
-a cgroup is made in the same place.
+a process makes one.
 """
 
 from __future__ import annotations
@@ -266,11 +270,9 @@ def create(memory_bytes: int, pids: int | None) -> SandboxCgroup:
 
 
 def _create_v2(memory_bytes: int, pids: int | None) -> SandboxCgroup:
-    mount = _mounts().get("cgroup2")
-    own = _own_paths().get("")
-    if mount is None or own is None:
+    parent = _mounts().get("cgroup2")
+    if parent is None:
         raise CgroupUnavailable("cgroup v2: no unified hierarchy mounted")
-    parent = os.path.normpath(mount + own)
     offered = _read_words(os.path.join(parent, "cgroup.controllers"))
     if "memory" not in offered:
         raise CgroupUnavailable(f"cgroup v2: {parent} is not offered the memory controller")
@@ -282,10 +284,10 @@ def _create_v2(memory_bytes: int, pids: int | None) -> SandboxCgroup:
             _write(
                 os.path.join(parent, "cgroup.subtree_control"), " ".join(f"+{c}" for c in missing)
             )
-        except OSError as e:  # EBUSY: the cgroup holds processes (taskgym's own)
+        except OSError as e:  # EBUSY: a namespace's root that holds processes
             raise CgroupUnavailable(
                 f"cgroup v2: cannot enable {', '.join(missing)} for the children of {parent} "
-                f"({e.strerror}); delegate a cgroup whose subtree_control has them"
+                f"({e.strerror})"
             ) from e
     _reap_dead_owners(parent)
     path = _make_dir(parent, "cgroup v2")
@@ -302,13 +304,11 @@ def _create_v2(memory_bytes: int, pids: int | None) -> SandboxCgroup:
 
 
 def _create_v1(memory_bytes: int, pids: int | None) -> SandboxCgroup:
-    mounts, own = _mounts(), _own_paths()
-    if "memory" not in mounts or "memory" not in own:
+    mounts = _mounts()
+    if "memory" not in mounts:
         raise CgroupUnavailable("cgroup v1: no memory hierarchy mounted")
-    with_pids = pids is not None and "pids" in mounts and "pids" in own
-    parents = [os.path.normpath(mounts["memory"] + own["memory"])]
-    if with_pids:
-        parents.append(os.path.normpath(mounts["pids"] + own["pids"]))
+    with_pids = pids is not None and "pids" in mounts
+    parents = [mounts["memory"], *([mounts["pids"]] if with_pids else [])]
     dirs: list[str] = []
     try:
         for parent in parents:
@@ -359,17 +359,6 @@ def _mounts() -> dict[str, str]:
                 for option in fields[3].split(","):
                     found.setdefault(option, point)
     return found
-
-
-def _own_paths() -> dict[str, str]:
-    """This process's cgroup in each hierarchy: ``""`` for v2, else by controller."""
-    paths: dict[str, str] = {}
-    with contextlib.suppress(OSError), open("/proc/self/cgroup") as f:
-        for line in f:
-            _, controllers, path = line.rstrip("\n").split(":", 2)
-            for controller in controllers.split(",") if controllers else [""]:
-                paths[controller] = path
-    return paths
 
 
 def _read_words(path: str) -> list[str]:
