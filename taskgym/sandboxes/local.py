@@ -389,6 +389,7 @@ class LocalSandbox(Sandbox):
         /var/tmp, /dev/shm..., System V IPC objects)."""
         self._ensure_open()
         self._stop_processes()
+        os.chmod(self.workdir, 0o700)  # its owner (the sandbox's user) may have locked it
         stayed = scrub.empty(self.workdir)
         stayed += self._scrub_outside()
         if stayed:

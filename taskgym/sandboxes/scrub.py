@@ -191,6 +191,9 @@ def scrub_user(uid: int, folders: list[str]) -> list[str]:
     owns under every other writable mount and its IPC objects. Returns what stayed."""
     with open("/proc/self/mounts") as f:
         roots = writable_mounts(f.read())
+    for folder in folders:  # the user owns them and may have locked them (chmod 000)
+        with contextlib.suppress(OSError):
+            os.chmod(folder, 0o755)
     stayed = [path for folder in folders for path in empty(folder)]
     stayed += remove_owned(uid, [r for r in roots if r not in folders], deep=True)
     if remove_ipc(uid):

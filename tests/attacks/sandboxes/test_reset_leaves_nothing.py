@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from taskgym.sandboxes import Sandbox
+from taskgym.sandboxes import Sandbox, make_sandbox
 from taskgym.sandboxes.pool import SandboxPool
 from tests.conftest import REAL_BACKENDS, require_backend
 from tests.test_sandbox_attacks import describe_processes, processes_running
@@ -149,3 +149,15 @@ def test_a_local_sandbox_on_a_shared_uid_does_not_claim_it() -> None:
     uid = 65534 if os.geteuid() == 0 else os.geteuid()
     with LocalSandbox(run_as_uid=uid) as box:
         assert not box.reset_leaves_no_trace
+
+
+@pytest.mark.parametrize("backend", REAL_BACKENDS)
+def test_a_work_directory_its_user_locked_is_emptied_and_given_back(backend: str) -> None:
+    """``chmod 000`` on the work directory (the sandbox's user owns it) left its files
+    behind in docker and every later command failing on every backend."""
+    require_backend(backend)
+    with make_sandbox(backend) as box:
+        box.run('echo secret > f; mkdir -p d && chmod 000 d; chmod 000 "$PWD"')
+        box.reset()
+        after = box.run(["ls", "-A"])
+        assert after.ok and after.out == "", after
