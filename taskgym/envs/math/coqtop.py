@@ -70,6 +70,9 @@ _TAGS = re.compile(r"</?(?:infomsg|warning|prompt)>")
 # Every error has a line "Error: ..."; a warning also prints "Toplevel input", so that
 # header alone is not one.
 _ERROR = re.compile(r"^Error:", re.MULTILINE)
+# Errors after which a coqtop is not trusted again: after "Out of memory" (a proof's
+# memory bomb) it answered every later proof, right ones included, the same.
+_SPENT = re.compile(rb"^(?:Error: *(?:Out of memory|Stack overflow)|Anomaly)", re.MULTILINE)
 # Words that reach past one proof (files, load paths, plugins, options, the undo stack)
 # or that taskgym's bookkeeping of the proof state cannot follow. "Universes": Print
 # Universes "FILE" writes a file.
@@ -228,6 +231,7 @@ class CoqTop(Closing):
         self.uses = 0
         """Proofs checked since the start: counted each time it leaves its base state."""
         self._at_base = False
+        self._spent = False
         self.timed_out = False
         """Whether the last :meth:`exchange` failed because Coq ran past its time."""
         self._proc: subprocess.Popen[bytes] | None = sandbox.start_process(
@@ -248,11 +252,15 @@ class CoqTop(Closing):
 
     @property
     def usable(self) -> bool:
+        """Whether the session can take more: False once it is closed, its sandbox was
+        reset, or it said "Out of memory", "Stack overflow" or "Anomaly" (the proof that
+        made it still gets its verdict)."""
         return (
             self._proc is not None
             and self._proc.poll() is None
             and self._sandbox.generation == self._generation
             and not self._sandbox.closed
+            and not self._spent
         )
 
     def exchange(self, parts: Sequence[str], *, seconds: float) -> list[Part] | None:
@@ -282,6 +290,8 @@ class CoqTop(Closing):
             self.close()
             return None
         self.timed_out = False
+        # The reply still counts (the proof fails); the session is not used again.
+        self._spent = self._spent or _SPENT.search(raw) is not None
         return _parts(raw, names)
 
     def send(self, text: str, *, seconds: float) -> list[Segment] | None:
@@ -298,15 +308,25 @@ class CoqTop(Closing):
         if self._at_base:
             return self.usable
         self.uses += 1
-        if self.uses >= _USES_BEFORE_RESTART:
+        if self.uses >= _USES_BEFORE_RESTART or self._spent:
             self.close()
             return False
-        done = self.send(f"BackTo {self.base_state}.", seconds=10)
-        if not done or done[-1].error or done[-1].state != self.base_state:
+        if not self.back_to(self.base_state):
             self.close()
             return False
         self._at_base = True
         return True
+
+    def back_to(self, state: int) -> bool:
+        """``BackTo state``; whether it got there. Inside a proof, coqtop prints the goals
+        after the command that follows a ``BackTo``, between its output and its prompt:
+        a throwaway ``Check`` takes them, so the sentinel after it stays clean."""
+        done = self.exchange([f"BackTo {state}.\nCheck Prop."], seconds=10)
+        if not done or done[0].error:
+            return False
+        # The BackTo's own prompt comes first: nothing that prints agent's text precedes.
+        landed = _PROMPT.search(done[0].raw)
+        return landed is not None and int(landed[2]) == state
 
     def close(self) -> None:
         proc, self._proc = self._proc, None

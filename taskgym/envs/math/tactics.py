@@ -189,6 +189,8 @@ def _run_tactic(sandbox: Sandbox, theorem: CoqTheorem, episode: _Episode, text: 
     session's sentinels (whatever the action prints, fake prompts and goals included)."""
     if not text.endswith(_NEEDS_NO_DOT):
         text += "."
+    if not episode.session.usable:  # spent by the last action (see CoqTop.usable)
+        _replay(sandbox, theorem, episode)
     done = episode.session.exchange([text, "Show."], seconds=theorem.seconds)
     if done is None:
         why = "timed out" if episode.session.timed_out else "Coq stopped"
@@ -218,8 +220,7 @@ def _what_went_wrong(done: Sequence[Part]) -> str:
 
 
 def _back(sandbox: Sandbox, theorem: CoqTheorem, episode: _Episode) -> None:
-    back = episode.session.send(f"BackTo {episode.state}.", seconds=10)
-    if not back or back[-1].state != episode.state:
+    if not episode.session.back_to(episode.state) or not episode.session.usable:
         _replay(sandbox, theorem, episode)
 
 
