@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import gymnasium as gym
@@ -246,13 +247,15 @@ def test_the_checks_are_not_in_the_sandbox_during_the_episode(backend: str) -> N
 @pytest.mark.parametrize("backend", TAMPER_BACKENDS)
 def test_a_process_left_running_cannot_answer_at_check_time(backend: str) -> None:
     """A daemon waits for the episode's shell to end (the moment checks start) and then
-    writes the right answer, again and again. Every process is stopped first."""
+    writes the right answer, again and again. Every process is stopped first. (It waits
+    a little after the shell: processes die one after another, and what one writes in
+    between is no more than the agent could have written itself.)"""
     require_backend(backend)
     env = make_env(sandbox=backend)
     env.reset(options={"task_id": "shell-count-lines"})
     daemon = (
         "shell=$$; setsid nohup sh -c "
-        "'while kill -0 '$shell' 2>/dev/null; do sleep 0.01; done; "
+        "'while kill -0 '$shell' 2>/dev/null; do sleep 0.01; done; sleep 0.3; "
         "while true; do echo 137 > count.txt; sleep 0.005; done' >/dev/null 2>&1 &"
     )
     env.step(daemon)
@@ -260,6 +263,7 @@ def test_a_process_left_running_cannot_answer_at_check_time(backend: str) -> Non
     assert "count.txt" not in obs
     _, reward, *_, info = env.step("submit")
     assert reward == 0.0, info["verdict"]
+    time.sleep(0.6)
     box = env.unwrapped._sandbox  # type: ignore[attr-defined]
     with pytest.raises(FileNotFoundError):
         box.read_file("count.txt")

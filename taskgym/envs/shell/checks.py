@@ -339,17 +339,21 @@ def run_checks(
 ) -> Verdict:
     """Run every check; one verdict check each (and one for the script). ``stop`` stops
     the episode's processes: called after the ``file_changes`` checks, before the rest.
-    ``baseline``: :func:`take_baseline`'s, needed by ``unchanged`` checks."""
+    The walk, the commands and the script share ``seconds``; a command left without
+    time fails unrun. ``baseline``: :func:`take_baseline`'s, for ``unchanged`` checks."""
     live = [i for i, c in enumerate(checks) if c.kind == "file_changes"]
     whys = dict(zip(live, _changes(sandbox, [checks[i].target for i in live]), strict=True))
     stop()
+    # One budget for everything that runs: a command made to hang (a FIFO where a file
+    # should be) costs the checks their time once, not once per check.
+    deadline = time.monotonic() + seconds
     walked = _walk(sandbox, _roots(checks), seconds)
     for index, check in enumerate(checks):  # every file before any command
         if check.kind not in ("file_changes", "command"):
             whys[index] = _file_failure(sandbox, check, walked, baseline)
     for index, check in enumerate(checks):
         if check.kind == "command":
-            whys[index] = _command_failure(sandbox, check, seconds)
+            whys[index] = _command_failure(sandbox, check.target, check.expected, deadline)
     failures = [
         {"check": i, "what": checks[i].describe(), "why": whys[i]}
         for i in range(len(checks))
@@ -358,13 +362,9 @@ def run_checks(
     total = len(checks)
     if script:
         total += 1
-        result = sandbox.run(_bash(script, "check"), timeout=seconds, env=_CHECK_ENV)
-        sandbox.stop_processes()
-        if not result.ok:
-            status = "timed out" if result.timed_out else f"exit code {result.exit_code}"
-            failures.append(
-                {"check": "check.sh", "why": f"{status}: {(result.out + result.err)[-500:]}"}
-            )
+        why = _command_failure(sandbox, script, None, deadline)
+        if why is not None:
+            failures.append({"check": "check.sh", "why": why})
     return Verdict(
         parsed=True, passed=total - len(failures), total=total, details={"failures": failures}
     )
@@ -380,13 +380,19 @@ def _roots(checks: Sequence[Check]) -> dict[str, bool]:
     return roots
 
 
-def _command_failure(sandbox: Sandbox, check: Check, seconds: float) -> str | None:
-    result = sandbox.run(_bash(check.target, "check"), timeout=seconds, env=_CHECK_ENV)
+def _command_failure(
+    sandbox: Sandbox, command: str, expected: str | None, deadline: float
+) -> str | None:
+    """None when ``command`` exits 0 (and prints ``expected``) before ``deadline``."""
+    seconds = deadline - time.monotonic()
+    if seconds <= 0:
+        return "not run: the checks' time was used up"
+    result = sandbox.run(_bash(command, "check"), timeout=seconds, env=_CHECK_ENV)
     sandbox.stop_processes()  # a program of the agent's that the command ran
     if not result.ok:
         why = "timed out" if result.timed_out else f"exit code {result.exit_code}"
         return f"{why}: {(result.out + result.err).strip()[-300:]!r}"
-    if check.expected is not None and result.out.strip() != check.expected.strip():
+    if expected is not None and result.out.strip() != expected.strip():
         return f"printed {result.out.strip()[:200]!r}"
     return None
 
