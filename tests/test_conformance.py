@@ -236,6 +236,7 @@ class AnyEvenNumberDeclared(AnyEvenNumber):
         ),
         (AnyEvenNumber, r"earned 1.0 on problem .* say so in the task's may_share_answer\(\)"),
     ],
+    ids=["any-well-formed", "off-by-one", "sign", "no-submit", "shared-undeclared"],
 )
 def test_check_task_rejects_a_check_that_accepts_a_wrong_answer(task: type, message: str) -> None:
     with (
