@@ -170,20 +170,21 @@ class SandboxCgroup:
             if not self._leased:
                 return
             self._leased = False
-        if self.kill_all() and self._drained() and _keep_idle(self):
+        if self.kill_all() and _keep_idle(self):
             return
         self.remove()
 
-    def _drained(self) -> bool:
-        """No task is charged to it any more: killed processes whose parent has not
-        reaped them yet (the host's init, for orphans) still count against ``pids``."""
+    def _unreaped(self) -> int:
+        """Tasks still charged to ``pids`` with no process inside: processes whose
+        parent has not reaped them yet. bwrap's outer process exits before its
+        namespace's init, which the host's init then reaps (late on some machines)."""
         folder = self.dirs[0] if self.version == 2 else self.dirs[-1]
         try:
             with open(os.path.join(folder, "pids.current")) as f:
                 tasks = int(f.read())
         except (OSError, ValueError):
-            return True  # no pids controller: nothing to carry over
-        return tasks <= (self._spawner is not None and self.version == 1)
+            return 0  # no pids controller: nothing is carried over
+        return max(0, tasks - (self._spawner is not None and self.version == 1))
 
     def remove(self) -> None:
         """Kill what is inside and remove the directories (idempotent). One that stays
@@ -250,8 +251,12 @@ def create(memory_bytes: int, pids: int | None) -> SandboxCgroup:
     """A new cgroup capped at ``memory_bytes`` (no swap) and ``pids`` tasks (None: no
     cap), v2 if it offers the memory controller, else v1. Raises CgroupUnavailable."""
     _remove_leftovers()
-    reused = _take_idle()
-    if reused is not None:
+    while (reused := _take_idle()) is not None:
+        # A few unreaped tasks of the last sandbox may still count against pids for a
+        # moment; more (a fork bomb's orphans) would leave this one too few.
+        if pids is not None and reused._unreaped() > max(2, pids // 16):
+            reused.remove()
+            continue
         try:
             reused._set_memory(int(memory_bytes))
             reused._set_pids(pids)
