@@ -43,9 +43,12 @@ class Limits:
     cpu_seconds: int = 10
     """CPU time (RLIMIT_CPU)."""
     memory_bytes: int = 1024 * MiB
-    """Address space (RLIMIT_AS)."""
+    """Address space (RLIMIT_AS) of each process. All of a sandbox's processes together
+    are held to the sandbox's own cap (``Sandbox.memory_cap_bytes``, the backends'
+    ``memory_bytes`` option)."""
     processes: int = 64
-    """Processes of the sandbox's user (RLIMIT_NPROC)."""
+    """Processes of the sandbox's user (RLIMIT_NPROC); all of a sandbox's together are
+    held to its ``pids`` option."""
     file_bytes: int = 64 * MiB
     """Largest file a command may write (RLIMIT_FSIZE)."""
     open_files: int = 256
