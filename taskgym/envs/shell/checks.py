@@ -35,8 +35,8 @@ What the agent left can fool none of them:
   removed when they end. Three tools are functions
   there: ``git`` reads a copy of the repository's objects, refs, HEAD and index with a
   configuration of taskgym's (so no hook, alias, fsmonitor, pager, attribute driver,
-  include or other setting of the agent's runs or counts), and refuses a ``.git`` that is
-  a link or a file; ``sqlite3`` runs in safe mode with an untrusted schema (no extension
+  include or other setting of the agent's runs or counts, and no replace ref stands in
+  for an object), and refuses a ``.git`` that is a link or a file; ``sqlite3`` runs in safe mode with an untrusted schema (no extension
   or file a database names can load); ``python3`` is isolated (``-I``: no module of the
   work directory shadows the standard library). After each command every process is
   stopped again, so that a program of the agent's that a check ran leaves nothing behind.
@@ -282,7 +282,8 @@ TMPDIR=$(mktemp -d) || exit 125
 export TMPDIR
 trap 'chmod -R u+rwX "$TMPDIR" 2>/dev/null; rm -rf "$TMPDIR"' EXIT
 git() {
-    local dir=. part=. name copy status
+    local - dir=. part=. name copy status
+    set -f
     while [ "$1" = -C ]; do
         case $2 in /*) dir=$2 ;; *) dir=$dir/$2 ;; esac
         shift 2
@@ -301,15 +302,17 @@ git() {
         return 128
     fi
     copy=$(mktemp -d) || return 128
-    if (cd "$dir/.git" && cp -R objects refs HEAD "$copy/" &&
+    # -p: the index keeps its time, which tells git which entries to hash again.
+    if (cd "$dir/.git" && cp -Rp objects refs HEAD "$copy/" &&
         for f in packed-refs index shallow; do
-            if [ -e "$f" ] || [ -L "$f" ]; then cp -R "$f" "$copy/" || exit; fi
+            if [ -e "$f" ] || [ -L "$f" ]; then cp -Rp "$f" "$copy/" || exit; fi
         done) &&
         printf '[core]\n\trepositoryformatversion = 0\n\tbare = false\n' > "$copy/config"
     then
         (cd "$dir" && exec env -i PATH="$PATH" LANG=C.UTF-8 LC_ALL=C.UTF-8 \
             HOME=/nonexistent GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null \
-            GIT_ATTR_NOSYSTEM=1 GIT_OPTIONAL_LOCKS=0 GIT_DIR="$copy" GIT_WORK_TREE=. \
+            GIT_ATTR_NOSYSTEM=1 GIT_NO_REPLACE_OBJECTS=1 GIT_OPTIONAL_LOCKS=0 \
+            GIT_DIR="$copy" GIT_WORK_TREE=. \
             git -c core.hooksPath=/dev/null -c core.fsmonitor=false "$@")
         status=$?
     else

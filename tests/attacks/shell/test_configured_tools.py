@@ -24,6 +24,7 @@ from tests.attacks.shell.common import (
     task_dir,
     tasks_env,
 )
+from tests.conftest import require_pytest_in
 
 # The backends where a task of the tests' own that needs a tool runs: the host's tools
 # under bwrap, the shell-tools image in docker.
@@ -271,4 +272,30 @@ def test_programs_named_like_tools_in_the_work_directory_are_not_run(backend: st
     env = shell_env(backend)
     reward, verdict, _ = play(env, "shell-decode-base64", [PLANTED_TOOLS, "submit"])
     assert reward == 0.0 and verdict["details"]["failures"][0]["check"] == 0, verdict
+    env.close()
+
+
+REPORT = '{"orders": 4, "total": 100, "customers": ["acme", "globex", "initech"]}'
+TESTS_PROCESS_ATTACKS = {
+    "module-shadowing-json": f"printf 'def load(f):\\n    return {REPORT}\\n' > json.py",
+    "usercustomize": (
+        "d=$(python3 -c 'import site; print(site.getusersitepackages())') && mkdir -p \"$d\" && "
+        f"printf 'import json\\njson.load = lambda f: {REPORT}\\n' > \"$d/usercustomize.py\""
+    ),
+    "report-is-stdin": "rm -f report.json && ln -s /dev/stdin report.json",
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("attack", sorted(TESTS_PROCESS_ATTACKS))
+def test_the_hidden_tests_process_imports_nothing_of_the_agents(backend: str, attack: str) -> None:
+    """shell-json-report's pytest suite reads report.json (here {}): a json.py beside it,
+    a usercustomize.py in HOME's user site, or report.json linked to the tests' stdin
+    answer none of its three tests."""
+    require_pytest_in(backend)
+    env = shell_env(backend)
+    actions = ["echo '{}' > report.json", TESTS_PROCESS_ATTACKS[attack], "submit"]
+    reward, verdict, observations = play(env, "shell-json-report", actions)
+    assert "exit code 0" in observations[1], observations
+    assert reward == 0.0 and verdict["passed"] == 1, verdict  # orders.csv is unchanged
     env.close()

@@ -152,6 +152,16 @@ SPECIFIC: dict[str, list[Mutation]] = {
         ),
     ],
     "shell-git-first-commit": [
+        Mutation(
+            "replaced-by-another",
+            (
+                "cd project && git init -q && git add README.md && git -c user.name=X "
+                "-c user.email=x@example.org commit -qm junk && git add -A && "
+                "good=$(git -c user.name=Agent -c user.email=agent@example.org commit-tree "
+                "$(git write-tree) -m 'Initial commit') && git replace HEAD $good; cd ..",
+                "submit",
+            ),
+        ),
         Mutation("no-commit", ("cd project && git init -q && git add -A; cd ..", "submit")),
         Mutation(
             "half-committed",
@@ -208,6 +218,15 @@ SPECIFIC: dict[str, list[Mutation]] = {
         ),
     ],
     "shell-git-fix-branch": [
+        Mutation(
+            "work-tree-hidden",
+            (
+                *RECORDS["shell-git-fix-branch"].solution,
+                "cd repo && git update-index --skip-worktree greet.txt && "
+                "sed -i 's/Hello/Helo/' greet.txt; cd ..",
+                "submit",
+            ),
+        ),
         Mutation(
             "fixed-on-main",
             (
