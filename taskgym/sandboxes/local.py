@@ -634,11 +634,7 @@ def _unmount_lazily(target: str) -> None:
 
 
 def _remove_tree(path: str) -> None:
-    # Commands may leave directories without write or search permission; without root,
-    # rmtree cannot enter them, so open them up first.
-    if os.geteuid() != 0:
-        for root, dirs, _ in os.walk(path):
-            for d in dirs:
-                with contextlib.suppress(OSError):
-                    os.chmod(os.path.join(root, d), 0o700, follow_symlinks=False)
-    shutil.rmtree(path, ignore_errors=True)
+    # Iterative and by descriptor: a tree deeper than Python's recursion limit or
+    # PATH_MAX (a command's loop of mkdir and cd) must not break reset or close.
+    with contextlib.suppress(OSError):
+        scrub.remove_tree(path)

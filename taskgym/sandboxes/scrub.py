@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import stat
 import time
@@ -160,8 +159,7 @@ def _ipc_ids_of(kind: str, uid: int) -> list[int]:
 def _remove(path: str, info: os.stat_result) -> bool:
     try:
         if stat.S_ISDIR(info.st_mode):
-            _open_up(path)
-            shutil.rmtree(path)  # never follows a link (fd-based on Linux)
+            remove_tree(path)
         else:
             os.unlink(path)
     except FileNotFoundError:
@@ -171,19 +169,54 @@ def _remove(path: str, info: os.stat_result) -> bool:
     return True
 
 
-def _open_up(path: str) -> None:
-    """Give the owner back search and write permission on every directory below
-    ``path`` (as root this is not needed but harmless)."""
-    if os.geteuid() == 0:
-        return
-    with contextlib.suppress(OSError):
-        os.chmod(path, 0o700)
-    for root, dirs, _ in os.walk(path):
-        for name in dirs:
-            child = os.path.join(root, name)
-            with contextlib.suppress(OSError):
-                if stat.S_ISDIR(os.lstat(child).st_mode):
-                    os.chmod(child, 0o700)
+_DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def remove_tree(path: str) -> None:
+    """Remove the directory ``path`` and everything below it, however deep, never
+    following a link. Iterative, and by descriptor one level at a time: before Python
+    3.12 ``shutil.rmtree`` and ``os.walk`` recurse, so a tree a few thousand directories
+    deep (one loop of ``mkdir d; cd d``) raised RecursionError in whoever cleaned up,
+    and its paths outgrow PATH_MAX. Directories are opened up (searchable and writable
+    by their owner) on the way down, since a user may have taken that away. Raises
+    OSError when something cannot be removed."""
+    names: list[str] = []  # the path from ``path`` down to the current directory
+    with contextlib.suppress(OSError, NotImplementedError):  # no lchmod on some systems
+        os.chmod(path, 0o700, follow_symlinks=False)
+    fd = os.open(path, _DIRECTORY)
+    try:
+        while True:
+            child = _clear_files(fd)
+            if child is not None:  # go down into it
+                with contextlib.suppress(OSError):
+                    os.chmod(child, 0o700, dir_fd=fd)  # a directory, and nothing runs
+                down = os.open(child, _DIRECTORY, dir_fd=fd)
+                os.close(fd)
+                fd = down
+                names.append(child)
+            elif names:  # empty: go up and remove it
+                up = os.open("..", _DIRECTORY, dir_fd=fd)
+                os.close(fd)
+                fd = up
+                os.rmdir(names.pop(), dir_fd=fd)
+            else:
+                break
+    finally:
+        os.close(fd)
+    os.rmdir(path)
+
+
+def _clear_files(fd: int) -> str | None:
+    """Unlink everything but directories in the directory open as ``fd``; the name of
+    one directory left in it, or None when it is empty."""
+    directory = None
+    with os.scandir(fd) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                directory = entry.name
+            else:
+                os.unlink(entry.name, dir_fd=fd)
+    return directory
 
 
 def scrub_user(uid: int, folders: list[str]) -> list[str]:

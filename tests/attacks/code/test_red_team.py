@@ -311,12 +311,6 @@ def test_a_daemon_that_forges_the_file_listing_earns_nothing(backend: str) -> No
     assert terminated and reward == 0.0 and info["verdict"]["passed"] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the sandboxes' reset and close remove a tree recursively (shutil.rmtree, "
-    "os.walk): a tree thousands of directories deep raises RecursionError on the host "
-    "(SandboxError from the docker server); the sandboxes' code, reported to them",
-)
 @pytest.mark.parametrize("backend", ["local", *PROJECT_BACKENDS])
 def test_a_directory_tree_deeper_than_the_recursion_limit_is_graded_and_removed(
     backend: str,
@@ -340,3 +334,21 @@ def test_a_directory_tree_deeper_than_the_recursion_limit_is_graded_and_removed(
             env.close()
         for workdir in workdirs - {None}:  # what a failed close left on the host
             subprocess.run(["rm", "-rf", "--one-file-system", str(workdir)], check=False)
+
+
+def test_a_directory_tree_deeper_than_the_recursion_limit_leaves_function_grading_whole(
+    real_box: Sandbox,
+) -> None:
+    """The same tree made by a function task's answer, in the warm grader's run
+    directory: it earns nothing, and the reference still earns everything after it."""
+    env = gym.make("taskgym/CodeTests-v0", sandbox=real_box.backend)
+    deep = "```python\nimport os\nfor _ in range(5000):\n    os.mkdir('d')\n    os.chdir('d')\n```"
+    try:
+        for _ in range(2):
+            _, info = env.reset(seed=0)
+            assert env.step(deep)[1] == 0.0
+            env.reset(seed=0)
+            reference = env.unwrapped.task.get(info["task_id"]).solution[0]  # type: ignore[attr-defined]
+            assert env.step(reference)[1] == 1.0
+    finally:
+        env.close()
