@@ -3,7 +3,11 @@
     python bench/bench_coq_check.py [--rounds 3]
 
 The proofs are the bundled theorems' reference proofs and, for each, a cheat
-(``admit.``, which compiles and then fails ``Print Assumptions``), so half pass.
+(``admit.``, which compiles and then fails ``Print Assumptions``), so half pass. Two
+sets of wrong proofs are timed apart (a wrong proof must be answered about as fast as a
+right one): each theorem with an unknown qualified lemma (``intros. apply
+Nat.taskgym_no_such_lemma.``, as language models write), and with a tactic that fails
+(``intros. exact I.``).
 
 - baseline: a fresh ``coqc`` a proof, as a user would write the check: one file of the
   imports, the theorem, the proof and ``Print Assumptions goal.``, compiled in the same
@@ -46,6 +50,41 @@ def fresh_coqc(box: Sandbox, theorem: CoqTheorem, proof: str) -> bool:
     return done.ok and done.out.strip().endswith(CLOSED)
 
 
+UNKNOWN_LEMMA = "intros. apply Nat.taskgym_no_such_lemma."
+FAILING_TACTIC = "intros. exact I."
+Item = tuple[CoqTheorem, str, bool]
+
+
+def measure(
+    checkers: dict[str, Callable[[CoqTheorem, str], bool]], items: list[Item], rounds: int
+) -> dict[str, list[float]] | None:
+    """Seconds a round of ``items`` takes each checker, ``rounds`` times; None (said)
+    when a checker's verdicts are not the expected ones."""
+    samples: dict[str, list[float]] = {name: [] for name in checkers}
+    expected = [want for _, _, want in items]
+    for _ in range(rounds):
+        for name, checker in checkers.items():
+            start = time.perf_counter()
+            verdicts = [checker(t, p) for t, p, _ in items]
+            samples[name].append(time.perf_counter() - start)
+            if verdicts != expected:
+                wrong = [t.id for (t, _, w), v in zip(items, verdicts, strict=True) if v != w]
+                print(f"{name} disagrees with the expected verdicts on {wrong}")
+                return None
+    return samples
+
+
+def table(samples: dict[str, list[float]], count: int) -> None:
+    base = statistics.median(samples["baseline: fresh coqc a proof"])
+    print(f"{'checker':<34} {'ms/proof':>9} {'proofs/min':>11} {'x baseline':>11}")
+    for name, values in samples.items():
+        seconds = statistics.median(values)
+        print(
+            f"{name:<34} {seconds / count * 1e3:>9.1f} "
+            f"{count / seconds * 60:>11.0f} {base / seconds:>11.2f}"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -55,6 +94,10 @@ def main() -> int:
         return 2
     theorems = load_theorems(BUNDLED_THEOREMS)
     items = [(t, t.proof, True) for t in theorems] + [(t, "admit.", False) for t in theorems]
+    wrong_sets = {
+        "unknown qualified lemma": [(t, UNKNOWN_LEMMA, False) for t in theorems],
+        "a tactic that fails": [(t, FAILING_TACTIC, False) for t in theorems],
+    }
 
     with make_sandbox("bwrap") as box:
         checkers: dict[str, Callable[[CoqTheorem, str], bool]] = {
@@ -65,17 +108,12 @@ def main() -> int:
             "taskgym warm coqtop": lambda t, p: check_proof(box, t, p).solved,
         }
         check_proof(box, theorems[0], theorems[0].proof)  # start the warm coqtop once
-        samples: dict[str, list[float]] = {name: [] for name in checkers}
-        for _ in range(args.rounds):
-            for name, checker in checkers.items():
-                start = time.perf_counter()
-                verdicts = [checker(t, p) for t, p, _ in items]
-                samples[name].append(time.perf_counter() - start)
-                expected = [want for _, _, want in items]
-                if verdicts != expected:
-                    wrong = [t.id for (t, _, w), v in zip(items, verdicts, strict=True) if v != w]
-                    print(f"{name} disagrees with the expected verdicts on {wrong}")
-                    return 1
+        samples = measure(checkers, items, args.rounds)
+        wrong_samples = {
+            label: measure(checkers, wrong, args.rounds) for label, wrong in wrong_sets.items()
+        }
+        if samples is None or any(v is None for v in wrong_samples.values()):
+            return 1
 
     env = gym.make("taskgym/CoqProofs-v0", sandbox="bwrap")
     env_samples = []
@@ -88,18 +126,16 @@ def main() -> int:
     env.close()
     samples["CoqProofs-v0 episodes (warm)"] = env_samples
 
-    base = statistics.median(samples["baseline: fresh coqc a proof"])
     print(
         f"{len(items)} proofs ({len(theorems)} pass, {len(theorems)} cheat), bwrap, "
         f"median of {args.rounds} rounds, taskgym {taskgym.__version__}"
     )
-    print(f"{'checker':<34} {'ms/proof':>9} {'proofs/min':>11} {'x baseline':>11}")
-    for name, values in samples.items():
-        seconds = statistics.median(values)
-        print(
-            f"{name:<34} {seconds / len(items) * 1e3:>9.1f} "
-            f"{len(items) / seconds * 60:>11.0f} {base / seconds:>11.2f}"
-        )
+    table(samples, len(items))
+    for label, wrong in wrong_sets.items():
+        print(f"\nwrong proofs, {label}: {len(wrong)} proofs ({wrong[0][1]!r})")
+        found = wrong_samples[label]
+        assert found is not None
+        table(found, len(wrong))
     return 0
 
 

@@ -214,8 +214,7 @@ def _judge(done: Sequence[Part], check: str) -> Verdict | None:
     if not done or done[0].error or done[0].proof != "goal":
         return None  # the statement itself troubles coqtop: coqc will say how
     if len(done) < 3:  # the proof's last sentence, left open, swallowed the sentinel
-        said = done[-1].output if len(done) == 1 else "the proof's last sentence is not ended"
-        return failed("the proof does not compile", said[-1500:])
+        return failed("the proof does not compile", "its last sentence is not ended")
     proof, checked = done[1], done[2]
     if proof.error:
         errors = [s.text for s in proof.segments() if s.error] or [proof.output]

@@ -99,6 +99,22 @@ def test_spoofed_output_earns_nothing_in_fresh_coqc_runs(coq_box: Sandbox, spoof
     assert not check_proof(coq_box, ADD_COMM, SPOOFS[spoof], warm=False).solved
 
 
+# What a compiled submission can hand the cold check file, which requires it without
+# Import: global options do reach it; notations, even exported, do not.
+EXPORTED = (
+    "Admitted.\n#[global] Set Printing Width 2000.\n"
+    f"Module N.\n{fake_prompt_notation(CLOSED_LINE, STATEMENT)}\nEnd N.\nExport N.\n"
+    f"{fake_prompt_notation(CLOSED_LINE, STATEMENT)}\n{HELPER}"
+)
+
+
+def test_options_and_exported_notations_of_the_submission_earn_nothing(coq_box: Sandbox) -> None:
+    assert warm_refusal(EXPORTED) is not None  # only fresh coqc runs check it
+    verdict = check_proof(coq_box, ADD_COMM, EXPORTED)
+    assert verdict.details["failure"] == "the proof rests on assumptions", verdict
+    assert CLOSED_LINE not in verdict.details["output"]
+
+
 def test_the_spoof_earns_nothing_on_generated_theorems() -> None:
     require_coq()
     require_backend("bwrap")
