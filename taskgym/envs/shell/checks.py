@@ -30,16 +30,17 @@ What the agent left can fool none of them:
   ``name [special]`` for anything else. ``unchanged`` compares with a walk taken right
   after the setup, before the agent's first command.
 - Commands and ``check.sh`` run in a fresh bash with no rc file, ``set -o pipefail``,
-  the system's ``PATH``, ``HOME=/nonexistent`` (no ``.gitconfig``, ``.sqliterc``, ``.jq``
-  or Python user site of the agent's) and a ``TMPDIR`` of their own under ``/tmp``,
-  removed when they end. Three tools are functions
-  there: ``git`` reads a copy of the repository's objects, refs, HEAD and index with a
-  configuration of taskgym's (so no hook, alias, fsmonitor, pager, attribute driver,
-  include or other setting of the agent's runs or counts, and no replace ref stands in
-  for an object), and refuses a ``.git`` that is a link or a file; ``sqlite3`` runs in safe mode with an untrusted schema (no extension
-  or file a database names can load); ``python3`` is isolated (``-I``: no module of the
-  work directory shadows the standard library). After each command every process is
-  stopped again, so that a program of the agent's that a check ran leaves nothing behind.
+  the system's ``PATH``, ``HOME=/nonexistent`` (no ``.gitconfig``, ``.sqliterc``,
+  ``.jq`` or Python user site of the agent's) and a ``TMPDIR`` of their own under
+  ``/tmp``, removed when they end. Three tools are functions there: ``git`` reads a copy
+  of the repository's objects, refs, HEAD and index with a configuration of taskgym's
+  (so no hook, alias, fsmonitor, pager, attribute driver, include or other setting of
+  the agent's runs or counts, and no replace ref stands in for an object), and refuses a
+  ``.git`` that is a link or a file; ``sqlite3`` runs in safe mode with an untrusted
+  schema (no extension or file a database names can load); ``python3`` is isolated
+  (``-I``: no module of the work directory shadows the standard library). After each
+  command every process is stopped again, so that a program of the agent's that a check
+  ran leaves nothing behind.
 - Expected outputs stay on the host: a program of the agent's that a command runs can
   read the command (``/proc``), but not what its output is compared with. (A
   ``check.sh`` is different: its text, with whatever it compares, is visible to every
@@ -60,7 +61,7 @@ from taskgym.errors import CheckerError, ConfigError
 from taskgym.sandboxes import Sandbox
 from taskgym.sandboxes.base import normalize_relative_path
 
-__all__ = ["Baseline", "Check", "parse_checks", "run_checks", "take_baseline"]
+__all__ = ["Baseline", "Check", "parse_checks", "run_checks", "shown", "take_baseline"]
 
 # Each kind: (fields it needs, fields it may have).
 _KINDS: dict[str, tuple[set[str], set[str]]] = {
@@ -439,7 +440,7 @@ def _tree_failure(check: Check, found: Any) -> str | None:
         return None
     extra = [e for e in listing if e not in check.items]
     lacking = [e for e in check.items if e not in listing]
-    return f"extra {extra[:10]!r}, lacking {lacking[:10]!r}"[:300]
+    return f"extra {[shown(e) for e in extra[:10]]!r}, lacking {lacking[:10]!r}"[:300]
 
 
 def _texts_failure(sandbox: Sandbox, check: Check) -> str | None:
@@ -472,8 +473,14 @@ def _unchanged_failure(check: Check, walked: Walk, baseline: Baseline) -> str | 
             if old != new:
                 where = path if name == "." else f"{path}/{name}"
                 what = "is new" if old is None else "is gone" if new is None else "changed"
-                return f"{where} {what}"
+                return f"{shown(where)} {what}"
     return None
+
+
+def shown(path: str) -> str:
+    """A path as text that is always UTF-8: a name's bytes that are not (which Python
+    keeps as lone surrogates) become ``\\xNN``."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _changes(sandbox: Sandbox, paths: list[str]) -> list[str | None]:

@@ -23,6 +23,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from taskgym.envs.shell.checks import shown
 from taskgym.sandboxes import Sandbox, make_sandbox
 
 __all__ = ["command_output", "compare_with_reference", "snapshot"]
@@ -117,5 +118,5 @@ def compare_with_reference(
         "files": round(files, 6),
         "output": round(output_score, 6),
         "score": round(score, 6),
-        "differ": sorted(changed - set(same))[:20],
+        "differ": [shown(path) for path in sorted(changed - set(same))[:20]],
     }

@@ -9,6 +9,7 @@ time."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import time
 from pathlib import Path
@@ -351,4 +352,21 @@ def test_too_many_files_fail_the_walk(backend: str) -> None:
     reward, verdict, _ = play(env, record.id, [*record.solution, many, "submit"])
     assert reward == 0.0, verdict
     assert any("entries" in f["why"] for f in verdict["details"]["failures"]), verdict
+    env.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("env_id", ["taskgym/Shell-v0", "taskgym/ShellReference-v0"])
+def test_names_that_are_not_utf8_leave_a_verdict_that_is_text(backend: str, env_id: str) -> None:
+    """A file named with bytes that are not UTF-8, where a tree and an unchanged
+    directory are checked, and a link to such a name: the checks fail, and the verdict
+    (which names them, and the reference run's paths that differ) can still be written
+    as UTF-8 JSON, as `taskgym run` does."""
+    env = shell_env(backend, env_id)
+    bad = "cd ~ && touch backup/site/$'\\xff\\xfe' site/$'\\xff' && ln -s $'\\xfe' backup/l"
+    record = RECORDS["shell-backup-dir"]
+    _, verdict, observations = play(env, record.id, [*record.solution, bad, "submit"])
+    assert "exit code 0" in observations[-2], observations
+    assert not verdict["solved"], verdict  # ShellReference's reward is a closeness
+    json.dumps(verdict, ensure_ascii=False).encode("utf-8")
     env.close()
