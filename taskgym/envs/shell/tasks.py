@@ -22,7 +22,8 @@ Each declarative check, the check script and each test of ``tests/`` count as on
 holds none of the agent's code: :func:`taskgym.envs.code.project.grade_project`).
 Checks run after the agent is done, once every process of the episode is stopped, in
 fresh processes started from taskgym: the scripts never enter the sandbox before then,
-and nothing the agent left running can touch files while they run.
+and nothing the agent left running can touch files while they run. What ``unchanged``
+checks compare with is walked right after the setup, before the agent's first command.
 """
 
 from __future__ import annotations
