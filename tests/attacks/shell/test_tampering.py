@@ -65,6 +65,23 @@ def test_names_that_print_the_listing_earn_nothing(backend: str, task_id: str) -
     env.close()
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_contents_shifted_between_archive_members_earn_nothing(backend: str) -> None:
+    """The three logs' lines all in the first member, the other two empty: the members'
+    contents printed one after the other read the same; each is compared alone."""
+    env = shell_env(backend)
+    shifted = (
+        "mkdir -p x/var/log && printf 'auth entries\\nboot entries\\nkern entries\\n' > "
+        "x/var/log/auth.log && : > x/var/log/boot.log && : > x/var/log/kern.log && "
+        "tar -czf old-logs.tar.gz -C x var/log/auth.log var/log/boot.log var/log/kern.log && "
+        "rm -r x var/log/auth.log var/log/boot.log var/log/kern.log && echo 3 > report.txt"
+    )
+    reward, verdict, observations = play(env, "shell-archive-old-logs", [shifted, "submit"])
+    assert "exit code 0" in observations[0], observations
+    assert reward == 0.0, verdict
+    env.close()
+
+
 @pytest.mark.integration
 def test_a_zip_member_named_like_the_listing_earns_nothing() -> None:
     env = shell_env("docker", "taskgym/ShellTools-v0")
