@@ -8,6 +8,7 @@ would write stays absent)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,12 @@ from tests.attacks.shell.common import (
 )
 from tests.conftest import require_pytest_in
 
+RECORDS_JSON = {
+    record.id: json.loads((Path(record.source) / "task.json").read_text())["checks"]
+    for record in RECORDS.values()
+    if record.checks
+}
+
 # The backends where a task of the tests' own that needs a tool runs: the host's tools
 # under bwrap, the shell-tools image in docker.
 TOOL_BACKENDS = ["bwrap", DOCKER]
@@ -39,10 +46,13 @@ HALF = (
 
 
 def git_task(tmp_path: Path, backend: str) -> Path:
-    """shell-git-first-commit, in any sandbox that has git."""
+    """shell-git-first-commit, in any sandbox that has git, with one more check that
+    shows the commit's patch (where diff drivers and external diffs would run)."""
     require_tool(backend, "git")
     image = "shell-tools" if backend == "docker" else None
-    return bundled_copy(tmp_path / "git-first-commit", "git-first-commit", image=image)
+    checks = [*RECORDS_JSON["shell-git-first-commit"], {"command": "git -C project log -p"}]
+    root = tmp_path / "git-first-commit"
+    return bundled_copy(root, "git-first-commit", image=image, checks=checks)
 
 
 GIT_CONFIGS = {
@@ -71,6 +81,19 @@ GIT_CONFIGS = {
         'git -C project config include.path "$PWD/evil.cfg"',
     ],
     "alias": [HALF, HOOK, 'git config --global alias.status "!$PWD/hook.sh"'],
+    "pager": [
+        HALF,
+        HOOK,
+        'git config --global core.pager "$PWD/hook.sh" && '
+        'git -C project config pager.log "$PWD/hook.sh"',
+    ],
+    "diff-driver": [
+        HALF,
+        HOOK,
+        "echo '* diff=x' > project/.gitattributes && "
+        'git -C project config diff.x.textconv "$PWD/hook.sh" && '
+        'git config --global diff.external "$PWD/hook.sh"',
+    ],
     "signature-program": [
         "cd project && git init -q && git add -A && tree=$(git write-tree) && "
         "printf 'tree %s\\nauthor Agent <agent@example.org> 1700000000 +0000\\n"
@@ -219,8 +242,10 @@ PY_CHECK = {
         "d=$(python3 -c 'import site; print(site.getusersitepackages())') && mkdir -p \"$d\" && "
         f'{FORGED_TOTAL} > "$d/usercustomize.py"',
         f"{FORGED_TOTAL} > sitecustomize.py",
+        "d=$(python3 -c 'import site; print(site.getusersitepackages())') && mkdir -p \"$d\" && "
+        'echo \'import os; os.write(1, b"100\\n"); os._exit(0)\' > "$d/evil.pth"',
     ],
-    ids=["module-shadowing-json", "usercustomize", "sitecustomize"],
+    ids=["module-shadowing-json", "usercustomize", "sitecustomize", "pth-in-user-site"],
 )
 def test_python_in_a_check_imports_nothing_of_the_agents(
     tmp_path: Path, backend: str, attack: str
@@ -244,7 +269,8 @@ RC_FILES = (
     "for f in .bashrc .bash_profile .bash_login .profile .bash_logout .zshrc .shrc; do "
     'echo \'echo 137 > "$HOME/count.txt"; touch "$HOME/pwned"\' > $f; done; '
     "echo 'export BASH_ENV=$HOME/.bashrc ENV=$HOME/.bashrc' >> .bashrc; "
-    "export BASH_ENV=$HOME/.bashrc ENV=$HOME/.bashrc"
+    "export BASH_ENV=$HOME/.bashrc ENV=$HOME/.bashrc LD_PRELOAD=$HOME/x.so "
+    "PYTHONPATH=$HOME PYTHONSTARTUP=$HOME/.bashrc PATH=$HOME:$PATH"
 )
 
 
