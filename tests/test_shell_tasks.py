@@ -11,7 +11,7 @@ from pathlib import Path
 import gymnasium as gym
 import pytest
 
-from taskgym import ConfigError
+from taskgym import CheckerError, ConfigError
 from taskgym.envs.shell.tasks import BUNDLED_SHELL_TASKS, _commands, load_shell_tasks
 from tests.conftest import require_backend, require_pytest_in
 
@@ -84,6 +84,31 @@ GOOD = {"id": "t", "instruction": "do it", "checks": [{"file_exists": "x"}]}
         ({**GOOD, "max_turns": 2}, {"solution.sh": "touch x\ntouch y"}, "more than max_turns"),
         ({**GOOD, "modules": ["m"]}, {"solution.sh": "touch x"}, "there is no tests/ suite"),
         ({**GOOD, "deterministic": 1}, {"solution.sh": "touch x"}, "'deterministic' has the wrong"),
+        (
+            {**GOOD, "checks": [{"tree": "d", "entries": "a"}]},
+            {"solution.sh": "touch x"},
+            "'entries' is a list",
+        ),
+        (
+            {**GOOD, "checks": [{"tree": "d", "entries": ["a"], "texts": {"b": "x"}}]},
+            {"solution.sh": "touch x"},
+            "a file among the entries",
+        ),
+        (
+            {**GOOD, "checks": [{"unchanged": "d", "modes": "no"}]},
+            {"solution.sh": "touch x"},
+            "'modes' is true or false",
+        ),
+        (
+            {**GOOD, "checks": [{"unchanged": ["d", "../e"]}]},
+            {"solution.sh": "touch x"},
+            "does not name a file inside",
+        ),
+        (
+            {**GOOD, "checks": [{"tree": "/abs", "entries": []}]},
+            {"solution.sh": "touch x"},
+            "relative",
+        ),
     ],
 )
 def test_bad_task_directories_say_what_is_wrong(
@@ -91,6 +116,20 @@ def test_bad_task_directories_say_what_is_wrong(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         load_shell_tasks(write_task(tmp_path / "t", manifest, **files))
+
+
+def test_an_unchanged_path_the_setup_did_not_make_is_a_bug_of_the_task(tmp_path: Path) -> None:
+    task = write_task(
+        tmp_path / "t",
+        {**GOOD, "checks": [{"unchanged": "data.txt"}]},
+        **{"solution.sh": "touch x\n", "setup.sh": "touch other.txt\n"},
+    )
+    env = gym.make("taskgym/ShellTasks-v0", path=str(task))
+    with pytest.raises(
+        CheckerError, match=r"'unchanged' path 'data\.txt' after the setup: missing"
+    ):
+        env.reset(options={"task_id": "t"})
+    env.close()
 
 
 # -- episodes ------------------------------------------------------------------------
