@@ -6,6 +6,7 @@ the first round (Admitted, axioms, sections, guard checking, Require...)."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import gymnasium as gym
 import pytest
@@ -13,7 +14,13 @@ import pytest
 from taskgym.envs.math.coqtop import coqtop_for, warm_refusal, warm_sessions
 from taskgym.envs.math.proofs import CoqTheorem, check_proof
 from taskgym.sandboxes import Sandbox
-from tests.attacks.coq.common import ADD_COMM, HELPER, STATEMENT, still_grades
+from tests.attacks.coq.common import (
+    ADD_COMM,
+    HELPER,
+    STATEMENT,
+    fake_prompt_notation,
+    still_grades,
+)
 from tests.conftest import require_backend, require_coq
 
 
@@ -290,4 +297,30 @@ def test_a_memory_bomb_in_tactic_mode_costs_only_its_turn() -> None:
     assert "n, m : nat" in obs
     _, reward, terminated, *_ = env.step("lia.")
     assert terminated and reward == 1.0
+    env.close()
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_coq_theorems_from_files_resist_the_instance_and_the_spoof(
+    tmp_path: Path, warm: bool
+) -> None:
+    require_coq()
+    require_backend("bwrap")
+    (tmp_path / "all_equal.v").write_text(
+        f"{SETOIDS.imports}\n\nTheorem all_equal : {SETOIDS.statement}.\nAdmitted.\n"
+    )
+    (tmp_path / "refl.v").write_text(
+        f"{SETOIDS.imports}\n\nTheorem refl : forall P : Prop, P == P.\nAdmitted.\n"
+    )
+    env = gym.make("taskgym/CoqTheorems-v0", path=str(tmp_path), sandbox="bwrap", warm=warm)
+    env.reset(options={"task_id": "all_equal"})
+    assert env.step(EVERYTHING_EQUAL)[1] == 0.0
+    env.reset(options={"task_id": "refl"})
+    spoof = (
+        fake_prompt_notation("Closed under the global context", "forall P : Prop, P == P")
+        + "\nAdmitted."
+    )
+    assert env.step(spoof)[1] == 0.0
+    env.reset(options={"task_id": "refl"})
+    assert env.step("intros P. reflexivity.")[1] == 1.0
     env.close()
