@@ -18,7 +18,7 @@ Nat.taskgym_no_such_lemma.``, as language models write), and with a tactic that 
   proofs.
 - CoqProofs-v0 episodes: reset + step through the env (warm, kept between episodes).
 
-All three checkers must reach the same verdicts. Goal (issue 6): warm at least 5x the
+All three checkers must reach the same verdicts. Goal: warm at least 5x the
 baseline. Needs coqc and bubblewrap.
 """
 

@@ -14,7 +14,7 @@ intervals, unions, tuples, words). Both checkers read the same model text:
   :class:`SymbolicChecker` a round (no result cached from an earlier round).
 
 Each round checks every pair once with each; the table shows accuracy (verdicts equal to
-the labels), by category, and the median checks per second. Goal (issue 6): accuracy at
+the labels), by category, and the median checks per second. Goal: accuracy at
 least math-verify's, speed at least 2x.
 """
 

@@ -1,4 +1,4 @@
-"""The scale suite of issue 7 (B1 step overhead, B2 batch grading, B6 model-calling
+"""The scale suite (B1 step overhead, B2 batch grading, B6 model-calling
 agents, B8 import and size): ``taskgym bench`` from a checkout.
 
     python bench/bench_scale.py [--only B1,B2] [--executors inline,process,ray] [--quick]

@@ -1,4 +1,4 @@
-"""The scale benchmarks of issue 7, runnable anywhere taskgym is installed:
+"""The scale benchmarks, runnable anywhere taskgym is installed:
 ``taskgym bench`` (or :func:`run_suite`) plays them and prints one table each, every
 figure a ratio against a baseline measured in the same run (the machine is shared and
 noisy; absolute times mean little).

@@ -6,7 +6,7 @@ waits with no env at all (the floor).
 Inline, the agent awaits ``asyncio.sleep`` and steps through
 :class:`~taskgym.parallel.AsyncEpisodePool`; through the process and Ray executors, the
 agent (:class:`~taskgym.benchmarks.tasks.ModelStandIn`) sleeps in the worker's thread,
-as a synchronous agent blocks on its model. Goal (issue 7): the inline pool within 1.5x
+as a synchronous agent blocks on its model. Goal: the inline pool within 1.5x
 of the floor, Ray within 3x.
 """
 

@@ -23,7 +23,7 @@ class Row:
 @dataclass
 class Report:
     """One benchmark's table. ``ratio_means`` says what the ratio column is, for
-    instance ``"x baseline time"``; ``goal`` is the issue's target, and ``goal_met``
+    instance ``"x baseline time"``; ``goal`` is the benchmark's target, and ``goal_met``
     whether this run met it (None when it sets no target)."""
 
     key: str

@@ -1,6 +1,6 @@
 """B8, start-up and footprint: ``import taskgym`` in a fresh interpreter against
 ``import gymnasium`` (which it needs) and an empty interpreter, and the installed size
-of taskgym with its dependencies, without and with each extra. Goal (issue 7): import
+of taskgym with its dependencies, without and with each extra. Goal: import
 under 150 ms with no extra loaded."""
 
 from __future__ import annotations

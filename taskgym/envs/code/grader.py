@@ -1,8 +1,8 @@
 """Grading a function by calling it on test inputs, with the verdict decided on the
 trusted side of a process boundary.
 
-The design (from issue 4's measurements: the one design that rejected all fourteen known
-attacks on graders):
+The design (the one, of those measured, that rejected all fourteen known attacks on
+graders: see ``docs/code-tasks.md``):
 
 - the candidate runs in a sandbox, in a zygote child, under :mod:`.harness`, which
   receives the inputs only; the expected values never enter the sandbox, so reading
