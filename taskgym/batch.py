@@ -32,7 +32,7 @@ from taskgym.envs.env import TaskEnv, make_task_env
 from taskgym.errors import ConfigError, EpisodeStateError, TaskgymError, UnknownTaskIdError
 
 if TYPE_CHECKING:
-    from taskgym.parallel.executors import Executor
+    from taskgym.parallel.base import Executor
 
 __all__ = ["Graded", "Grader", "grade_many"]
 

@@ -1,17 +1,13 @@
 """Many episodes at once: episodes as picklable specs (:mod:`.spec`), the executors
-that play them whole (:mod:`.executors`), and a pool of episodes stepped one action at a
-time as a model answers (:mod:`.episodes`). Nothing here is imported by ``import
-taskgym``."""
+that play them whole (a module each, chosen by name in :mod:`.executors`), and a pool
+of episodes stepped one action at a time as a model answers (:mod:`.episodes`).
+Nothing here is imported by ``import taskgym``."""
 
+from taskgym.parallel.base import Executor, as_completed
 from taskgym.parallel.episodes import AsyncEpisodePool, Episode, EpisodePool, SyncEpisode
-from taskgym.parallel.executors import (
-    Executor,
-    InlineExecutor,
-    ProcessExecutor,
-    as_completed,
-    executor_names,
-    make_executor,
-)
+from taskgym.parallel.executors import executor_names, make_executor
+from taskgym.parallel.inline import InlineExecutor
+from taskgym.parallel.process import ProcessExecutor
 from taskgym.parallel.spec import EnvCache, EpisodeResult, EpisodeSpec, play_spec
 from taskgym.parallel.vector import make_vec
 

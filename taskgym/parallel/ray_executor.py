@@ -26,7 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from taskgym.errors import DependencyNotInstalledError
-from taskgym.parallel.executors import DispatchingExecutor, ThreadCaches
+from taskgym.parallel.base import ThreadCaches
+from taskgym.parallel.dispatching import DispatchingExecutor
 from taskgym.parallel.spec import EpisodeResult, EpisodeSpec, play_spec
 
 __all__ = ["RayExecutor"]
