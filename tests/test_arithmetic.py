@@ -9,11 +9,11 @@ import gymnasium as gym
 import pytest
 
 from taskgym import ExecResult, TaskEnv, UnknownTaskIdError
+from taskgym.envs.common.extract import extract_code
 from taskgym.envs.math.arithmetic import (
     ArithmeticProgramTask,
     ArithmeticTask,
     extract_answer,
-    extract_code,
     parse_exact_number,
 )
 

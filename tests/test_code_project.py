@@ -483,17 +483,19 @@ def test_pytest_missing_in_the_sandbox_says_how_to_get_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A sandbox whose python3 cannot import pytest: the error names what to install."""
-    from taskgym.envs.code import project
+    from taskgym.envs.common import project_tests
 
-    broken = project._TESTS_SOURCE.replace("import pytest  #", "import no_such_pytest as pytest  #")
-    assert broken != project._TESTS_SOURCE
-    monkeypatch.setattr(project, "_TESTS_SOURCE", broken)
+    broken = project_tests._TESTS_SOURCE.replace(
+        "import pytest  #", "import no_such_pytest as pytest  #"
+    )
+    assert broken != project_tests._TESTS_SOURCE
+    monkeypatch.setattr(project_tests, "_TESTS_SOURCE", broken)
     record = load_project_tasks(INVENTORY)[0]
     with (
         make_sandbox("local") as box,
         pytest.raises(SandboxUnavailableError, match="apt-get install python3-pytest"),
     ):
-        project.grade_project(box, record)
+        project_tests.grade_project(box, record)
 
 
 @pytest.mark.parametrize("backend", ATTACK_BACKENDS)

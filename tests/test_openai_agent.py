@@ -223,7 +223,7 @@ def test_bad_agent_options_are_refused_clearly() -> None:
 def test_each_tool_writes_the_action_its_task_reads() -> None:
     from taskgym.envs.code.functions import FunctionTestsTask, _run_code
     from taskgym.envs.code.project import Block, ProjectTestsTask, parse_blocks
-    from taskgym.envs.math.arithmetic import extract_code
+    from taskgym.envs.common.extract import extract_code
     from taskgym.envs.shell.tasks import SUBMIT, ShellTask
 
     code = "def f(x):\n    return x + 1\n"

@@ -25,8 +25,8 @@ from typing import Any, ClassVar
 
 from taskgym.core import Problem, Reply, Tool, Turn, Verdict
 from taskgym.envs.code.grader import FunctionCase, grade_function
-from taskgym.envs.code.records import FieldTypes, RecordsTask, check_fields, read_records
-from taskgym.envs.math.arithmetic import extract_code
+from taskgym.envs.common.extract import extract_code
+from taskgym.envs.common.records import FieldTypes, RecordsTask, check_fields, read_records
 from taskgym.errors import ConfigError
 from taskgym.sandboxes import ExecResult, Limits, Sandbox
 from taskgym.sandboxes.zygote import zygote_for

@@ -4,9 +4,10 @@ trusted side of a process boundary.
 The design (the one, of those measured, that rejected all fourteen known attacks on
 graders: see ``docs/code-tasks.md``):
 
-- the candidate runs in a sandbox, in a zygote child, under :mod:`.harness`, which
-  receives the inputs only; the expected values never enter the sandbox, so reading
-  "the hidden tests" from disk or memory finds nothing to copy;
+- the candidate runs in a sandbox, in a zygote child, under
+  :mod:`taskgym.envs.common.harness`, which receives the inputs only; the expected
+  values never enter the sandbox, so reading "the hidden tests" from disk or memory
+  finds nothing to copy;
 - the harness sends back plain, exactly-typed values on a dedicated channel (fd 3);
   exit status and stdout are ignored, so ``sys.exit(0)``, ``os._exit(0)``, a fake
   "all tests passed" or an ``atexit`` report change nothing;
@@ -34,13 +35,12 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from taskgym.core import Verdict
+from taskgym.envs.common.programs import HARNESS_PATH, in_sandbox_program
 from taskgym.errors import SandboxError
 from taskgym.sandboxes.base import Limits, Sandbox
-from taskgym.sandboxes.wire import compose_source
 from taskgym.sandboxes.zygote import (
     Opening,
     PeerError,
@@ -57,11 +57,10 @@ __all__ = [
     "decode_value",
     "grade_assert_tests",
     "grade_function",
-    "in_sandbox_program",
     "values_match",
 ]
 
-_HARNESS_SOURCE = Path(__file__).with_name("harness.py").read_text(encoding="utf-8")
+_HARNESS_SOURCE = HARNESS_PATH.read_text(encoding="utf-8")
 _MAX_REPORTED_FAILURES = 20
 
 
@@ -288,19 +287,6 @@ def _text(value: Any, limit: int) -> str:
     """A message from inside the sandbox, as text of at most ``limit`` characters; only
     a string is text (str() of anything else sent there could be huge or nested)."""
     return value[:limit] if type(value) is str else "(a message that is not text)"
-
-
-def in_sandbox_program(entry: str, *extra: str) -> str:
-    """One program for a zygote session: wire, the harness, the assert-style programs and
-    ``extra`` modules of this package (by name), then a call of ``entry``."""
-    here = Path(__file__).parent
-    modules = (
-        here.parent.parent / "sandboxes" / "wire.py",
-        here / "harness.py",
-        here / "assert_tests.py",
-        *(here / f"{name}.py" for name in extra),
-    )
-    return compose_source(*modules) + f"\n{entry}()\n"
 
 
 _TEST_RUNNER_SOURCE = in_sandbox_program("run_tests")

@@ -20,8 +20,8 @@ from typing import Any, ClassVar
 
 from taskgym.core import Problem, Turn, Verdict
 from taskgym.envs.code.grader import grade_assert_tests
-from taskgym.envs.code.records import RecordsTask
-from taskgym.envs.math.arithmetic import extract_code
+from taskgym.envs.common.extract import extract_code
+from taskgym.envs.common.records import RecordsTask
 from taskgym.errors import ConfigError
 from taskgym.sandboxes import Sandbox
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from taskgym.core import Problem, Turn, Verdict
-from taskgym.envs.code.records import FieldTypes, RecordsTask, check_fields, read_records
-from taskgym.envs.math.arithmetic import extract_code
+from taskgym.envs.common.extract import extract_code
+from taskgym.envs.common.records import FieldTypes, RecordsTask, check_fields, read_records
 from taskgym.errors import ConfigError
 from taskgym.sandboxes import Limits, Sandbox
 from taskgym.sandboxes.zygote import Zygote, zygote_for

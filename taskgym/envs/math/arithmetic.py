@@ -20,6 +20,7 @@ from fractions import Fraction
 from typing import ClassVar, Literal
 
 from taskgym.core import Problem, Reply, Task, Turn, Verdict
+from taskgym.envs.common.extract import extract_code
 from taskgym.errors import SandboxUnavailableError, UnknownTaskIdError
 from taskgym.sandboxes import Limits, Sandbox
 
@@ -235,18 +236,6 @@ class ArithmeticProgramTask(ArithmeticTask):
         sandbox.write_file("main.py", extract_code(action))
         result = sandbox.run(["python3", "-I", "main.py"], limits=self._limits)
         return result.out if result.ok else ""
-
-
-def extract_code(action: str) -> str:
-    """The first fenced code block of ``action`` (```python or bare ```), else all of it."""
-    start = action.find("```")
-    if start == -1:
-        return action
-    newline = action.find("\n", start)
-    if newline == -1:
-        return action
-    end = action.find("```", newline)
-    return action[newline + 1 : end if end != -1 else len(action)]
 
 
 def _expression(rng: random.Random, level: _Level, operands: int) -> _Node | None:

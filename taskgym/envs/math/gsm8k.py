@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from taskgym.core import Problem, Turn, Verdict
-from taskgym.envs.code.records import FieldTypes, RecordsTask, check_fields, read_records
+from taskgym.envs.common.records import FieldTypes, RecordsTask, check_fields, read_records
 from taskgym.envs.math.answers import answers_match, find_answer
 from taskgym.envs.math.symbolic import shared_checker
 from taskgym.errors import ConfigError

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from taskgym.core import Problem, Turn, Verdict
-from taskgym.envs.code.records import RecordsTask
+from taskgym.envs.common.records import RecordsTask
 from taskgym.envs.math.proofs import CoqTheorem, checker_limits, failed, load_theorems
 from taskgym.errors import ConfigError, SandboxUnavailableError
 from taskgym.sandboxes import Sandbox

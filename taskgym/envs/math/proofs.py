@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from taskgym.core import Problem, Task, Turn, Verdict
-from taskgym.envs.code.records import FieldTypes, RecordsTask, check_fields, read_records
+from taskgym.envs.common.records import FieldTypes, RecordsTask, check_fields, read_records
 from taskgym.envs.math.coqtop import (
     CLOSED,
     Part,

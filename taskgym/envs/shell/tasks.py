@@ -19,7 +19,7 @@ A task is one directory (documented in ``docs/shell-tasks.md``)::
 
 Each declarative check, the check script and each test of ``tests/`` count as one check
 (see :mod:`.checks`; the tests run as project tasks' hidden tests do, in a process that
-holds none of the agent's code: :func:`taskgym.envs.code.project.grade_project`).
+holds none of the agent's code: :func:`taskgym.envs.common.project_tests.grade_project`).
 Checks run after the agent is done, once every process of the episode is stopped, in
 fresh processes started from taskgym: the scripts never enter the sandbox before then,
 and nothing the agent left running can touch files while they run. What ``unchanged``
@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from taskgym.core import Problem, Reply, Tool, Turn, Verdict
-from taskgym.envs.code.project import ProjectRecord, grade_project
-from taskgym.envs.code.records import MultiTurnRecordsTask, read_manifest, read_task_dirs
+from taskgym.envs.common.project_tests import ProjectRecord, grade_project
+from taskgym.envs.common.records import MultiTurnRecordsTask, read_manifest, read_task_dirs
 from taskgym.envs.shell.checks import Baseline, Check, parse_checks, run_checks, take_baseline
 from taskgym.envs.shell.reference import command_output, compare_with_reference, snapshot
 from taskgym.errors import CheckerError, ConfigError

@@ -15,7 +15,7 @@ from taskgym.core import Problem
 from taskgym.envs.code import project
 from taskgym.envs.code.functions import _run_code
 from taskgym.envs.code.project import Block, ProjectTestsTask, parse_blocks
-from taskgym.envs.math.arithmetic import extract_code
+from taskgym.envs.common.extract import extract_code
 from taskgym.sandboxes.fake import FakeSandbox
 
 MIB = 1 << 20

@@ -1,5 +1,5 @@
 """Reading task files (JSONL, one task a line) with errors that name the file, the line
-and the field at fault; shared by the code task formats."""
+and the field at fault; shared by the task formats of every family."""
 
 from __future__ import annotations
 

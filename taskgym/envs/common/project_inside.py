@@ -35,8 +35,8 @@ import traceback
 import types
 from typing import Any
 
-from taskgym.envs.code.assert_tests import _control, _private_control, untag
-from taskgym.envs.code.harness import tag
+from taskgym.envs.common.assert_tests import _control, _private_control, untag
+from taskgym.envs.common.harness import tag
 from taskgym.sandboxes.wire import read_message, write_message
 
 _MAX_ITEMS = 100_000  # the most items one iteration of a candidate's object may yield

@@ -29,7 +29,7 @@ import time
 import traceback
 from typing import Any
 
-from taskgym.envs.code.harness import tag
+from taskgym.envs.common.harness import tag
 from taskgym.sandboxes.wire import read_message, write_message
 
 _PR_SET_DUMPABLE = 4
