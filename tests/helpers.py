@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import gymnasium as gym
 
@@ -177,3 +177,18 @@ class StageNotingTask(Task):
 @dataclass(frozen=True)
 class MisdeclaredTask(StageNotingTask):
     quick_stages: ClassVar[frozenset[str]] = frozenset({"reply"})
+
+
+def play(
+    env: gym.Env[str, str], task_id: str, actions: Sequence[str]
+) -> tuple[float, dict[str, Any], list[str]]:
+    """An episode of ``task_id`` played with ``actions`` (the last must end it): its
+    reward, verdict and observations."""
+    env.reset(options={"task_id": task_id})
+    observations = []
+    for action in actions:
+        observation, reward, terminated, truncated, info = env.step(action)
+        observations.append(observation)
+        if terminated or truncated:
+            return float(reward), info["verdict"], observations
+    raise AssertionError(f"the episode did not end after {actions!r}")

@@ -14,21 +14,11 @@ import pytest
 from taskgym import CheckerError, ConfigError
 from taskgym.envs.shell.tasks import BUNDLED_SHELL_TASKS, _commands, load_shell_tasks
 from tests.conftest import require_backend, require_pytest_in
+from tests.helpers import play
 
 
 def make_env(**kwargs: object) -> gym.Env:  # type: ignore[type-arg]
     return gym.make("taskgym/Shell-v0", **kwargs)
-
-
-def play(env: gym.Env, task_id: str, actions: list[str]) -> tuple[float, dict, list[str]]:  # type: ignore[type-arg]
-    env.reset(options={"task_id": task_id})
-    observations = []
-    for action in actions:
-        obs, reward, terminated, truncated, info = env.step(action)
-        observations.append(obs)
-        if terminated or truncated:
-            return float(reward), info["verdict"], observations
-    raise AssertionError("the episode did not end")
 
 
 # -- the format ----------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,18 +29,6 @@ Env = gym.Env
 def shell_env(backend: str, env_id: str = "taskgym/Shell-v0", **kwargs: Any) -> Env:
     require_backend(backend)
     return gym.make(env_id, sandbox=backend, **kwargs)
-
-
-def play(env: Env, task_id: str, actions: Sequence[str]) -> tuple[float, dict[str, Any], list[str]]:
-    """An episode of ``actions`` (the last ends it): reward, verdict, observations."""
-    env.reset(options={"task_id": task_id})
-    observations = []
-    for action in actions:
-        observation, reward, terminated, truncated, info = env.step(action)
-        observations.append(observation)
-        if terminated or truncated:
-            return float(reward), info["verdict"], observations
-    raise AssertionError(f"the episode did not end after {actions!r}")
 
 
 def left(env: Env, path: str) -> bytes | None:

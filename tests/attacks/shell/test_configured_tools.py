@@ -19,13 +19,13 @@ from tests.attacks.shell.common import (
     RECORDS,
     bundled_copy,
     left,
-    play,
     require_tool,
     shell_env,
     task_dir,
     tasks_env,
 )
 from tests.conftest import require_pytest_in
+from tests.helpers import play
 
 RECORDS_JSON = {
     record.id: json.loads((Path(record.source) / "task.json").read_text())["checks"]

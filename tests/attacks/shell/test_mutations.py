@@ -13,9 +13,10 @@ import gymnasium as gym
 import pytest
 
 from taskgym.envs.shell.tasks import ShellRecord
-from tests.attacks.shell.common import RECORDS, Env, play
+from tests.attacks.shell.common import RECORDS, Env
 from tests.attacks.shell.mutations import Mutation, State, mutations, read_state
 from tests.conftest import require_backend
+from tests.helpers import play
 
 KINDS = (
     "nothing",

@@ -23,11 +23,11 @@ from tests.attacks.shell.common import (
     DOCKER,
     RECORDS,
     left,
-    play,
     shell_env,
     task_dir,
     tasks_env,
 )
+from tests.helpers import play
 
 
 def _python_file(name: str, source: str) -> str:
