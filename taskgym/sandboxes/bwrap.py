@@ -146,6 +146,18 @@ def _paths_to_hide(paths: Sequence[str]) -> list[str]:
     return args
 
 
+def system_dirs_read_only() -> list[str]:
+    """bwrap arguments that show the system directories read-only (``/usr``, ``/etc``
+    and the ``/bin``, ``/lib``... links or directories), as this machine has them."""
+    args: list[str] = []
+    for path in _SYSTEM_DIRS:
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    return args
+
+
 def _bwrap_path() -> str:
     path = shutil.which("bwrap")
     if path is None:
@@ -170,11 +182,7 @@ def _bwrap_args(
     ]
     for key, value in env.items():
         args += ["--setenv", key, value]
-    for path in _SYSTEM_DIRS:
-        if os.path.islink(path):
-            args += ["--symlink", os.readlink(path), path]
-        elif os.path.isdir(path):
-            args += ["--ro-bind", path, path]
+    args += system_dirs_read_only()
     args += [
         "--proc", "/proc",
         "--dev", "/dev",

@@ -192,24 +192,23 @@ def worker_argv(reply_fd: int) -> list[str]:
     user namespaces, no capabilities, a read-only view of the system, Python and sympy
     only). The worker evaluates nothing it reads; this is the second wall, not the
     first."""
-    from taskgym.sandboxes.bwrap import bwrap_unavailable_reason  # noqa: PLC0415
+    from taskgym.sandboxes.bwrap import (  # noqa: PLC0415 - only when a worker starts
+        bwrap_unavailable_reason,
+        system_dirs_read_only,
+    )
 
     python = [sys.executable, "-I"]
-    if bwrap_unavailable_reason() is not None or shutil.which("bwrap") is None:
+    bwrap = shutil.which("bwrap")
+    if bwrap is None or bwrap_unavailable_reason() is not None:
         return [*python, _WORKER, str(reply_fd)]
-    import sympy  # noqa: PLC0415 - its location is bound into the confinement
-
-    needed = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.dirname(sympy.__file__))}
-    for name in ("mpmath", "gmpy2"):
+    # Where the worker's packages lie is bound into the confinement (found, not imported:
+    # the host need not load sympy).
+    needed = {sys.base_prefix, sys.prefix}
+    for name in ("sympy", "mpmath", "gmpy2"):
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.origin:
             needed.add(os.path.dirname(os.path.dirname(spec.origin)))
-    args = [shutil.which("bwrap") or "bwrap", *_CONFINEMENT]
-    for path in _SYSTEM_DIRS:
-        if os.path.islink(path):
-            args += ["--symlink", os.readlink(path), path]
-        elif os.path.isdir(path):
-            args += ["--ro-bind", path, path]
+    args = [bwrap, *_CONFINEMENT, *system_dirs_read_only()]
     for path in sorted(needed):
         args += ["--ro-bind", path, path]
     args += ["--ro-bind", _WORKER, "/worker.py", "--proc", "/proc", "--dev", "/dev"]
@@ -227,7 +226,6 @@ _CONFINEMENT = (
     "--cap-drop",
     "ALL",
 )
-_SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 _SHARED: SymbolicChecker | None = None
 _SHARED_LOCK = threading.Lock()
