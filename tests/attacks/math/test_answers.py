@@ -212,6 +212,36 @@ def test_a_reply_that_does_not_carry_the_request_id_is_not_a_verdict(
         ("\\pm 3", "\\{-3, 3\\}"),
         ("2x + 2.0000000001", "2x + 2"),
         ("x + y", "xy"),
+        # Found by a red team with only the action text (near misses that broke through):
+        ("6", "6x"),  # a reference's variable was read as a unit and dropped
+        ("6y", "6x"),
+        ("6x^9", "6x"),
+        ("3x^5", "3x^2"),
+        ("6i", "6"),
+        ("6 pi", "6"),
+        ("6x^2", "6"),
+        ("7 weeks", "7 days"),  # units that disagree
+        ("10 AM", "10 PM"),
+        ("30 radians", "30^\\circ"),
+        ("5 or six or seven", "5"),  # alternatives after the first number
+        ("5 million", "5"),
+        ("5 squared", "5"),
+        ("1001 thousand", "1001"),
+        ("4.9999999999999999999999999999999999999999999999999999+e^{-300}", "5"),
+        ("5+e^{-200}", "5"),  # a transcendental near miss
+        ("\\{2, 7+e^{-300}\\}", "\\{2, 7\\}"),
+        ("\\{2, 7, 7+e^{-300}, 2-e^{-400}\\}", "\\{2, 7\\}"),
+        ("thorn-stea", "north-east"),  # words read as products of letters
+        ("HO2", "H2O"),
+        ("2OH", "H2O"),
+        ("2CO", "CO2"),
+        ("g \\circ f", "f \\circ g"),  # composition is not a product
+        ("\\mathbf{v} \\times \\mathbf{u}", "\\mathbf{u} \\times \\mathbf{v}"),
+        ("2^10", "0"),  # an unbraced power took one digit
+        ("10^23", "300"),
+        ("x^23", "3x^2"),
+        ("3!!", "720"),  # a double factorial read as two factorials
+        ("\\sqrt{-1}", "I"),  # a choice read as the imaginary unit
     ],
 )
 def test_near_misses_are_not_equal(
@@ -234,6 +264,21 @@ def test_near_misses_are_not_equal(
         ("1.4142135624", "\\sqrt{2}"),
         ("e^{i\\pi}", "-1"),
         ("\\frac{1}{2006!}", "\\frac{2005 \\cdot 2006}{2006!} \\cdot \\frac{1}{2005 \\cdot 2006}"),
+        # Found by a red team with only the action text (false negatives that broke through):
+        ("2^10", "1024"),  # a plain-text power, unbraced
+        ("x^(1/2)", "\\sqrt{x}"),
+        ("(1, 8)", "(1, 2^{3})"),  # LaTeX inside a tuple was converted twice
+        ("(1,2^{3})", "(1, 2^{3})"),
+        ("(\\sqrt{2}, 1)", "(\\sqrt{2}, 1)"),
+        ("[0, \\sqrt{2})", "[0, \\sqrt{2})"),
+        ("y = x^{2}", "y = x^2"),
+        ("{2, 7}", "\\{7, 2\\}"),  # a set written with plain braces
+        ("7", "7 days"),
+        ("7 days", "7 day"),
+        ("12 eggs", "12"),
+        ("(B)", "B"),
+        ("\\ln 8", "3\\ln 2"),
+        ("\\ln(2+\\sqrt{3}) + \\ln(2-\\sqrt{3})", "0"),
     ],
 )
 def test_equal_answers_are_still_equal(
@@ -364,73 +409,6 @@ def test_the_worker_is_confined_where_bubblewrap_works() -> None:
 
 
 # -- found by a red team that had only the action text (each broke through) ----------------
-
-
-@needs_sympy
-@pytest.mark.parametrize(
-    ("given", "reference"),
-    [
-        ("6", "6x"),  # a reference's variable was read as a unit and dropped
-        ("6y", "6x"),
-        ("6x^9", "6x"),
-        ("3x^5", "3x^2"),
-        ("6i", "6"),
-        ("6 pi", "6"),
-        ("6x^2", "6"),
-        ("7 weeks", "7 days"),  # units that disagree
-        ("10 AM", "10 PM"),
-        ("30 radians", "30^\\circ"),
-        ("5 or six or seven", "5"),  # alternatives after the first number
-        ("5 million", "5"),
-        ("5 squared", "5"),
-        ("1001 thousand", "1001"),
-        ("4.9999999999999999999999999999999999999999999999999999+e^{-300}", "5"),
-        ("5+e^{-200}", "5"),  # a transcendental near miss
-        ("\\{2, 7+e^{-300}\\}", "\\{2, 7\\}"),
-        ("\\{2, 7, 7+e^{-300}, 2-e^{-400}\\}", "\\{2, 7\\}"),
-        ("thorn-stea", "north-east"),  # words read as products of letters
-        ("HO2", "H2O"),
-        ("2OH", "H2O"),
-        ("2CO", "CO2"),
-        ("g \\circ f", "f \\circ g"),  # composition is not a product
-        ("\\mathbf{v} \\times \\mathbf{u}", "\\mathbf{u} \\times \\mathbf{v}"),
-        ("2^10", "0"),  # an unbraced power took one digit
-        ("10^23", "300"),
-        ("x^23", "3x^2"),
-        ("3!!", "720"),  # a double factorial read as two factorials
-        ("\\sqrt{-1}", "I"),  # a choice read as the imaginary unit
-    ],
-)
-def test_red_team_near_misses_are_not_equal(
-    checker: symbolic.SymbolicChecker, given: str, reference: str
-) -> None:
-    assert not answers_match(given, reference, checker)
-
-
-@needs_sympy
-@pytest.mark.parametrize(
-    ("given", "reference"),
-    [
-        ("2^10", "1024"),  # a plain-text power, unbraced
-        ("x^(1/2)", "\\sqrt{x}"),
-        ("(1, 8)", "(1, 2^{3})"),  # LaTeX inside a tuple was converted twice
-        ("(1,2^{3})", "(1, 2^{3})"),
-        ("(\\sqrt{2}, 1)", "(\\sqrt{2}, 1)"),
-        ("[0, \\sqrt{2})", "[0, \\sqrt{2})"),
-        ("y = x^{2}", "y = x^2"),
-        ("{2, 7}", "\\{7, 2\\}"),  # a set written with plain braces
-        ("7", "7 days"),
-        ("7 days", "7 day"),
-        ("12 eggs", "12"),
-        ("(B)", "B"),
-        ("\\ln 8", "3\\ln 2"),
-        ("\\ln(2+\\sqrt{3}) + \\ln(2-\\sqrt{3})", "0"),
-    ],
-)
-def test_red_team_false_negatives_are_equal(
-    checker: symbolic.SymbolicChecker, given: str, reference: str
-) -> None:
-    assert answers_match(given, reference, checker)
 
 
 @needs_sympy
