@@ -156,7 +156,7 @@ def _skip(text: str, i: int) -> int:
 # -- the closed grammar -----------------------------------------------------------------
 
 _TOKEN = re.compile(
-    r"\s*(?:(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d{1,5})?)|(?P<name>[^\W\d_]+)"
+    r"(?:(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d{1,5})?)|(?P<name>[^\W\d_]+)"
     r"|(?P<op>\*\*|[-+*/^!(),\[\]]))"
 )
 
@@ -172,7 +172,7 @@ def tokenize(text: str) -> list[tuple[str, str]]:
         if i == len(text):
             return tokens
         found = _TOKEN.match(text, i)
-        if found is None or found.end() == i:
+        if found is None:
             raise ValueError(f"unexpected {text[i : i + 10]!r}")
         kind = found.lastgroup
         assert kind is not None
