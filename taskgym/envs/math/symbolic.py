@@ -208,11 +208,12 @@ def worker_argv(reply_fd: int) -> list[str]:
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.origin:
             needed.add(os.path.dirname(os.path.dirname(spec.origin)))
-    args = [bwrap, *_CONFINEMENT, *system_dirs_read_only()]
+    # /tmp first: a virtual environment under /tmp is bound over it, not hidden by it.
+    args = [bwrap, *_CONFINEMENT, *system_dirs_read_only(), "--tmpfs", "/tmp"]
     for path in sorted(needed):
         args += ["--ro-bind", path, path]
     args += ["--ro-bind", _WORKER, "/worker.py", "--proc", "/proc", "--dev", "/dev"]
-    args += ["--tmpfs", "/tmp", "--remount-ro", "/", "--"]
+    args += ["--remount-ro", "/", "--"]
     return [*args, *python, "/worker.py", str(reply_fd)]
 
 

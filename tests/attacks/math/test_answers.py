@@ -456,3 +456,33 @@ def test_loading_sympy_does_not_count_against_an_answer() -> None:
         assert not made.equal("(5000!)^{9999}", "1")
         assert made.equal("3x", "x + 2x")  # the worker started again
         assert made.timeouts == 1
+
+
+@needs_sympy
+def test_the_confined_worker_starts_from_a_virtual_environment_under_tmp(tmp_path: Path) -> None:
+    """The confinement mounts a private /tmp: a virtual environment that lies under the
+    host's /tmp must still be seen by the worker (it was hidden, and no check ran)."""
+    import subprocess
+    import sys
+
+    from taskgym.sandboxes.bwrap import bwrap_unavailable_reason
+
+    if bwrap_unavailable_reason() is not None:
+        pytest.skip(f"bubblewrap does not work here: {bwrap_unavailable_reason()}")
+    venv = tmp_path / "venv"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)],
+        check=True,
+    )
+    check = (
+        "from taskgym.envs.math.symbolic import SymbolicChecker\n"
+        "with SymbolicChecker() as c:\n    print(c.equal('2x', 'x + x'))\n"
+    )
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", check],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr[-2000:]
