@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from _timing import interleaved, print_table
 
-from taskgym.benchmarks.tasks import WaitTask
+from bench.tasks import WaitTask
 from taskgym.envs.env import TaskEnv
 from taskgym.parallel.loop_threads import LoopThreads
 

@@ -5,7 +5,7 @@ waits with no env at all (the floor).
 
 Inline, the agent awaits ``asyncio.sleep`` and steps through
 :class:`~taskgym.parallel.AsyncEpisodePool`; through the process and Ray executors, the
-agent (:class:`~taskgym.benchmarks.tasks.ModelStandIn`) sleeps in the worker's thread,
+agent (:class:`~bench.tasks.ModelStandIn`) sleeps in the worker's thread,
 as a synchronous agent blocks on its model. Goal: the inline pool within 1.5x
 of the floor, Ray within 3x.
 """
@@ -19,8 +19,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
+from bench.tasks import AGENT, GRADER_SECONDS, MODEL_SECONDS, TURNS, WAIT
 from taskgym.benchmarks.report import Report
-from taskgym.benchmarks.tasks import AGENT, GRADER_SECONDS, MODEL_SECONDS, TURNS, WAIT
 from taskgym.parallel import AsyncEpisodePool, EpisodeSpec, make_executor
 
 __all__ = ["run"]

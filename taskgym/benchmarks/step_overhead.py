@@ -1,5 +1,5 @@
 """B1, step overhead: microseconds a step of a no-op text env
-(:class:`~taskgym.benchmarks.tasks.NoopTask`) costs through each way of stepping it,
+(:class:`~bench.tasks.NoopTask`) costs through each way of stepping it,
 against calling the task's ``interact`` directly (the baseline): the bare TaskEnv,
 ``gymnasium.make``'s wrappers, the episode pools, gymnasium's ``SyncVectorEnv`` and
 ``AsyncVectorEnv`` (per env-step), and whole episodes through each executor (per step of
@@ -15,8 +15,8 @@ from typing import Any
 
 import gymnasium as gym
 
+from bench.tasks import NOOP
 from taskgym.benchmarks.report import Report
-from taskgym.benchmarks.tasks import NOOP
 from taskgym.envs.env import _NO_SANDBOX, TaskEnv
 from taskgym.parallel import AsyncEpisodePool, EpisodePool, EpisodeSpec, make_executor, make_vec
 

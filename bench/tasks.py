@@ -1,6 +1,6 @@
 """The envs and agent the benchmarks play, importable in worker processes and Ray
-actors: gymnasium's ``module:env_id`` form (:data:`NOOP`, :data:`WAIT`) imports this
-module there, which registers the envs."""
+actors (which inherit the checkout root on their path): gymnasium's ``module:env_id``
+form (:data:`NOOP`, :data:`WAIT`) imports this module there, which registers the envs."""
 
 from __future__ import annotations
 
