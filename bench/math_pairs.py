@@ -1,5 +1,5 @@
 """A labelled set of (model answer, reference, equivalent?) pairs for answer checkers,
-built from taskgym's generators and hand-written hard cases (bench/bench_math_verify.py
+built from taskgym's generators and hand-written hard cases (bench.math_verify_comparison
 uses it; tests/test_math_answers.py checks taskgym against it).
 
 Each pair is mathematical equivalence only: no form is asked for (an unexpanded product

@@ -129,23 +129,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_tool_commands(sub: Any) -> None:
-    """The commands around the envs: benchmarks, reports, task skeletons."""
-    p = sub.add_parser(
-        "bench", help="run the scale benchmarks (B1 B2 B6 B8) and print their tables"
-    )
-    p.add_argument("--only", type=_names, help="benchmarks to run, comma-separated (default: all)")
-    p.add_argument(
-        "--executors",
-        type=_names,
-        default=None,
-        help="executors to compare, comma-separated (default: inline,process, and ray "
-        "when the ray extra is installed)",
-    )
-    p.add_argument(
-        "--quick", action="store_true", help="a small run: a smoke test, not a measurement"
-    )
-    p.set_defaults(command=_cmd_bench)
-
+    """The commands around the envs: reports, task skeletons."""
     p = sub.add_parser(
         "report", help="a run file as a self-contained HTML page, and a summary table"
     )
@@ -199,27 +183,6 @@ def _cmd_new_task(args: argparse.Namespace) -> int:
         f'\n    register_task("{args.name}", "{module}:{args.name}Task", '
         f'family="{args.family}", description="...")'
     )
-    return 0
-
-
-def _names(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def _cmd_bench(args: argparse.Namespace) -> int:
-    import importlib.util  # noqa: PLC0415 - only here
-
-    from taskgym.benchmarks import run_suite  # noqa: PLC0415 - only when asked
-
-    executors = args.executors
-    if executors is None:
-        executors = ["inline", "process"]
-        if importlib.util.find_spec("ray") is not None:
-            executors.append("ray")
-    print(f"taskgym bench: executors {', '.join(executors)}{' (quick)' if args.quick else ''}")
-    for report in run_suite(args.only, quick=args.quick, executors=executors):
-        print()
-        print(report.text(), flush=True)
     return 0
 
 

@@ -1,7 +1,6 @@
-"""Shell tasks through the env: one step, a 10-turn reference episode, and the set-up of
-an episode with and without a warm pool, per backend.
+"""Shell env: a step, a 10-turn episode and an episode's set-up, per backend.
 
-    python bench/bench_shell_env.py [--steps 200] [--episodes 20] [--rounds 3]
+    python -m bench.shell_env [--steps 200] [--episodes 20] [--rounds 3]
 
 1. Step latency: ``env.step("echo hi")`` on ``taskgym/ShellTasks-v0`` against the floor,
    a persistent bash on the host over pipes driven with a fixed marker.
@@ -16,18 +15,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-sys.path.insert(0, os.path.dirname(__file__))
-
 import gymnasium as gym
-from _timing import HostBash, interleaved, print_table
 
 import taskgym  # noqa: F401 - registers the envs
+from bench.host_bash import HostBash
+from bench.ratios import interleaved, print_table
 from taskgym.sandboxes import unavailable_reason
 from taskgym.sandboxes.pool import SandboxPool
 
@@ -74,12 +72,12 @@ def write_task(root: Path) -> str:
     return str(root)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--episodes", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     backends = []
     for backend in ("local", "bwrap", "docker"):
         reason = unavailable_reason(backend)
@@ -123,6 +121,7 @@ def main() -> None:
                 env.close()
 
         bench_set_up(path, backends, args)
+    return 0
 
 
 def bench_set_up(path: str, backends: list[str], args: argparse.Namespace) -> None:
@@ -163,4 +162,4 @@ def play(env: gym.Env) -> None:  # type: ignore[type-arg]
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

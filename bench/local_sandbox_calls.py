@@ -1,6 +1,6 @@
-"""Cost of one command in the local sandbox, against spawning the same program bare.
+"""Local sandbox calls: one command in the local sandbox, against spawning it bare.
 
-    python bench/bench_local_sandbox.py [--calls 100] [--rounds 5]
+    python -m bench.local_sandbox_calls [--calls 100] [--rounds 5] [--parent-mib 0]
 
 Baseline: ``os.posix_spawn("/bin/true")`` + ``waitpid``, the floor for starting a process.
 ``--parent-mib 2048`` first fills that much memory in this process, as a trainer holding
@@ -14,21 +14,19 @@ import argparse
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 
-sys.path.insert(0, os.path.dirname(__file__))
-
-from _timing import interleaved, print_table
-
+from bench.ratios import interleaved, print_table
 from taskgym.sandboxes import make_sandbox
 from taskgym.sandboxes.local import LocalSandbox
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--parent-mib", type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     ballast = bytearray(args.parent_mib * 1024 * 1024)
     for i in range(0, len(ballast), 4096):
         ballast[i] = 1  # touch every page so it is really resident
@@ -60,7 +58,8 @@ def main() -> None:
         f"# local sandbox, uid {os.geteuid()} -> runs as {box._uid}, parent +{args.parent_mib} MiB"
     )
     print_table(results, "posix_spawn /bin/true (baseline)")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

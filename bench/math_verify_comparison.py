@@ -1,10 +1,10 @@
-"""Answer checking against Hugging Face's math-verify: accuracy and checks per second on
-one labelled set, in one run.
+"""Math-verify comparison: answer checking's accuracy and speed against math-verify's.
 
     pip install 'math-verify[antlr4_13_2]'
-    python bench/bench_math_verify.py [--rounds 3] [--show-misses]
+    python -m bench.math_verify_comparison [--rounds 3] [--show-misses]
 
-The set (bench/math_pairs.py) is built from taskgym's generators (numbers, fractions,
+Hugging Face's math-verify and taskgym check one labelled set in one run. The set
+(bench/math_pairs.py) is built from taskgym's generators (numbers, fractions,
 sets of roots, pairs, polynomials; each computed answer written another equal way, and
 off by one) and hand-written hard cases (LaTeX, units, separators, percentages,
 intervals, unions, tuples, words). Both checkers read the same model text:
@@ -24,14 +24,10 @@ import argparse
 import statistics
 import sys
 import time
-from collections import defaultdict
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Sequence
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from math_pairs import Pair, build_pairs
-
+from bench.math_pairs import Pair, build_pairs
+from bench.ratios import interleaved_rounds
 from taskgym.envs.math.answers import answers_match, find_answer
 from taskgym.envs.math.symbolic import SymbolicChecker
 
@@ -64,26 +60,30 @@ def run(checker: Checker, pairs: list[Pair]) -> tuple[list[bool], float]:
     return verdicts, time.perf_counter() - start
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--show-misses", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     try:
         mv = math_verify_checker()
     except ImportError:
         print("needs math-verify: pip install 'math-verify[antlr4_13_2]'", file=sys.stderr)
         return 2
     pairs = build_pairs()
-    seconds: dict[str, list[float]] = defaultdict(list)
     verdicts: dict[str, list[bool]] = {}
-    for _ in range(args.rounds):
+
+    def math_verify() -> float:
         verdicts["math-verify"], took = run(mv, pairs)
-        seconds["math-verify"].append(took)
-        with SymbolicChecker() as symbolic:
+        return took
+
+    def ours() -> float:
+        with SymbolicChecker() as symbolic:  # a fresh one a round: nothing cached
             symbolic.equal("1", "1")  # start the worker before the clock does
             verdicts["taskgym"], took = run(taskgym_checker(symbolic), pairs)
-        seconds["taskgym"].append(took)
+        return took
+
+    seconds = interleaved_rounds(args.rounds, {"math-verify": math_verify, "taskgym": ours})
 
     categories = sorted({p.category for p in pairs})
     print(

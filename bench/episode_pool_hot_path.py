@@ -1,7 +1,8 @@
-"""The episode pool's hot path, piece by piece (what B6 at 256 episodes in flight is
-made of), each against a baseline in the same run.
+"""The episode pool's hot path, piece by piece, each against a baseline in the same run.
 
-    python bench/bench_hot_path.py [--rounds 5]
+    python -m bench.episode_pool_hot_path [--rounds 5]
+
+What ``model_agents_at_scale`` at 256 episodes in flight is made of:
 
 1. A seeded reset of a text env against calling the task's ``problem`` directly, and
    what building gymnasium's numpy generator costs (a seeded ``Env.reset`` used to pay
@@ -16,17 +17,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
-import os
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 
 from gymnasium.utils import seeding
 
-sys.path.insert(0, os.path.dirname(__file__))
-
-from _timing import interleaved, print_table
-
+from bench.ratios import interleaved, interleaved_rounds, median_ratio, print_table
 from bench.tasks import WaitTask
 from taskgym.envs.env import TaskEnv
 from taskgym.parallel.loop_threads import LoopThreads
@@ -100,11 +98,14 @@ async def _loop_threads_hop() -> float:
 
 
 def hops(rounds: int) -> None:
-    base, ours, ratios = [], [], []
-    for _ in range(rounds):
-        base.append(asyncio.run(_executor_hop()))
-        ours.append(asyncio.run(_loop_threads_hop()))
-        ratios.append(ours[-1] / base[-1])
+    samples = interleaved_rounds(
+        rounds,
+        {
+            "base": lambda: asyncio.run(_executor_hop()),
+            "ours": lambda: asyncio.run(_loop_threads_hop()),
+        },
+    )
+    base, ours = samples["base"], samples["ours"]
     print(f"\na thread hop, {IN_FLIGHT} in flight (CPU of all threads)")
     print(f"{'candidate':<44} {'us/hop':>10} {'x baseline':>11}")
     print(
@@ -112,17 +113,18 @@ def hops(rounds: int) -> None:
     )
     print(
         f"{'LoopThreads.run':<44} {statistics.median(ours) * 1e6:>10.1f}"
-        f" {statistics.median(ratios):>11.2f}"
+        f" {median_ratio(ours, base):>11.2f}"
     )
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     env_parts(args.rounds)
     hops(args.rounds)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,9 +1,11 @@
-"""Grading throughput: small Python programs (correct, wrong, looping, memory-hungry)
-graded by two worker threads, against a fresh ``python3 -I -S`` per program on the
-host with the same memory and CPU limits but no isolation (the baseline), measured in
-the same run.
+"""Program grading: small Python programs graded per minute, per backend and way.
 
-    python bench/bench_grading.py [--programs 1000]
+    python -m bench.program_grading [--programs 1000]
+
+Programs (correct, wrong, looping, memory-hungry) graded by two worker threads, in a
+fresh interpreter per program or a zygote, per backend, against a fresh
+``python3 -I -S`` per program on the host with the same memory and CPU limits but no
+isolation (the baseline), measured in the same run.
 
 Each configuration must reach the same verdicts (how many printed the right answer):
 a fast grader that judges differently is not faster, it is wrong. On a mix with
@@ -17,9 +19,10 @@ import argparse
 import random
 import resource
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from taskgym.sandboxes import Limits, Sandbox, make_sandbox, unavailable_reason
 from taskgym.sandboxes.zygote import Zygote
@@ -126,10 +129,10 @@ def measure(
     return len(programs) / elapsed * 60, passed[0]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--programs", type=int, default=1000)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     configs: dict[str, Callable[[], tuple[Grader, Callable[[], None]]]] = {
         "fresh python3 -I -S per program, host (baseline)": fresh_interpreter,
     }
@@ -162,7 +165,8 @@ def main() -> None:
                 f"{WORKERS} workers' time, so at most {base_seconds / floor:.2f}x the baseline"
             )
         print()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,26 +1,31 @@
-"""B1, step overhead: microseconds a step of a no-op text env
-(:class:`~bench.tasks.NoopTask`) costs through each way of stepping it,
-against calling the task's ``interact`` directly (the baseline): the bare TaskEnv,
-``gymnasium.make``'s wrappers, the episode pools, gymnasium's ``SyncVectorEnv`` and
-``AsyncVectorEnv`` (per env-step), and whole episodes through each executor (per step of
-100-step episodes, one worker, so that nothing overlaps)."""
+"""Step overhead: microseconds a step of a no-op text env costs, per way of stepping it.
+
+    python -m bench.step_overhead [--quick] [--executors inline,process,ray]
+
+The env (:class:`~bench.tasks.NoopTask`) does nothing, so what is left is the
+framework's own cost, against calling the task's ``interact`` directly (the baseline):
+the bare TaskEnv, ``gymnasium.make``'s wrappers, the episode pools, gymnasium's
+``SyncVectorEnv`` and ``AsyncVectorEnv`` (per env-step), and whole episodes through
+each executor (per step of 100-step episodes, one worker, so that nothing overlaps).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import statistics
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import gymnasium as gym
 
+from bench.ratios import Report, report_main
 from bench.tasks import NOOP
-from taskgym.benchmarks.report import Report
 from taskgym.envs.env import _NO_SANDBOX, TaskEnv
 from taskgym.parallel import AsyncEpisodePool, EpisodePool, EpisodeSpec, make_executor, make_vec
 
-__all__ = ["run"]
+__all__ = ["main", "run"]
 
 _TURNS = 100  # NoopTask's turn limit: an episode is 100 steps
 
@@ -118,7 +123,7 @@ def run(quick: bool = False, executors: Sequence[str] = ("inline", "process", "r
     rounds = 1 if quick else 3
     episodes = 10 if quick else 50
     report = Report(
-        "B1",
+        "step_overhead",
         "step overhead of a no-op text env",
         "us/step",
         "x direct call",
@@ -147,3 +152,11 @@ def run(quick: bool = False, executors: Sequence[str] = ("inline", "process", "r
     for name, seconds in results.items():
         report.add(name, seconds * 1e6, seconds / base)
     return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return report_main(run, __doc__.splitlines()[0], argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

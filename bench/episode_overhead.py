@@ -1,31 +1,32 @@
-"""Overhead of the env layer: one arithmetic episode through gymnasium.make's wrappers
-and through the bare TaskEnv, against calling the task's own methods directly.
+"""Episode overhead: one arithmetic episode through the env, against the task's methods.
 
-    python bench/bench_env_step.py [--calls 2000] [--rounds 5]
+    python -m bench.episode_overhead [--calls 2000] [--rounds 5]
+
+A single-turn episode of ``taskgym/ArithmeticEasy-v0`` through ``gymnasium.make``'s
+wrappers and through the bare TaskEnv, against calling the task's own ``problem`` and
+``check`` directly (the baseline).
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
-import os
 import sys
-
-sys.path.insert(0, os.path.dirname(__file__))
+from collections.abc import Sequence
 
 import gymnasium as gym
-from _timing import interleaved, print_table
 
 import taskgym
+from bench.ratios import interleaved, print_table
 from taskgym.core import Turn
 from taskgym.envs.env import _NO_SANDBOX
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     wrapped = gym.make("taskgym/ArithmeticEasy-v0")
     bare = wrapped.unwrapped
@@ -52,7 +53,8 @@ def main() -> None:
     )
     print("# one single-turn episode of taskgym/ArithmeticEasy-v0")
     print_table(results, "task.problem + task.check (baseline)", unit="us")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

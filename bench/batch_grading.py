@@ -1,25 +1,31 @@
-"""B2, batch grading: ``grade_many`` on 2,000 mixed completions of the bundled function
-tasks (``taskgym/CodeTests-v0``: the reference, a wrong answer, one that raises, a
-syntax error, one with no such function), through each executor, against the plain
-``ProcessPoolExecutor`` loop a user would write (a worker a core, each with its own env,
-one completion at a time). Every way must reach the same rewards: a grader that judges
-differently is not faster, it is wrong. (No infinite loops: they cost their time limit
-in any harness.)"""
+"""Batch grading: ``grade_many``'s throughput on mixed code completions, per executor.
+
+    python -m bench.batch_grading [--quick] [--executors inline,process,ray]
+
+2,000 completions of the bundled function tasks (``taskgym/CodeTests-v0``: the
+reference, a wrong answer, one that raises, a syntax error, one with no such function),
+through each executor, against the plain ``ProcessPoolExecutor`` loop a user would
+write (a worker a core, each with its own env, one completion at a time). Every way
+must reach the same rewards: a grader that judges differently is not faster, it is
+wrong. (No infinite loops: they cost their time limit in any harness.)
+"""
 
 from __future__ import annotations
 
 import statistics
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 
 import gymnasium as gym
 
+from bench.ratios import Report, interleaved_rounds, report_main
 from taskgym.batch import grade_many
-from taskgym.benchmarks.report import Report
 from taskgym.parallel import make_executor
 
-__all__ = ["completions", "run"]
+__all__ = ["completions", "main", "run"]
 
 ENV_ID = "taskgym/CodeTests-v0"
 _WORKERS = 2
@@ -55,7 +61,7 @@ def _user_grade(pair: tuple[str, str]) -> float:
     step the completion, keep the reward."""
     global _user_env  # noqa: PLW0603 - the per-process env of the user's loop
     if _user_env is None:
-        import taskgym  # noqa: F401, PLC0415 - registers the envs in the worker
+        import taskgym  # noqa: F401 - registers the envs in the worker
 
         _user_env = gym.make(ENV_ID)
     task_id, completion = pair
@@ -94,30 +100,43 @@ def run(quick: bool = False, executors: Sequence[str] = ("inline", "process", "r
     rounds = 1 if quick else 3
     pairs = completions(count)
     report = Report(
-        "B2",
+        "batch_grading",
         f"grade_many: {count:,} mixed code completions ({ENV_ID}, {_WORKERS} workers)",
         "completions/s",
         "x user loop speed",
         goal="",
     )
+    baseline = "ProcessPoolExecutor loop (baseline)"
+    expected: list[float] = []
+
+    def user_loop() -> float:
+        took, expected[:] = _user_loop(pairs)
+        return took
+
+    def candidate(name: str, executor: str | None) -> float:
+        took, rewards = _grade_many(pairs, executor)
+        if rewards != expected:
+            raise AssertionError(f"{name} judged differently from the user's loop")
+        return took
+
+    measures: dict[str, Callable[[], float]] = {baseline: user_loop}
     candidates: dict[str, str | None] = {"grade_many (threads, warm graders)": None}
     for name in executors:
         candidates[f"grade_many through the {name} executor"] = name
-    seconds: dict[str, list[float]] = {"ProcessPoolExecutor loop (baseline)": []}
-    seconds.update({name: [] for name in candidates})
-    expected: list[float] | None = None
-    for _ in range(rounds):
-        took, expected = _user_loop(pairs)
-        seconds["ProcessPoolExecutor loop (baseline)"].append(took)
-        for name, executor in candidates.items():
-            took, rewards = _grade_many(pairs, executor)
-            if rewards != expected:
-                raise AssertionError(f"{name} judged differently from the user's loop")
-            seconds[name].append(took)
-    base = statistics.median(seconds["ProcessPoolExecutor loop (baseline)"])
+    for name, executor in candidates.items():
+        measures[name] = partial(candidate, name, executor)
+    seconds = interleaved_rounds(rounds, measures)
+    base = statistics.median(seconds[baseline])
     for name, values in seconds.items():
         median = statistics.median(values)
         report.add(name, count / median, base / median)
-    assert expected is not None
     report.notes.append(f"{sum(r == 1.0 for r in expected)} of {count} completions pass")
     return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return report_main(run, __doc__.splitlines()[0], argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,22 +1,29 @@
-"""B8, start-up and footprint: ``import taskgym`` in a fresh interpreter against
-``import gymnasium`` (which it needs) and an empty interpreter, and the installed size
-of taskgym with its dependencies, without and with each extra. Goal: import
-under 150 ms with no extra loaded."""
+"""Start-up and footprint: ``import taskgym``'s time, and its installed size per extra.
+
+    python -m bench.import_time_and_size [--quick]
+
+``import taskgym`` in a fresh interpreter against ``import gymnasium`` (which it needs)
+and an empty interpreter, and the installed size of taskgym with its dependencies,
+without and with each extra. Goal: import under 150 ms with no extra loaded.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 
-from taskgym.benchmarks.report import Report
+from bench.ratios import Report, interleaved_rounds, report_main
 
-__all__ = ["installed_bytes", "run"]
+__all__ = ["installed_bytes", "main", "run"]
 
 _EXTRAS = ("docker", "sympy", "ray")
 
@@ -47,7 +54,7 @@ def _applies(marker: str, extra: str | None) -> bool:
     if not marker:
         return extra is None
     try:
-        from packaging.markers import Marker  # noqa: PLC0415 - where installed
+        from packaging.markers import Marker  # where installed
 
         return Marker(marker).evaluate({"extra": extra or ""})
     except ImportError:  # a rough reading: only the extra decides
@@ -64,9 +71,17 @@ def _size(dist: metadata.Distribution) -> int:
             path = Path(str(dist.locate_file(file)))
             total += path.stat().st_size if path.is_file() else 0
     if dist.metadata["Name"].lower() == "taskgym":  # an editable install lists no files
-        package = Path(__file__).resolve().parent.parent
+        package = _taskgym_directory()
         total = max(total, sum(p.stat().st_size for p in package.rglob("*") if p.is_file()))
     return total
+
+
+def _taskgym_directory() -> Path:
+    """Where the taskgym package lies, found without importing it here."""
+    spec = importlib.util.find_spec("taskgym")
+    assert spec is not None
+    assert spec.origin is not None
+    return Path(spec.origin).resolve().parent
 
 
 def installed_bytes(extras: tuple[str, ...] = ()) -> tuple[int, list[str]]:
@@ -101,17 +116,16 @@ def run(quick: bool = False) -> Report:
             "import gymnasium, taskgym; gymnasium.make('taskgym/ArithmeticEasy-v0')"
         ),
     }
-    samples: dict[str, list[float]] = {name: [] for name in codes}
     for code in codes.values():
         _seconds(code)  # writes the bytecode caches
-    for _ in range(runs):
-        for name, code in codes.items():
-            samples[name].append(_seconds(code))
+    samples = interleaved_rounds(
+        runs, {name: partial(_seconds, code) for name, code in codes.items()}
+    )
     medians = {name: statistics.median(values) for name, values in samples.items()}
     empty = medians.pop("python -c pass")
     base = medians["import gymnasium (baseline)"] - empty
     report = Report(
-        "B8",
+        "import_time_and_size",
         "import time (ms over an empty interpreter) and installed size",
         "ms | MiB",
         "x baseline",
@@ -129,3 +143,11 @@ def run(quick: bool = False) -> Report:
     report.goal_met = taskgym_ms < 0.150
     report.notes.append(f"an empty interpreter starts in {empty * 1e3:.0f} ms")
     return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return report_main(run, __doc__.splitlines()[0], argv, executors=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,6 +1,6 @@
 """Coq proof checking: proofs checked per minute, warm coqtop against a fresh coqc a proof.
 
-    python bench/bench_coq_check.py [--rounds 3]
+    python -m bench.coq_check [--rounds 3]
 
 The proofs are the bundled theorems' reference proofs and, for each, a cheat
 (``admit.``, which compiles and then fails ``Print Assumptions``), so half pass. Two
@@ -29,11 +29,13 @@ import shutil
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 
 import gymnasium as gym
 
 import taskgym
+from bench.ratios import interleaved_rounds
 from taskgym.envs.math.coqtop import CLOSED
 from taskgym.envs.math.proofs import BUNDLED_THEOREMS, CoqTheorem, check_proof, load_theorems
 from taskgym.sandboxes import Limits, Sandbox, make_sandbox, unavailable_reason
@@ -55,23 +57,34 @@ FAILING_TACTIC = "intros. exact I."
 Item = tuple[CoqTheorem, str, bool]
 
 
+class _Disagreement(Exception):
+    """A checker's verdicts are not the expected ones."""
+
+
+def _check_all(name: str, checker: Callable[[CoqTheorem, str], bool], items: list[Item]) -> float:
+    """Seconds ``checker`` takes on ``items``; _Disagreement on a wrong verdict."""
+    start = time.perf_counter()
+    verdicts = [checker(t, p) for t, p, _ in items]
+    seconds = time.perf_counter() - start
+    wrong = [t.id for (t, _, w), v in zip(items, verdicts, strict=True) if v != w]
+    if wrong:
+        raise _Disagreement(f"{name} disagrees with the expected verdicts on {wrong}")
+    return seconds
+
+
 def measure(
     checkers: dict[str, Callable[[CoqTheorem, str], bool]], items: list[Item], rounds: int
 ) -> dict[str, list[float]] | None:
-    """Seconds a round of ``items`` takes each checker, ``rounds`` times; None (said)
-    when a checker's verdicts are not the expected ones."""
-    samples: dict[str, list[float]] = {name: [] for name in checkers}
-    expected = [want for _, _, want in items]
-    for _ in range(rounds):
-        for name, checker in checkers.items():
-            start = time.perf_counter()
-            verdicts = [checker(t, p) for t, p, _ in items]
-            samples[name].append(time.perf_counter() - start)
-            if verdicts != expected:
-                wrong = [t.id for (t, _, w), v in zip(items, verdicts, strict=True) if v != w]
-                print(f"{name} disagrees with the expected verdicts on {wrong}")
-                return None
-    return samples
+    """Seconds a round of ``items`` takes each checker, ``rounds`` interleaved rounds;
+    None (said) when a checker's verdicts are not the expected ones."""
+    try:
+        return interleaved_rounds(
+            rounds,
+            {name: partial(_check_all, name, checker, items) for name, checker in checkers.items()},
+        )
+    except _Disagreement as e:
+        print(e)
+        return None
 
 
 def table(samples: dict[str, list[float]], count: int) -> None:
@@ -85,10 +98,10 @@ def table(samples: dict[str, list[float]], count: int) -> None:
         )
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if shutil.which("coqc") is None or unavailable_reason("bwrap") is not None:
         print("needs coqc (apt-get install coq) and bubblewrap", file=sys.stderr)
         return 2

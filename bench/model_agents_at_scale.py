@@ -1,29 +1,33 @@
-"""B6, model-calling agents at scale: episodes per second of an 8-turn env whose every
-action waits 5 ms (a stand-in for a model call) and whose check takes 2 ms (a stand-in
-for a grader), through each backend, against a hand-written asyncio loop doing the same
-waits with no env at all (the floor).
+"""Model-calling agents at scale: episodes per second, per backend, against asyncio.
+
+    python -m bench.model_agents_at_scale [--quick] [--executors inline,process,ray]
+
+An 8-turn env whose every action waits 5 ms (a stand-in for a model call) and whose
+check takes 2 ms (a stand-in for a grader), through each backend, against a hand-written
+asyncio loop doing the same waits with no env at all (the floor).
 
 Inline, the agent awaits ``asyncio.sleep`` and steps through
 :class:`~taskgym.parallel.AsyncEpisodePool`; through the process and Ray executors, the
-agent (:class:`~bench.tasks.ModelStandIn`) sleeps in the worker's thread,
-as a synchronous agent blocks on its model. Goal: the inline pool within 1.5x
-of the floor, Ray within 3x.
+agent (:class:`~bench.tasks.ModelStandIn`) sleeps in the worker's thread, as a
+synchronous agent blocks on its model. Goal: the inline pool within 1.5x of the floor,
+Ray within 3x.
 """
 
 from __future__ import annotations
 
 import asyncio
 import statistics
+import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
+from bench.ratios import Report, interleaved_rounds, median_ratio, report_main
 from bench.tasks import AGENT, GRADER_SECONDS, MODEL_SECONDS, TURNS, WAIT
-from taskgym.benchmarks.report import Report
 from taskgym.parallel import AsyncEpisodePool, EpisodeSpec, make_executor
 
-__all__ = ["run"]
+__all__ = ["main", "run"]
 
 
 async def _in_flight(
@@ -87,25 +91,17 @@ def _through(executor_name: str, episodes: int, concurrency: int) -> float:
         return time.perf_counter() - start
 
 
-def _interleaved(
+def _against_floor(
     rounds: int, floor: Callable[[], float], candidates: dict[str, Callable[[], float]]
 ) -> tuple[float, dict[str, tuple[float, float]]]:
-    """Each round the floor, then every candidate, back to back, so that a change in
-    the machine's speed (it is shared) falls on both sides of a ratio. Returns the
-    floor's median seconds and, per candidate, its median seconds and the median of
-    its per-round ratios to the floor."""
-    floors: list[float] = []
-    times: dict[str, list[float]] = {name: [] for name in candidates}
-    ratios: dict[str, list[float]] = {name: [] for name in candidates}
-    for _ in range(rounds):
-        floors.append(floor())
-        for name, measure in candidates.items():
-            seconds = measure()
-            times[name].append(seconds)
-            ratios[name].append(seconds / floors[-1])
+    """Each round the floor, then every candidate, back to back. Returns the floor's
+    median seconds and, per candidate, its median seconds and the median of its
+    per-round ratios to the floor."""
+    samples = interleaved_rounds(rounds, {"": floor, **candidates})
+    floors = samples.pop("")
     return statistics.median(floors), {
-        name: (statistics.median(times[name]), statistics.median(ratios[name]))
-        for name in candidates
+        name: (statistics.median(times), median_ratio(times, floors))
+        for name, times in samples.items()
     }
 
 
@@ -128,7 +124,7 @@ def run(
     episodes = episodes or (1_000 if quick else 10_000)
     rounds = rounds or (1 if quick else 3)
     report = Report(
-        "B6",
+        "model_agents_at_scale",
         f"{episodes:,} episodes of {TURNS} turns (5 ms a model call, 2 ms a check)",
         "episodes/s",
         "x floor time",
@@ -136,7 +132,7 @@ def run(
     )
     ratios: dict[str, float] = {}
     for in_flight in sorted({64, concurrency}):
-        floor, measured = _interleaved(
+        floor, measured = _against_floor(
             rounds,
             partial(_run_floor, episodes, in_flight),
             {"pool": partial(_run_pool, episodes, in_flight)},
@@ -147,7 +143,7 @@ def run(
         ratios[f"inline-{in_flight}"] = ratio
     others = [name for name in executors if name != "inline"]
     if others:
-        floor, measured = _interleaved(
+        floor, measured = _against_floor(
             rounds,
             partial(_run_floor, episodes, concurrency),
             {name: partial(_through, name, episodes, concurrency) for name in others},
@@ -169,3 +165,11 @@ def run(
             " in their rounds"
         )
     return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return report_main(run, __doc__.splitlines()[0], argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
