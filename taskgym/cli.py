@@ -21,7 +21,8 @@ from taskgym.errors import (
     TaskgymError,
 )
 from taskgym.registry import env_info, registered_ids
-from taskgym.runner import EnvSummary, EpisodeRecord, full_env_id, run_episodes, summarize
+from taskgym.run_file import EpisodeRecord, load_run, open_run_file, write_record
+from taskgym.runner import EnvSummary, full_env_id, run_episodes, summarize
 from taskgym.sandboxes import sandbox_names
 
 
@@ -80,10 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--reward", type=_reward_spec, help="reward name or JSON spec")
     p.add_argument(
         "--executor",
-        choices=["inline", "process", "ray"],
+        metavar="{inline,process,ray}",
         help="play the episodes through an executor (taskgym.parallel): inline threads, "
-        "worker processes, or Ray actors (a local Ray, or the cluster RAY_ADDRESS names); "
-        "default: one after another in this process",
+        "worker processes, or Ray actors (a local Ray, or the cluster RAY_ADDRESS names), "
+        "or one registered with register_executor; default: one after another here",
     )
     p.add_argument(
         "--concurrency",
@@ -150,7 +151,7 @@ def _add_tool_commands(sub: Any) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from taskgym.report import load_run, render_html, summary_rows  # noqa: PLC0415
+    from taskgym.report import render_html, summary_rows  # noqa: PLC0415
 
     records = load_run(args.run_file)
     out = args.out or args.run_file.with_suffix(".html")
@@ -375,17 +376,6 @@ def _unless_unavailable(
         if args.env_ids:
             raise
         print(f"skipped {env_id}: {e}", file=sys.stderr)
-
-
-def open_run_file(path: Path) -> TextIO:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # backslashreplace writes a lone surrogate as its JSON escape, which reads back.
-    return path.open("w", encoding="utf-8", errors="backslashreplace")
-
-
-def write_record(out: TextIO, record: EpisodeRecord) -> None:
-    out.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
-    out.flush()
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

@@ -14,17 +14,12 @@ import html
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from taskgym.errors import ConfigError
-from taskgym.jsonl import read_json_objects
-
-__all__ = ["EnvRow", "load_run", "render_html", "summary_rows"]
+__all__ = ["EnvRow", "render_html", "summary_rows"]
 
 _TRANSCRIPT_CHARS = 4000  # of each action or observation shown on the page
 _SHOWN_EPISODES = 2  # worst and best, each, per env
-_RECORD_FIELDS = frozenset({"env_id", "reward", "actions", "observations"})
 
 
 @dataclass(frozen=True)
@@ -37,20 +32,6 @@ class EnvRow:
     failed: int
     """Episodes with no verdict at all (a run's failures are not in its file; this
     counts records whose verdict is empty)."""
-
-
-def load_run(path: Path) -> list[dict[str, Any]]:
-    """The episodes of a run file (``taskgym run --out``), one JSON object a line. A
-    bad line is an error naming it; nothing is guessed."""
-    records = []
-    for where, record in read_json_objects(path, what="run file", item="run record"):
-        missing = _RECORD_FIELDS - set(record)
-        if missing:
-            raise ConfigError(f"{where} is not an episode record (missing {sorted(missing)})")
-        records.append(record)
-    if not records:
-        raise ConfigError(f"{path} holds no episodes")
-    return records
 
 
 def summary_rows(records: Sequence[dict[str, Any]]) -> list[EnvRow]:

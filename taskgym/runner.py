@@ -1,66 +1,25 @@
-"""Play episodes with an agent and record them: what ``taskgym run`` and ``validate`` do."""
+"""Play episodes with an agent and record them (as :mod:`taskgym.run_file`'s records):
+what ``taskgym run`` and ``validate`` do."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from taskgym.agents import Agent
 from taskgym.envs.env import TaskEnv, make_task_env
 from taskgym.errors import ConfigError
 from taskgym.registry import NAMESPACE, env_info
+from taskgym.run_file import EpisodeRecord
 
 __all__ = [
     "EnvSummary",
-    "EpisodeRecord",
     "full_env_id",
     "play_episode",
     "run_episodes",
     "summarize",
 ]
-
-
-@dataclass(frozen=True)
-class EpisodeRecord:
-    """One episode as written to a run file (one JSON line)."""
-
-    env_id: str
-    episode: int
-    seed: int
-    agent: str
-    task_id: str
-    actions: list[str]
-    observations: list[str]
-    """The prompt, then the observation after each action."""
-    reward: float
-    terminated: bool
-    truncated: bool
-    verdict: dict[str, Any] = field(default_factory=dict)
-    agent_stats: dict[str, Any] = field(default_factory=dict)
-    """What the agent reports of the episode (a model agent: requests, tokens, cost)."""
-
-    @property
-    def turns(self) -> int:
-        return len(self.actions)
-
-    def to_json(self) -> dict[str, Any]:
-        extra = {"agent_stats": self.agent_stats} if self.agent_stats else {}
-        return {
-            "env_id": self.env_id,
-            "episode": self.episode,
-            "seed": self.seed,
-            "agent": self.agent,
-            "task_id": self.task_id,
-            "turns": self.turns,
-            "reward": self.reward,
-            "terminated": self.terminated,
-            "truncated": self.truncated,
-            "verdict": self.verdict,
-            "actions": self.actions,
-            "observations": self.observations,
-            **extra,
-        }
 
 
 def full_env_id(name: str) -> str:

@@ -144,8 +144,7 @@ def test_console_script_runs() -> None:
 
 
 def test_run_file_keeps_lone_surrogates_as_json_escapes(tmp_path: Path) -> None:
-    from taskgym.cli import open_run_file, write_record
-    from taskgym.runner import EpisodeRecord
+    from taskgym.run_file import EpisodeRecord, open_run_file, write_record
 
     record = EpisodeRecord("taskgym/X-v0", 0, 0, "a", "t", ["\ud800é"], ["p", ""], 0.0, True, False)
     path = tmp_path / "r.jsonl"

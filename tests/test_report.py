@@ -12,7 +12,8 @@ import pytest
 
 from taskgym import ConfigError
 from taskgym.cli import main
-from taskgym.report import load_run, render_html, summary_rows
+from taskgym.report import render_html, summary_rows
+from taskgym.run_file import load_run
 from tests.conftest import REQUIRED_BACKENDS
 
 

@@ -42,7 +42,7 @@ from taskgym.envs.env import StepResult, TaskEnv, make_task_env
 from taskgym.errors import ConfigError, EpisodeStateError
 from taskgym.parallel.loop_threads import LoopThreads
 from taskgym.parallel.spec import EpisodeSpec
-from taskgym.runner import EpisodeRecord
+from taskgym.run_file import EpisodeRecord
 
 __all__ = ["AsyncEpisodePool", "Episode", "EpisodePool", "SyncEpisode"]
 

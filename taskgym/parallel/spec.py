@@ -20,7 +20,8 @@ from taskgym.agents import ScriptedAgent, make_agent
 from taskgym.closing import Closing
 from taskgym.envs.env import TaskEnv, make_task_env
 from taskgym.errors import ConfigError
-from taskgym.runner import EpisodeRecord, play_episode
+from taskgym.run_file import EpisodeRecord
+from taskgym.runner import play_episode
 
 __all__ = ["EnvCache", "EpisodeResult", "EpisodeSpec", "play_spec"]
 

@@ -1,0 +1,87 @@
+"""A run file: the episodes of a run, one JSON object a line (``taskgym run --out``).
+
+:class:`EpisodeRecord` is one line; :func:`open_run_file` and :func:`write_record`
+write them as episodes end (so an interrupted run keeps its work), and
+:func:`load_run` reads them back (``taskgym report``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from taskgym.errors import ConfigError
+from taskgym.jsonl import read_json_objects
+
+__all__ = ["EpisodeRecord", "load_run", "open_run_file", "write_record"]
+
+_RECORD_FIELDS = frozenset({"env_id", "reward", "actions", "observations"})
+
+
+@dataclass(frozen=True)
+class EpisodeRecord:
+    """One episode as written to a run file (one JSON line)."""
+
+    env_id: str
+    episode: int
+    seed: int
+    agent: str
+    task_id: str
+    actions: list[str]
+    observations: list[str]
+    """The prompt, then the observation after each action."""
+    reward: float
+    terminated: bool
+    truncated: bool
+    verdict: dict[str, Any] = field(default_factory=dict)
+    agent_stats: dict[str, Any] = field(default_factory=dict)
+    """What the agent reports of the episode (a model agent: requests, tokens, cost)."""
+
+    @property
+    def turns(self) -> int:
+        return len(self.actions)
+
+    def to_json(self) -> dict[str, Any]:
+        extra = {"agent_stats": self.agent_stats} if self.agent_stats else {}
+        return {
+            "env_id": self.env_id,
+            "episode": self.episode,
+            "seed": self.seed,
+            "agent": self.agent,
+            "task_id": self.task_id,
+            "turns": self.turns,
+            "reward": self.reward,
+            "terminated": self.terminated,
+            "truncated": self.truncated,
+            "verdict": self.verdict,
+            "actions": self.actions,
+            "observations": self.observations,
+            **extra,
+        }
+
+
+def open_run_file(path: Path) -> TextIO:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # backslashreplace writes a lone surrogate as its JSON escape, which reads back.
+    return path.open("w", encoding="utf-8", errors="backslashreplace")
+
+
+def write_record(out: TextIO, record: EpisodeRecord) -> None:
+    out.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+    out.flush()
+
+
+def load_run(path: Path) -> list[dict[str, Any]]:
+    """The episodes of a run file (``taskgym run --out``), one JSON object a line. A
+    bad line is an error naming it; nothing is guessed."""
+    records = []
+    for where, record in read_json_objects(path, what="run file", item="run record"):
+        missing = _RECORD_FIELDS - set(record)
+        if missing:
+            raise ConfigError(f"{where} is not an episode record (missing {sorted(missing)})")
+        records.append(record)
+    if not records:
+        raise ConfigError(f"{path} holds no episodes")
+    return records
