@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import taskgym
-from taskgym import cli
 from taskgym.cli import main
+from taskgym.cli.shared import unless_unavailable
 from taskgym.errors import SandboxUnavailableError
 from taskgym.sandboxes import unavailable_reason
 from tests.conftest import REQUIRED_BACKENDS
@@ -157,7 +157,7 @@ def test_progress_bar_draws_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) 
     import io
 
     monkeypatch.setenv("TERM", "xterm")
-    from taskgym.cli import _Progress
+    from taskgym.cli.run import _Progress
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:
@@ -204,8 +204,8 @@ def test_an_env_whose_sandbox_cannot_run_here_is_skipped_unless_named(
         yield
 
     everything = argparse.Namespace(env_ids=[])
-    assert list(cli._unless_unavailable(everything, "taskgym/X-v0", episodes())) == []
+    assert list(unless_unavailable(everything, "taskgym/X-v0", episodes())) == []
     assert "skipped taskgym/X-v0: no pytest" in capsys.readouterr().err
     named = argparse.Namespace(env_ids=["X-v0"])
     with pytest.raises(SandboxUnavailableError):
-        list(cli._unless_unavailable(named, "taskgym/X-v0", episodes()))
+        list(unless_unavailable(named, "taskgym/X-v0", episodes()))

@@ -1,0 +1,230 @@
+"""``taskgym run``: play episodes with an agent, print a summary, and write them to a
+run file as each ends (``--out``); one after another here, or through an executor."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from taskgym.agents import agent_names, make_agent
+from taskgym.cli.shared import (
+    add_env_selection,
+    make_kwargs,
+    positive,
+    print_table,
+    selected,
+    unless_unavailable,
+)
+from taskgym.errors import ConfigError, DependencyNotInstalledError, SandboxUnavailableError
+from taskgym.run_file import EpisodeRecord, open_run_file, write_record
+from taskgym.runner import EnvSummary, run_episodes, summarize
+
+if TYPE_CHECKING:
+    from taskgym.cli.shared import Subcommands
+
+
+def add_parser(sub: Subcommands) -> None:
+    p = sub.add_parser("run", help="play episodes and write one JSON line per episode")
+    add_env_selection(p)
+    p.add_argument(
+        "--agent",
+        default="oracle",
+        help=f"{', '.join(agent_names())}, or module:Class (default: oracle)",
+    )
+    model = p.add_argument_group("the openai agent (any OpenAI-compatible chat endpoint)")
+    model.add_argument("--model", help="the model name the endpoint serves")
+    model.add_argument(
+        "--base-url", help="the API root, e.g. http://localhost:8000/v1 (OPENAI_BASE_URL)"
+    )
+    model.add_argument(
+        "--api-key-env",
+        default=None,
+        help="the environment variable with the key (OPENAI_API_KEY)",
+    )
+    model.add_argument("--tools", choices=["auto", "on", "off"], help="tool calling (auto)")
+    model.add_argument("--temperature", type=float, help="sampling temperature (0)")
+    model.add_argument("--max-tokens", type=positive, help="tokens a reply at most")
+    model.add_argument("--retries", type=int, help="retries of a failed request (5)")
+    model.add_argument("--price-in", type=float, help="USD a million prompt tokens (0)")
+    model.add_argument("--price-out", type=float, help="USD a million completion tokens (0)")
+    p.add_argument("--episodes", type=positive, default=10, help="episodes per env (10)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the first episode (0)")
+    p.add_argument("--out", type=Path, help="write the episodes to this JSONL file")
+    p.add_argument("--reward", type=_reward_spec, help="reward name or JSON spec")
+    p.add_argument(
+        "--executor",
+        metavar="{inline,process,ray}",
+        help="play the episodes through an executor (taskgym.parallel): inline threads, "
+        "worker processes, or Ray actors (a local Ray, or the cluster RAY_ADDRESS names), "
+        "or one registered with register_executor; default: one after another here",
+    )
+    p.add_argument(
+        "--concurrency",
+        type=positive,
+        help="episodes in flight in all (inline: 1; process, ray: one a worker)",
+    )
+    p.add_argument(
+        "--workers",
+        type=positive,
+        help="processes or Ray actors sharing the episodes (default: one a core)",
+    )
+    p.add_argument(
+        "--timeout", type=float, help="seconds an episode may take (--executor process|ray)"
+    )
+    p.set_defaults(command=command)
+
+
+def _reward_spec(text: str) -> Any:
+    return json.loads(text) if text.lstrip().startswith(("{", "[", '"')) else text
+
+
+def command(args: argparse.Namespace) -> int:
+    env_ids = selected(args)
+    if args.executor is None and (args.concurrency or args.timeout or args.workers):
+        raise ConfigError(
+            "--concurrency, --workers and --timeout go with --executor inline|process|ray"
+        )
+    records: list[EpisodeRecord] = []
+    failed: list[str] = []
+    out = open_run_file(args.out) if args.out is not None else None
+    progress = _Progress(total=len(env_ids) * args.episodes)
+    try:
+        played = (
+            _sequential(args, env_ids)
+            if args.executor is None
+            else _through_executor(args, env_ids, failed)
+        )
+        for record in played:
+            records.append(record)
+            if out is not None:
+                # One line as each episode ends, so an interrupted run keeps its work.
+                write_record(out, record)
+            progress.advance(record.env_id)
+    finally:
+        progress.finish()
+        if out is not None:
+            out.close()
+    _print_summary(summarize(records))
+    if args.out is not None:
+        print(f"\n{len(records)} episodes written to {args.out}")
+    if failed:
+        print(f"{len(failed)} episode(s) failed:", *failed, sep="\n  ", file=sys.stderr)
+        return 1
+    return 0
+
+
+# The model agent's flags, each its keyword argument of the same name.
+_AGENT_FLAGS = (
+    "model",
+    "base_url",
+    "api_key_env",
+    "tools",
+    "temperature",
+    "max_tokens",
+    "retries",
+    "price_in",
+    "price_out",
+)
+
+
+def _agent_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The agent's keyword arguments from the flags given (JSON values)."""
+    options = {
+        flag: getattr(args, flag) for flag in _AGENT_FLAGS if getattr(args, flag) is not None
+    }
+    if options and args.agent != "openai" and ":" not in args.agent:
+        raise ConfigError(f"--{next(iter(options)).replace('_', '-')} goes with --agent openai")
+    return options
+
+
+def _sequential(args: argparse.Namespace, env_ids: list[str]) -> Iterator[EpisodeRecord]:
+    agent = make_agent(args.agent, **_agent_options(args))
+    for env_id in env_ids:
+        episodes = run_episodes(
+            env_id,
+            agent,
+            episodes=args.episodes,
+            seed=args.seed,
+            make_kwargs=make_kwargs(args),
+        )
+        yield from unless_unavailable(args, env_id, episodes)
+
+
+_UNAVAILABLE = {SandboxUnavailableError.__name__, DependencyNotInstalledError.__name__}
+
+
+def _through_executor(
+    args: argparse.Namespace, env_ids: list[str], failed: list[str]
+) -> Iterator[EpisodeRecord]:
+    """The episodes played by an executor, in order; a failed one is noted in
+    ``failed``, and an env whose sandbox or extra is missing is skipped as above."""
+    from taskgym.parallel import EpisodeSpec, make_executor  # noqa: PLC0415 - only when asked
+
+    kwargs = make_kwargs(args)
+    agent_options = _agent_options(args)
+    specs = [
+        EpisodeSpec(
+            env_id,
+            seed=args.seed + i,
+            kwargs=kwargs,
+            agent=args.agent,
+            agent_options=agent_options,
+            episode=i,
+        )
+        for env_id in env_ids
+        for i in range(args.episodes)
+    ]
+    skipped: set[str] = set()
+    with make_executor(
+        args.executor, concurrency=args.concurrency, timeout=args.timeout, workers=args.workers
+    ) as executor:
+        for result in executor.map(specs):
+            env_id = result.spec.env_id
+            if result.record is not None:
+                yield result.record
+            elif result.error_type in _UNAVAILABLE and not args.env_ids:
+                if env_id not in skipped:
+                    print(f"skipped {env_id}: {result.error}", file=sys.stderr)
+                skipped.add(env_id)
+            else:
+                failed.append(f"{env_id} episode {result.spec.episode}: {result.error}")
+
+
+def _print_summary(summaries: list[EnvSummary]) -> None:
+    rows = [
+        (
+            s.env_id,
+            str(s.episodes),
+            f"{s.mean_reward:.3f}",
+            f"{s.solved:.0%}",
+            f"{s.mean_turns:.1f}",
+        )
+        for s in summaries
+    ]
+    print_table(("env id", "episodes", "mean reward", "solved", "mean turns"), rows)
+
+
+class _Progress:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
+        self.total, self.done, self.stream = total, 0, stream
+        self.enabled = stream.isatty() and os.environ.get("TERM") != "dumb"
+
+    def advance(self, label: str) -> None:
+        self.done += 1
+        if self.enabled:
+            filled = int(30 * self.done / self.total)
+            bar = "#" * filled + "." * (30 - filled)
+            self.stream.write(f"\r[{bar}] {self.done}/{self.total} {label[:40]:<40}")
+            self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
