@@ -94,6 +94,44 @@ def test_duplicate_ids_missing_and_empty_files_are_refused(tmp_path: Path) -> No
         gym.make("taskgym/CodeTests-v0", tasks=str(tmp_path / "missing.jsonl"))
 
 
+def task_dir(root: Path, name: str, record: dict[str, Any]) -> Path:
+    """A task directory: the record's fields in task.json, its solution in solution.py."""
+    directory = root / name
+    directory.mkdir(parents=True)
+    fields = {k: v for k, v in record.items() if k != "solution"}
+    (directory / "task.json").write_text(json.dumps(fields))
+    (directory / "solution.py").write_text(record["solution"])
+    return directory
+
+
+def test_task_directories_are_read_in_name_order(tmp_path: Path) -> None:
+    task_dir(tmp_path, "2-double", GOOD)
+    task_dir(tmp_path, "1-triple", {**GOOD, "id": "triple", "entry_point": "triple"})
+    records = load_function_tasks(tmp_path)
+    assert [r.id for r in records] == ["triple", "double"]
+    assert records[1].solution == GOOD["solution"]
+    assert records[1] == load_function_tasks(write(tmp_path, GOOD))[0]
+    assert [r.id for r in load_function_tasks(tmp_path / "2-double")] == ["double"]
+
+
+def test_bad_task_directories_name_the_file_at_fault(tmp_path: Path) -> None:
+    (task_dir(tmp_path, "a", GOOD) / "solution.py").unlink()
+    with pytest.raises(ConfigError, match=r"a: solution.py is missing"):
+        load_function_tasks(tmp_path / "a")
+    directory = task_dir(tmp_path, "b", GOOD)
+    (directory / "task.json").write_text(json.dumps(GOOD))
+    with pytest.raises(ConfigError, match=r"b/task.json: the reference is solution.py"):
+        load_function_tasks(directory)
+    no_expected = {k: v for k, v in GOOD.items() if k != "solution"} | {"tests": [{"args": [3]}]}
+    (directory / "task.json").write_text(json.dumps(no_expected))
+    with pytest.raises(ConfigError, match=r"b/task.json: tests\[0\] must be"):
+        load_function_tasks(directory)
+    task_dir(tmp_path / "two", "x", GOOD)
+    task_dir(tmp_path / "two", "y", GOOD)
+    with pytest.raises(ConfigError, match=r"y/task.json: the id 'double' is also"):
+        load_function_tasks(tmp_path / "two")
+
+
 def test_bundled_tasks_have_examples_and_hidden_tests() -> None:
     records = load_function_tasks(BUNDLED_FUNCTIONS)
     assert len(records) >= 10

@@ -73,11 +73,12 @@ def test_runs_do_not_carry_state_and_cannot_reach_the_hidden_tests(env: gym.Env)
         "for top in ('/usr', '/etc', '/tmp', '..'):\n"
         "    for root, _, files in os.walk(top, onerror=lambda e: None):\n"
         "        for n in files:\n"
-        "            if n.endswith('.jsonl'): hits.append(os.path.join(root, n))\n"
+        "            if n.endswith('.jsonl') or n == 'task.json':\n"
+        "                hits.append(os.path.join(root, n))\n"
         "print(hits)</run>"
     )
     obs, *_ = env.step(search)
-    assert "functions.jsonl" not in obs
+    assert "data/functions/" not in obs
 
 
 @pytest.mark.parametrize(

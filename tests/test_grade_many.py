@@ -3,10 +3,8 @@ episode would give."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import ClassVar
 
 import gymnasium as gym
@@ -14,10 +12,10 @@ import pytest
 
 import taskgym
 from taskgym import ConfigError, Problem, Task, Turn, UnknownTaskIdError, Verdict
-from taskgym.envs.code.functions import BUNDLED_FUNCTIONS
+from taskgym.envs.code.functions import BUNDLED_FUNCTIONS, load_function_tasks
 from taskgym.sandboxes import Sandbox
 
-RECORDS = [json.loads(line) for line in Path(BUNDLED_FUNCTIONS).read_text().splitlines()]
+RECORDS = load_function_tasks(BUNDLED_FUNCTIONS)
 
 
 def fenced(code: str) -> str:
@@ -27,9 +25,9 @@ def fenced(code: str) -> str:
 def test_right_wrong_and_unparsed_completions_in_order() -> None:
     pairs = []
     for record in RECORDS:
-        pairs.append((record["id"], fenced(record["solution"])))
-        pairs.append((record["id"], fenced(f"def {record['entry_point']}(*a):\n    return None")))
-        pairs.append((record["id"], "I think it is easy."))
+        pairs.append((record.id, fenced(record.solution)))
+        pairs.append((record.id, fenced(f"def {record.entry_point}(*a):\n    return None")))
+        pairs.append((record.id, "I think it is easy."))
     graded = taskgym.grade_many("taskgym/CodeTests-v0", pairs, workers=2)
     assert [g.task_id for g in graded] == [task_id for task_id, _ in pairs]
     assert [g.reward for g in graded] == [1.0, 0.0, 0.0] * len(RECORDS)
@@ -39,18 +37,18 @@ def test_right_wrong_and_unparsed_completions_in_order() -> None:
 
 def test_rewards_are_the_ones_an_episode_gives() -> None:
     record = RECORDS[0]
-    half_right = fenced(f"def {record['entry_point']}(*a):\n    return None")
+    half_right = fenced(f"def {record.entry_point}(*a):\n    return None")
     options = {"reward": "fraction_passed"}
-    (graded,) = taskgym.grade_many("taskgym/CodeTests-v0", [(record["id"], half_right)], **options)
+    (graded,) = taskgym.grade_many("taskgym/CodeTests-v0", [(record.id, half_right)], **options)
     env = gym.make("taskgym/CodeTests-v0", **options)
-    env.reset(options={"task_id": record["id"]})
+    env.reset(options={"task_id": record.id})
     _, reward, _, _, info = env.step(half_right)
     env.close()
     assert graded.reward == reward and graded.verdict.to_dict() == info["verdict"]  # type: ignore[union-attr]
 
 
 def test_unknown_task_ids_are_all_named_and_nothing_is_graded() -> None:
-    pairs = [(RECORDS[0]["id"], "x"), ("no-such-task", "x"), ("nor-this", "x")]
+    pairs = [(RECORDS[0].id, "x"), ("no-such-task", "x"), ("nor-this", "x")]
     with pytest.raises(UnknownTaskIdError, match="'no-such-task', 'nor-this'"):
         taskgym.grade_many("taskgym/CodeTests-v0", pairs)
 
@@ -106,8 +104,8 @@ def test_an_executor_grades_as_the_threads_do(name: str) -> None:
 
     pairs = []
     for record in RECORDS[:12]:
-        pairs.append((record["id"], fenced(record["solution"])))
-        pairs.append((record["id"], fenced(f"def {record['entry_point']}(*a):\n    return None")))
+        pairs.append((record.id, fenced(record.solution)))
+        pairs.append((record.id, fenced(f"def {record.entry_point}(*a):\n    return None")))
     by_threads = taskgym.grade_many("taskgym/CodeTests-v0", pairs, workers=2)
     with make_executor(name, concurrency=2) as executor:
         spread = taskgym.grade_many("taskgym/CodeTests-v0", pairs, executor=executor)

@@ -10,6 +10,11 @@ A task file is JSONL, one record a line (documented in ``docs/code-tasks.md``)::
      "tests": [{"args": ["x y z"], "expected": "z y x"}, ...],  hidden, graded
      "wall_seconds": 5.0}                   optional, the time for all tests together
 
+or a directory of task directories, read in name order, each the same record as a
+``task.json`` without ``solution``, which is ``solution.py`` beside it. The bundled tasks
+are such directories (``data/functions/``; ``scripts/compute_expected.py`` computes their
+expected values from the references).
+
 The agent answers with the function in a fenced code block (```python ... ```); an
 answer without one is a format failure in the verdict, not an error.
 """
@@ -19,21 +24,26 @@ from __future__ import annotations
 import json
 import signal
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from taskgym.core import Problem, Reply, Tool, Turn, Verdict
 from taskgym.envs.code.grader import FunctionCase, grade_function
 from taskgym.envs.common.extract import extract_code
-from taskgym.envs.common.records import FieldTypes, RecordsTask, check_fields, read_records
+from taskgym.envs.common.records import (
+    FieldTypes,
+    RecordsTask,
+    check_fields,
+    read_records_or_dirs,
+)
 from taskgym.errors import ConfigError
 from taskgym.sandboxes import ExecResult, Limits, Sandbox
 from taskgym.sandboxes.zygote import zygote_for
 
 __all__ = ["BUNDLED_FUNCTIONS", "FunctionRecord", "FunctionTestsTask", "load_function_tasks"]
 
-BUNDLED_FUNCTIONS = str(Path(__file__).with_name("data") / "functions.jsonl")
+BUNDLED_FUNCTIONS = str(Path(__file__).with_name("data") / "functions")
 _REQUIRED: FieldTypes = {
     "id": str,
     "prompt": str,
@@ -46,7 +56,7 @@ _OPTIONAL: FieldTypes = {"examples": list, "wall_seconds": (int, float)}
 
 @dataclass(frozen=True)
 class FunctionRecord:
-    """One function task, as read from a task file."""
+    """One function task, as read from a task file or directory (``source``)."""
 
     id: str
     prompt: str
@@ -55,11 +65,13 @@ class FunctionRecord:
     tests: tuple[FunctionCase, ...]
     examples: tuple[FunctionCase, ...] = ()
     wall_seconds: float = 5.0
+    source: str = field(default="", compare=False)
 
 
 def load_function_tasks(path: str | Path) -> list[FunctionRecord]:
-    """Read and check a task file; ConfigError names the file, line and field at fault."""
-    return [_record(raw, where) for where, raw in read_records(path)]
+    """Read and check a task file or directory; ConfigError names the file (and line) and
+    the field at fault."""
+    return read_records_or_dirs(path, _record, "function")
 
 
 def _record(raw: dict[str, Any], where: str) -> FunctionRecord:
@@ -74,6 +86,7 @@ def _record(raw: dict[str, Any], where: str) -> FunctionRecord:
         tests=_cases(raw["tests"], f"{where}: tests"),
         examples=_cases(raw.get("examples", []), f"{where}: examples"),
         wall_seconds=float(raw.get("wall_seconds", 5.0)),
+        source=where,
     )
 
 
@@ -93,7 +106,8 @@ class FunctionTestsTask(RecordsTask):
     """Write the function a record asks for; its hidden tests grade it.
 
     Args:
-        tasks: a task file (JSONL, see the module docstring); default: the bundled tasks.
+        tasks: a task file (JSONL) or directory (see the module docstring); default: the
+            bundled tasks.
         attempts: how many answers the agent may give. Each is tried on the visible
             examples only, and the agent is told which failed (with what its function
             returned); an answer that passes them all (or any answer, for a task without

@@ -9,6 +9,11 @@ A task file is JSONL, one record a line (see ``docs/code-tasks.md``)::
      "compare": "tokens",        "tokens" (whitespace-insensitive, the default) or "exact"
      "case_seconds": 2.0}        time for each case
 
+or a directory of task directories, read in name order, each the same record as a
+``task.json`` without ``solution``, which is ``solution.py`` beside it. The bundled tasks
+are such directories (``data/stdio/``; ``scripts/compute_expected.py`` computes their
+expected output from the references).
+
 Each case runs the program once, in a fresh child of the sandbox's grader process, with
 that case's input; only what it prints is read, and it is compared outside the sandbox.
 A time-out, a crash or a non-zero exit fails the case.
@@ -17,20 +22,25 @@ A time-out, a crash or a non-zero exit fails the case.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from taskgym.core import Problem, Turn, Verdict
 from taskgym.envs.common.extract import extract_code
-from taskgym.envs.common.records import FieldTypes, RecordsTask, check_fields, read_records
+from taskgym.envs.common.records import (
+    FieldTypes,
+    RecordsTask,
+    check_fields,
+    read_records_or_dirs,
+)
 from taskgym.errors import ConfigError
 from taskgym.sandboxes import Limits, Sandbox
 from taskgym.sandboxes.zygote import Zygote, zygote_for
 
 __all__ = ["BUNDLED_STDIO", "StdioCase", "StdioRecord", "StdioTestsTask", "grade_program"]
 
-BUNDLED_STDIO = str(Path(__file__).with_name("data") / "stdio.jsonl")
+BUNDLED_STDIO = str(Path(__file__).with_name("data") / "stdio")
 Compare = Literal["tokens", "exact"]
 _REQUIRED: FieldTypes = {"id": str, "prompt": str, "solution": str, "tests": list}
 _OPTIONAL: FieldTypes = {"examples": list, "compare": str, "case_seconds": (int, float)}
@@ -51,11 +61,13 @@ class StdioRecord:
     examples: tuple[StdioCase, ...] = ()
     compare: Compare = "tokens"
     case_seconds: float = 2.0
+    source: str = field(default="", compare=False)
 
 
 def load_stdio_tasks(path: str | Path) -> list[StdioRecord]:
-    """Read and check a task file; ConfigError names the file, line and field at fault."""
-    return [_record(raw, where) for where, raw in read_records(path)]
+    """Read and check a task file or directory; ConfigError names the file (and line) and
+    the field at fault."""
+    return read_records_or_dirs(path, _record, "stdin/stdout")
 
 
 def _record(raw: dict[str, Any], where: str) -> StdioRecord:
@@ -73,6 +85,7 @@ def _record(raw: dict[str, Any], where: str) -> StdioRecord:
         examples=_cases(raw.get("examples", []), f"{where}: examples"),
         compare=compare,
         case_seconds=float(raw.get("case_seconds", 2.0)),
+        source=where,
     )
 
 
@@ -134,7 +147,8 @@ class StdioTestsTask(RecordsTask):
     """Write a program that reads stdin and prints the answer; hidden cases grade it.
 
     Args:
-        tasks: a task file (JSONL, see the module docstring); default: the bundled tasks.
+        tasks: a task file (JSONL) or directory (see the module docstring); default: the
+            bundled tasks.
     """
 
     tasks: str | None = None

@@ -1,5 +1,6 @@
-"""Reading task files (JSONL, one task a line) with errors that name the file, the line
-and the field at fault; shared by the task formats of every family."""
+"""Reading task files (JSONL, one task a line) and task directories (one a task, with a
+``task.json``) with errors that name the file, the line and the field at fault; shared by
+the task formats of every family."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ __all__ = [
     "check_fields",
     "read_manifest",
     "read_records",
+    "read_records_or_dirs",
     "read_task_dirs",
 ]
 
@@ -72,18 +74,45 @@ def read_task_dirs(path: str | Path, load_one: Callable[[Path], _R], kind: str) 
     return records
 
 
-def read_manifest(
-    path: Path, fields: FieldTypes, *, required: tuple[str, ...], positive: tuple[str, ...]
-) -> dict[str, Any]:
-    """A task directory's ``task.json``: a JSON object of known ``fields`` of the right
-    types (a bool only where a bool is asked for), ``required`` ones non-empty,
-    ``positive`` ones above zero. ConfigError names the file and the field."""
+def read_records_or_dirs(
+    path: str | Path, make: Callable[[dict[str, Any], str], _R], kind: str
+) -> list[_R]:
+    """Tasks whose reference is one Python file, from a JSONL file (one task a line, the
+    reference in its ``solution`` field) or from task directories (see
+    :func:`read_task_dirs`), each a ``task.json`` with the reference beside it as
+    ``solution.py``. ``make(record, where)`` checks a record and builds the task."""
+    if Path(path).is_dir():
+        return read_task_dirs(path, lambda d: make(_with_solution(d), str(d / "task.json")), kind)
+    return [make(raw, where) for where, raw in read_records(path)]
+
+
+def _with_solution(directory: Path) -> dict[str, Any]:
+    manifest = _json_object(directory / "task.json")
+    if "solution" in manifest:
+        raise ConfigError(f"{directory}/task.json: the reference is solution.py, not a field")
+    solution = directory / "solution.py"
+    if not solution.is_file():
+        raise ConfigError(f"{directory}: solution.py is missing; a task needs a reference")
+    return {**manifest, "solution": solution.read_text(encoding="utf-8")}
+
+
+def _json_object(path: Path) -> dict[str, Any]:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         raise ConfigError(f"{path} cannot be read as JSON: {e}") from e
     if not isinstance(raw, dict):
         raise ConfigError(f"{path} must hold a JSON object")
+    return raw
+
+
+def read_manifest(
+    path: Path, fields: FieldTypes, *, required: tuple[str, ...], positive: tuple[str, ...]
+) -> dict[str, Any]:
+    """A task directory's ``task.json``: a JSON object of known ``fields`` of the right
+    types (a bool only where a bool is asked for), ``required`` ones non-empty,
+    ``positive`` ones above zero. ConfigError names the file and the field."""
+    raw = _json_object(path)
     unknown = sorted(set(raw) - set(fields))
     if unknown:
         raise ConfigError(f"{path}: unknown field(s) {unknown}; known: {list(fields)}")

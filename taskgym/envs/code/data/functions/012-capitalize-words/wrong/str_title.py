@@ -1,0 +1,2 @@
+def capitalize_words(s):
+    return s.title()

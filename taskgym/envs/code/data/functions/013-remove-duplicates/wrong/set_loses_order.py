@@ -1,0 +1,2 @@
+def remove_duplicates(xs):
+    return list(set(xs))

@@ -1,0 +1,2 @@
+def rotate(xs, k):
+    return xs[-k:] + xs[:-k] if k else list(xs)

@@ -1,0 +1,2 @@
+def sum_multiples(n):
+    return sum(range(0, n, 3)) + sum(range(0, n, 5))

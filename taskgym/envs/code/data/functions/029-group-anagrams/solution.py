@@ -1,0 +1,5 @@
+def group_anagrams(words):
+    groups = {}
+    for w in words:
+        groups.setdefault("".join(sorted(w)), []).append(w)
+    return sorted(sorted(g) for g in groups.values())

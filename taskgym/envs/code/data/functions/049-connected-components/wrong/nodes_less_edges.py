@@ -1,0 +1,2 @@
+def components(n, edges):
+    return n - len(edges)

@@ -1,0 +1,2 @@
+def can_partition(xs):
+    return sum(xs) % 2 == 0

@@ -1,0 +1,5 @@
+import sys
+
+for line in sys.stdin.read().split():
+    ok = all(line.count(a) == line.count(b) for a, b in ("()", "[]", "{}"))
+    print("YES" if ok else "NO")
