@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from taskgym.spaces import UnicodeText
 
 # The rest of the API is imported on first use (PEP 562), so that ``import taskgym``
-# costs little more than gymnasium itself (bench/bench_import.py): an env's own modules
+# costs little more than gymnasium itself (bench/import_time_and_size.py): an env's own modules
 # load when it is made.
 _LAZY = {
     **dict.fromkeys(["Graded", "grade_many"], "taskgym.batch"),

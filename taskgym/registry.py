@@ -2,7 +2,7 @@
 gymnasium's own registry under ``taskgym/<Name>-v<N>``.
 
 ``import taskgym`` does not import gymnasium (with numpy, about 100-130 ms of an import
-here: bench/bench_import.py). When gymnasium is already loaded, envs go into its
+here: bench/import_time_and_size.py). When gymnasium is already loaded, envs go into its
 registry at once; otherwise they wait in a list, and a one-shot import hook adds them the
 moment ``gymnasium.envs.registration`` has loaded, before ``gymnasium.make`` can run. So
 ``import taskgym`` then ``gymnasium.make("taskgym/...")`` works in either order, and a

@@ -3,10 +3,8 @@ them: GSM8K-v0 against ../shared/data's GSM8K test set, and MathAnswers-v0."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 import time
 from collections.abc import Iterator
 from fractions import Fraction
@@ -356,16 +354,11 @@ def _is_prime(n: int) -> bool:
 def test_the_checker_agrees_with_every_label_of_the_benchmark_set(
     checker: symbolic.SymbolicChecker,
 ) -> None:
-    """bench/bench_math_verify.py's labelled pairs (generated and hand-written)."""
-    spec = importlib.util.spec_from_file_location(
-        "math_pairs", Path(__file__).resolve().parent.parent / "bench" / "math_pairs.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["math_pairs"] = module  # its dataclass looks its module up
-    spec.loader.exec_module(module)
+    """bench.math_verify_comparison's labelled pairs (generated and hand-written)."""
+    from bench.math_pairs import build_pairs
+
     wrong = []
-    for pair in module.build_pairs():
+    for pair in build_pairs():
         found = find_answer(pair.answer)
         said = found is not None and answers_match(found.text, pair.reference, checker)
         if said != pair.equivalent:

@@ -4,7 +4,7 @@ reward), cheaper than ``loop.run_in_executor``.
 ``run_in_executor`` wraps a ``concurrent.futures.Future`` (with its lock and condition)
 in an asyncio future and chains the two with callbacks; here a call waits in a queue
 beside its asyncio future and the worker sets the result on the loop, for about half
-the CPU a hop (``bench/bench_hot_path.py``). The
+the CPU a hop (``bench/episode_pool_hot_path.py``). The
 episode pool makes one such hop an episode (its check), on a loop that is its
 bottleneck at hundreds of episodes in flight.
 """

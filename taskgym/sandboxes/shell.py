@@ -12,7 +12,7 @@ Why the line is so short: bash reads a pipe one byte at a time, and a shell buil
 step is mostly bash's own work. Against ``eval ... </dev/null 2>&1; printf '<marker>%d'
 $?`` (an ``open`` of ``/dev/null`` and two redirections a step, and a line twice as
 long) this took an ``echo`` step from 0.14-0.15 ms to 0.065-0.10 ms
-(bench/bench_shell_step.py). Stderr joins stdout once, when the shell starts. Output is
+(bench/shell_step.py). Stderr joins stdout once, when the shell starts. Output is
 read from pipes (not a pty: a round trip costs microseconds, and a pty would have to be
 the sandbox's controlling terminal).
 

@@ -137,13 +137,8 @@ def test_no_answer_text_reaches_an_evaluator(monkeypatch: pytest.MonkeyPatch) ->
     exec see recorded, on the hostile answers and on the labelled benchmark set: none of
     those strings holds the text of an answer. (sympy's polynomial code evaluates
     templates of its own, which is why strings are recorded, not refused.)"""
-    import sys
+    from bench.math_pairs import build_pairs
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
-    try:
-        from math_pairs import build_pairs
-    finally:
-        sys.path.pop(0)
     evaluated: list[str] = []
 
     def recording(original: Any) -> Any:
