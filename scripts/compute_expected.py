@@ -104,9 +104,12 @@ def main() -> int:
                 stale.append(manifest)
                 if not check:
                     manifest.write_text(after, encoding="utf-8")
-    verb = "would change" if check else "rewritten"
+    verb = "out of date" if check else "rewritten"
     print("\n".join(f"{verb}: {path}" for path in stale) or "every task.json is up to date")
-    return 1 if check and stale else 0
+    if check and stale:
+        print("(run python scripts/compute_expected.py to rewrite them)")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
