@@ -25,7 +25,7 @@ from taskgym import (
     UnknownTaskIdError,
     Verdict,
 )
-from taskgym.sandboxes import _BACKENDS, Sandbox
+from taskgym.sandboxes import SANDBOXES, Sandbox
 from taskgym.sandboxes.fake import FakeSandbox
 from tests.helpers import CountdownTask, EchoTask, FileTask
 
@@ -250,7 +250,7 @@ def test_a_sandbox_that_cannot_reset_is_replaced() -> None:
         assert first is not None and first.closed and env.sandbox is not first
         env.close()
     finally:
-        _BACKENDS.pop("one-shot")
+        SANDBOXES.unregister("one-shot")
 
 
 class OddSeedsNeedTheirOwn(FileTask):
@@ -285,7 +285,7 @@ def test_a_problem_that_needs_its_own_sandbox_gets_one_and_the_pool_never_sees_i
             env.close()
             assert pool.stats.created == 1
     finally:
-        _BACKENDS.pop("own")
+        SANDBOXES.unregister("own")
 
 
 def test_a_problem_sandbox_that_cannot_run_here_names_the_problem() -> None:

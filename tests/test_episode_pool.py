@@ -150,8 +150,7 @@ def test_a_task_that_names_an_unknown_quick_stage_is_refused() -> None:
 def test_a_reward_that_is_not_built_in_runs_off_the_event_loop() -> None:
     # A reward of one's own may call a model or a service: it must not block the loop,
     # even when the task's own stages are all quick enough for it.
-    from taskgym.rewards import register_reward
-    from taskgym.rewards.base import _REWARDS
+    from taskgym.rewards import REWARDS, register_reward
     from tests import helpers
 
     def noting(outcome: object) -> float:
@@ -162,6 +161,6 @@ def test_a_reward_that_is_not_built_in_runs_off_the_event_loop() -> None:
     try:
         stages = _stages_through_the_pool(reward="test_noting_reward")
     finally:
-        _REWARDS.pop("test_noting_reward")
+        REWARDS.unregister("test_noting_reward")
     (thread,) = [thread for name, thread in stages if name == "reward"]
     assert thread.startswith("taskgym-episode")

@@ -1,8 +1,9 @@
-"""The examples run as documented."""
+"""The examples run as documented, and so does each Python block of CONTRIBUTING.md."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,37 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+CONTRIBUTING = EXAMPLES.parent / "CONTRIBUTING.md"
+
+
+def _contributing_blocks() -> list[pytest.ParameterSet]:
+    """Each ```python block of CONTRIBUTING.md, named after the heading above it."""
+    blocks = []
+    heading = ""
+    for part in re.split(
+        r"^(#+ .*|```python\n(?:.*\n)*?```)$", CONTRIBUTING.read_text(), flags=re.M
+    ):
+        if part.startswith("#"):
+            heading = part.lstrip("# ").lower().replace(" ", "-")
+        elif part.startswith("```python"):
+            blocks.append(
+                pytest.param(part.removeprefix("```python\n").removesuffix("```"), id=heading)
+            )
+    return blocks
+
+
+def test_contributing_shows_each_kind_of_plugin() -> None:
+    names = {block.id for block in _contributing_blocks()}
+    assert {"a-reward", "a-sandbox-backend", "an-executor", "an-agent"} <= names, names
+
+
+@pytest.mark.parametrize("code", _contributing_blocks())
+def test_contributing_examples_run(code: str) -> None:
+    # A fresh interpreter each: the names they register stay out of this process.
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.parametrize("script", ["quickstart.py", "custom_task.py"])

@@ -93,7 +93,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_the_graph_sees_module_function_and_type_checking_imports() -> None:
     graph = import_graph()
     assert "taskgym.parallel.dispatching" in graph["taskgym.parallel.ray_executor"]
-    assert "taskgym.parallel.ray_executor" in graph["taskgym.parallel.executors"]  # lazy
+    assert "taskgym" in graph["taskgym.parallel.ray_executor"]  # in a function
     assert "taskgym.parallel.base" in graph["taskgym.batch"]  # under TYPE_CHECKING
     assert "taskgym.envs" in graph["taskgym"]  # from taskgym import envs
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]

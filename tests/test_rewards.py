@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from taskgym import ConfigError, Outcome, Problem, Turn, UnknownNameError, Verdict
-from taskgym.rewards import make_reward, register_reward, reward_names
-from taskgym.rewards.base import _REWARDS
+from taskgym.rewards import REWARDS, make_reward, register_reward, reward_names
 
 
 def outcome(verdict: Verdict, turns: int = 1) -> Outcome:
@@ -76,4 +75,4 @@ def test_registered_rewards_are_usable_by_name() -> None:
         assert "half" in reward_names()
         assert make_reward("half")(SOLVED) == 0.5
     finally:
-        _REWARDS.pop("half")
+        REWARDS.unregister("half")

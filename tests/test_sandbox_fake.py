@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from taskgym import ExecResult, SandboxClosedError, UnknownNameError, make_sandbox, sandbox_names
-from taskgym.sandboxes import register_sandbox, resolve_sandbox_name
+from taskgym.sandboxes import SANDBOXES, register_sandbox, resolve_sandbox_name
 from taskgym.sandboxes.fake import FakeSandbox
 
 
@@ -44,14 +44,12 @@ def test_names_resolve_and_unknown_names_list_the_known_ones() -> None:
 
 
 def test_a_registered_backend_is_made_by_name() -> None:
-    from taskgym.sandboxes import _BACKENDS
-
     register_sandbox("scripted", FakeSandbox)
     try:
         box = make_sandbox("scripted", handler=lambda argv, stdin: ExecResult(7))
         assert box.run(["x"]).exit_code == 7
     finally:
-        _BACKENDS.pop("scripted")
+        SANDBOXES.unregister("scripted")
 
 
 def test_auto_prefers_bwrap_and_falls_back_to_local_with_one_warning(

@@ -4,14 +4,24 @@ validated with. An agent is told when an episode starts, then asked for one acti
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 from taskgym.envs.env import TaskEnv
-from taskgym.errors import ConfigError, UnknownNameError
+from taskgym.errors import ConfigError
+from taskgym.plugins import Registry
 
-__all__ = ["Agent", "NullAgent", "OracleAgent", "ScriptedAgent", "agent_names", "make_agent"]
+__all__ = [
+    "AGENTS",
+    "Agent",
+    "AgentFactory",
+    "NullAgent",
+    "OracleAgent",
+    "ScriptedAgent",
+    "agent_names",
+    "make_agent",
+    "register_agent",
+]
 
 
 class Agent(Protocol):
@@ -76,38 +86,34 @@ class ScriptedAgent:
         return next(self._plan, "")
 
 
-_AGENTS: dict[str, Callable[..., Agent]] = {"oracle": OracleAgent, "null": NullAgent}
-# Imported when chosen: they need more than the baselines do.
-_LAZY_AGENTS = {"openai": "taskgym.agents.openai:OpenAIAgent"}
+AgentFactory = Callable[..., Agent]
+
+# Any "module:Class" is an agent too: a class importable wherever the episode runs.
+AGENTS: Registry[AgentFactory] = Registry("agent", entry_points=True)
+
+
+def register_agent(name: str, factory: AgentFactory | str) -> None:
+    """Make ``factory`` (options -> Agent: a class, or its ``"module:Class"``) available
+    as agent ``name``, for ``make_agent`` and ``taskgym run --agent``. Executors build
+    agents in their workers: register a string there, or in a module they import."""
+    AGENTS.register(name, factory)
+
+
+register_agent("oracle", OracleAgent)
+register_agent("null", NullAgent)
+register_agent("openai", "taskgym.agents.openai:OpenAIAgent")  # needs more: when chosen
 
 
 def agent_names() -> list[str]:
-    return sorted([*_AGENTS, *_LAZY_AGENTS])
+    return AGENTS.names()
 
 
 def make_agent(name: str, **options: Any) -> Agent:
-    """The agent ``name`` built with ``options``: a built-in (``oracle``, ``null``,
-    ``openai``) or ``"module:Class"``, a class importable wherever the episode runs (a
+    """The agent ``name`` built with ``options``: a registered one (``oracle``, ``null``,
+    ``openai``...) or ``"module:Class"``, a class importable wherever the episode runs (a
     worker process, a Ray actor)."""
-    if name in _AGENTS:
-        factory: Callable[..., Agent] = _AGENTS[name]
-    elif name in _LAZY_AGENTS:
-        factory = _load(_LAZY_AGENTS[name], name)
-    else:
-        module_name, colon, attr = name.partition(":")
-        if not colon or not module_name or not attr:
-            raise UnknownNameError("agent", name, [*agent_names(), "module:Class"])
-        factory = _load(name, name)
+    factory = AGENTS.get(name)
     try:
         return factory(**options)
     except TypeError as e:
         raise ConfigError(f"bad options {sorted(options)} for agent {name!r}: {e}") from e
-
-
-def _load(entry_point: str, name: str) -> Callable[..., Agent]:
-    module_name, _, attr = entry_point.partition(":")
-    try:
-        factory: Callable[..., Agent] = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as e:
-        raise ConfigError(f"cannot load agent {name!r}: {e}") from e
-    return factory

@@ -9,7 +9,6 @@ what is asked and how it is checked; the reward owns what is paid.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import math
 from collections.abc import Callable, Generator, Mapping
 from functools import partial
@@ -30,6 +29,7 @@ from taskgym.errors import (
     TaskgymError,
     UnknownTaskIdError,
 )
+from taskgym.plugins import load
 from taskgym.rewards import RewardSpec, make_reward
 from taskgym.rewards.builtin import is_quick as is_quick_reward
 from taskgym.sandboxes import (
@@ -470,13 +470,8 @@ def _problem_sandbox(problem_id: str, backend: str, options: dict[str, Any]) -> 
 def load_task(entry_point: str, options: Mapping[str, Any]) -> Task:
     """Build the task ``"module:Class"`` with ``options``; unknown options raise TypeError
     naming the ones the task accepts."""
-    module_name, _, attr = entry_point.partition(":")
-    if not module_name or not attr:
-        raise ConfigError(f"a task entry point is 'module:Class', got {entry_point!r}")
-    try:
-        cls = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as e:
-        raise ConfigError(f"cannot load task {entry_point!r}: {e}") from e
+    cls = load(entry_point, "task")
+    attr = entry_point.partition(":")[2]
     if not (isinstance(cls, type) and issubclass(cls, Task)):
         raise ConfigError(f"{entry_point!r} is not a taskgym Task subclass")
     known = _init_fields(cls)

@@ -5,13 +5,19 @@ Nothing here is imported by ``import taskgym``."""
 
 from taskgym.parallel.base import Executor, as_completed
 from taskgym.parallel.episodes import AsyncEpisodePool, Episode, EpisodePool, SyncEpisode
-from taskgym.parallel.executors import executor_names, make_executor
+from taskgym.parallel.executors import (
+    EXECUTORS,
+    executor_names,
+    make_executor,
+    register_executor,
+)
 from taskgym.parallel.inline import InlineExecutor
 from taskgym.parallel.process import ProcessExecutor
 from taskgym.parallel.spec import EnvCache, EpisodeResult, EpisodeSpec, play_spec
 from taskgym.parallel.vector import make_vec
 
 __all__ = [
+    "EXECUTORS",
     "AsyncEpisodePool",
     "EnvCache",
     "Episode",
@@ -27,4 +33,5 @@ __all__ = [
     "make_executor",
     "make_vec",
     "play_spec",
+    "register_executor",
 ]

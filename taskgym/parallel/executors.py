@@ -21,9 +21,12 @@ Every executor takes :class:`~taskgym.parallel.spec.EpisodeSpec` values and give
 :func:`as_completed`. The interface is :class:`~taskgym.parallel.base.Executor`; the
 ``process`` and ``ray`` executors share :mod:`.dispatching`.
 
-This module chooses an executor by name (:func:`make_executor`) and imports its module
-only then, so that none depends on another and Ray is imported only when chosen. The
-executors' names stay importable from here as before (:pep:`562`).
+This module chooses an executor by name (:func:`make_executor`) from :data:`EXECUTORS`,
+where each is its ``"module:Class"`` imported only when chosen, so that none depends on
+another and Ray is imported only when chosen; :func:`register_executor` adds one of your
+own. An executor is a class (or any factory) called as ``(concurrency, timeout, *,
+workers, **options)``. The executors' names stay importable from here as before
+(:pep:`562`).
 
 Examples:
     >>> from taskgym.parallel import EpisodeSpec, make_executor
@@ -36,10 +39,12 @@ Examples:
 from __future__ import annotations
 
 import importlib
+import inspect
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from taskgym.errors import ConfigError, UnknownNameError
 from taskgym.parallel.base import Executor, as_completed
+from taskgym.plugins import Registry
 
 if TYPE_CHECKING:
     from taskgym.parallel.dispatching import DispatchingExecutor
@@ -47,16 +52,33 @@ if TYPE_CHECKING:
     from taskgym.parallel.process import ProcessExecutor
 
 __all__ = [
+    "EXECUTORS",
     "DispatchingExecutor",
     "Executor",
+    "ExecutorFactory",
     "InlineExecutor",
     "ProcessExecutor",
     "as_completed",
     "executor_names",
     "make_executor",
+    "register_executor",
 ]
 
-_EXECUTORS = ("inline", "process", "ray")
+ExecutorFactory = Callable[..., Executor]
+
+EXECUTORS: Registry[ExecutorFactory] = Registry("executor")
+
+
+def register_executor(name: str, factory: ExecutorFactory | str) -> None:
+    """Make ``factory`` (an :class:`Executor` class, or its ``"module:Class"``) available
+    as executor ``name``, for :func:`make_executor` and ``taskgym run --executor``. It is
+    called as ``factory(concurrency, timeout, workers=workers, **options)``."""
+    EXECUTORS.register(name, factory)
+
+
+register_executor("inline", "taskgym.parallel.inline:InlineExecutor")
+register_executor("process", "taskgym.parallel.process:ProcessExecutor")
+register_executor("ray", "taskgym.parallel.ray_executor:RayExecutor")  # the ray extra
 
 # Names this module held before the executors had a module each (PEP 562).
 _MOVED = {
@@ -75,7 +97,7 @@ def __getattr__(name: str) -> Any:
 
 
 def executor_names() -> list[str]:
-    return list(_EXECUTORS)
+    return EXECUTORS.names()
 
 
 def make_executor(
@@ -91,21 +113,22 @@ def make_executor(
     extra, imported only here; ``options`` go to :class:`~taskgym.parallel.ray_executor.
     RayExecutor`). ``concurrency`` is the episodes in flight in all (default: one a
     worker), ``workers`` the processes or actors that share them, ``timeout`` each
-    episode's limit in seconds (process and ray)."""
-    if name not in _EXECUTORS:
-        raise UnknownNameError("executor", name, _EXECUTORS)
-    if options and name != "ray":
-        raise TypeError(f"the {name} executor takes no options {sorted(options)}")
-    if name == "inline":
-        if workers is not None:
-            raise ConfigError("the inline executor has no workers: set its concurrency")
-        from taskgym.parallel.inline import InlineExecutor  # noqa: PLC0415 - when chosen
+    episode's limit in seconds (process and ray). Or one registered with
+    :func:`register_executor`."""
+    factory = EXECUTORS.get(name)
+    unaccepted = _unaccepted(factory, options)
+    if unaccepted:
+        raise TypeError(f"the {name} executor takes no options {unaccepted}")
+    return factory(concurrency, timeout, workers=workers, **options)
 
-        return InlineExecutor(1 if concurrency is None else concurrency, timeout)
-    if name == "process":
-        from taskgym.parallel.process import ProcessExecutor  # noqa: PLC0415 - when chosen
 
-        return ProcessExecutor(concurrency, timeout, workers=workers)
-    from taskgym.parallel.ray_executor import RayExecutor  # noqa: PLC0415 - the ray extra
-
-    return RayExecutor(concurrency, timeout, workers=workers, **options)
+def _unaccepted(factory: ExecutorFactory, options: dict[str, Any]) -> list[str]:
+    """The options ``factory`` has no parameter for (none when it takes ``**options``
+    or has no signature to read)."""
+    try:
+        parameters = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return []
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return []
+    return sorted(set(options) - set(parameters))

@@ -18,15 +18,25 @@ class InlineExecutor(Executor):
 
     name = "inline"
 
-    def __init__(self, concurrency: int = 1, timeout: float | None = None) -> None:
-        super().__init__(concurrency)
+    def __init__(
+        self,
+        concurrency: int | None = 1,
+        timeout: float | None = None,
+        *,
+        workers: int | None = None,
+    ) -> None:
+        """``concurrency`` threads (None: one); ``workers`` is refused, as the threads
+        are the workers (the arguments are every executor's, see :mod:`.executors`)."""
+        if workers is not None:
+            raise ConfigError("the inline executor has no workers: set its concurrency")
+        super().__init__(1 if concurrency is None else concurrency)
         if timeout is not None:
             raise ConfigError(
                 "the inline executor cannot stop an episode (a thread cannot be killed): "
                 "use executor 'process' for per-episode time-outs"
             )
         self._caches = ThreadCaches()
-        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="taskgym")
+        self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="taskgym")
 
     def submit(self, spec: EpisodeSpec) -> Future[EpisodeResult]:
         return self._pool.submit(lambda: play_spec(spec, self._caches.here()))

@@ -3,7 +3,14 @@
 Checks (what is measured) belong to tasks; rewards (what is paid for it) are pluggable.
 """
 
-from taskgym.rewards.base import Reward, RewardSpec, make_reward, register_reward, reward_names
+from taskgym.rewards.base import (
+    REWARDS,
+    Reward,
+    RewardSpec,
+    make_reward,
+    register_reward,
+    reward_names,
+)
 from taskgym.rewards.builtin import (
     Binary,
     Format,
@@ -16,6 +23,7 @@ from taskgym.rewards.builtin import (
 )
 
 __all__ = [
+    "REWARDS",
     "Binary",
     "Format",
     "FractionPassed",

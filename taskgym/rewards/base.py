@@ -15,9 +15,17 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from taskgym.core import Outcome
-from taskgym.errors import ConfigError, UnknownNameError
+from taskgym.errors import ConfigError
+from taskgym.plugins import Registry
 
-__all__ = ["Reward", "RewardSpec", "make_reward", "register_reward", "reward_names"]
+__all__ = [
+    "REWARDS",
+    "Reward",
+    "RewardSpec",
+    "make_reward",
+    "register_reward",
+    "reward_names",
+]
 
 
 @runtime_checkable
@@ -30,18 +38,17 @@ class Reward(Protocol):
 RewardSpec = str | Mapping[str, Any] | Reward
 RewardFactory = Callable[..., Reward]
 
-_REWARDS: dict[str, RewardFactory] = {}
+REWARDS: Registry[RewardFactory] = Registry("reward")
 
 
-def register_reward(name: str, factory: RewardFactory) -> None:
-    """Make ``factory`` (options -> Reward) available as reward ``name``."""
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"a reward name must be a non-empty str, got {name!r}")
-    _REWARDS[name] = factory
+def register_reward(name: str, factory: RewardFactory | str) -> None:
+    """Make ``factory`` (options -> Reward, or its ``"module:function"``) available as
+    reward ``name``."""
+    REWARDS.register(name, factory)
 
 
 def reward_names() -> list[str]:
-    return sorted(_REWARDS)
+    return REWARDS.names()
 
 
 def make_reward(spec: RewardSpec) -> Reward:
@@ -52,14 +59,14 @@ def make_reward(spec: RewardSpec) -> Reward:
         Weighted(terms=((Binary(), 1.0), (Format(), 0.1)))
     """
     if isinstance(spec, str):
-        return _factory(spec)()
+        return REWARDS.get(spec)()
     if isinstance(spec, Mapping):
         if len(spec) != 1:
             raise ConfigError(
                 f"a reward spec mapping has exactly one key, the reward's name; got {dict(spec)!r}"
             )
         ((name, options),) = spec.items()
-        factory = _factory(name)
+        factory = REWARDS.get(name)
         try:
             if options is None:
                 return factory()
@@ -74,9 +81,3 @@ def make_reward(spec: RewardSpec) -> Reward:
         f"a reward is a name ({', '.join(reward_names())}), a one-key mapping "
         f"{{name: options}} or a callable; got {type(spec).__name__}"
     )
-
-
-def _factory(name: object) -> RewardFactory:
-    if not isinstance(name, str) or name not in _REWARDS:
-        raise UnknownNameError("reward", name, reward_names())
-    return _REWARDS[name]

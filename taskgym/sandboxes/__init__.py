@@ -1,8 +1,9 @@
 """Sandboxes: where untrusted programs run, behind one interface.
 
 Backends are chosen by name (``sandbox="local"``) so that env registrations stay JSON.
-Each name maps to a ``"module:Class"`` string, imported only when first used, so that
-``import taskgym`` never pulls in a backend's dependencies.
+Each name maps, in :data:`SANDBOXES`, to a ``"module:Class"`` string imported only when
+first used, so that ``import taskgym`` never pulls in a backend's dependencies;
+:func:`register_sandbox` adds one of your own.
 
 =========  ===========================================================================
 ``auto``   the strongest backend that works on this machine (bwrap, else local)
@@ -15,21 +16,23 @@ Each name maps to a ``"module:Class"`` string, imported only when first used, so
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from taskgym.errors import ConfigError, SandboxUnavailableError, UnknownNameError
+from taskgym.plugins import Registry, load
 from taskgym.sandboxes.base import ExecResult, Limits, Sandbox, normalize_relative_path
 from taskgym.sandboxes.shell import ShellResult, ShellSession
 
 __all__ = [
+    "SANDBOXES",
     "ExecResult",
     "Limits",
     "Sandbox",
     "SandboxFactory",
+    "SandboxProbe",
     "ShellResult",
     "ShellSession",
     "check_sandbox_options",
@@ -42,43 +45,50 @@ __all__ = [
 ]
 
 SandboxFactory = Callable[..., Sandbox]
+# A backend's probe: None when the backend works on this machine, else the reason it
+# does not (and how to fix it). Backends without one work everywhere.
+SandboxProbe = Callable[[], str | None]
 
-_BACKENDS: dict[str, str | SandboxFactory] = {
-    "bwrap": "taskgym.sandboxes.bwrap:BwrapSandbox",
-    "docker": "taskgym.sandboxes.docker:DockerSandbox",
-    "local": "taskgym.sandboxes.local:LocalSandbox",
-    "fake": "taskgym.sandboxes.fake:FakeSandbox",
-}
-# Backends that may not work on every machine: a function that returns None when the
-# backend works here, or the reason it does not (and how to fix it).
-_PROBES: dict[str, str] = {
-    "bwrap": "taskgym.sandboxes.bwrap:bwrap_unavailable_reason",
-    "docker": "taskgym.sandboxes.docker:docker_unavailable_reason",
-}
+SANDBOXES: Registry[SandboxFactory] = Registry("sandbox", reserved=["auto"])
 # Tried in order by "auto"; stronger isolation first.
 _AUTO_ORDER = ("bwrap", "local")
 _logger = logging.getLogger("taskgym")
 _warned_fallback = False
 
 
-def register_sandbox(name: str, factory: str | SandboxFactory) -> None:
+def register_sandbox(
+    name: str, factory: str | SandboxFactory, *, probe: str | SandboxProbe | None = None
+) -> None:
     """Register a backend under ``name``: a ``"module:Class"`` string or a callable that
-    takes keyword options and returns a :class:`Sandbox`."""
-    if not isinstance(name, str) or not name or name == "auto":
-        raise ValueError(f"a sandbox name must be a non-empty str other than 'auto', got {name!r}")
-    _BACKENDS[name] = factory
+    takes keyword options and returns a :class:`Sandbox`. ``probe`` (a callable or its
+    ``"module:function"``) says why the backend cannot run here, or None when it can."""
+    SANDBOXES.register(name, factory, probe=probe)
+
+
+register_sandbox(
+    "bwrap",
+    "taskgym.sandboxes.bwrap:BwrapSandbox",
+    probe="taskgym.sandboxes.bwrap:bwrap_unavailable_reason",
+)
+register_sandbox(
+    "docker",
+    "taskgym.sandboxes.docker:DockerSandbox",
+    probe="taskgym.sandboxes.docker:docker_unavailable_reason",
+)
+register_sandbox("local", "taskgym.sandboxes.local:LocalSandbox")
+register_sandbox("fake", "taskgym.sandboxes.fake:FakeSandbox")
 
 
 def sandbox_names() -> list[str]:
     """Every name ``make_sandbox`` accepts, ``auto`` included."""
-    return ["auto", *sorted(_BACKENDS)]
+    return ["auto", *SANDBOXES.names()]
 
 
 def resolve_sandbox_name(name: str) -> str:
     """The backend ``name`` stands for: ``auto`` becomes the first backend of
     bwrap, local that works here (logging a warning, once, when it is not bwrap)."""
     if name != "auto":
-        if name not in _BACKENDS:
+        if name not in SANDBOXES:
             raise UnknownNameError("sandbox", name, sandbox_names())
         return name
     global _warned_fallback  # noqa: PLW0603 - warn once per process, not per env
@@ -101,11 +111,12 @@ def resolve_sandbox_name(name: str) -> str:
 
 def unavailable_reason(name: str) -> str | None:
     """None if backend ``name`` can run on this machine, else why not (cached)."""
-    probe = _PROBES.get(name)
+    probe = SANDBOXES.metadata(name)["probe"] if name in SANDBOXES else None
     if probe is None:
         return None
-    module, _, attr = probe.partition(":")
-    result: str | None = getattr(importlib.import_module(module), attr)()
+    if isinstance(probe, str):
+        probe = load(probe, "sandbox probe", name)
+    result: str | None = probe()
     return result
 
 
@@ -116,13 +127,13 @@ def make_sandbox(name: str = "auto", **options: Any) -> Sandbox:
     """
     if not isinstance(name, str):
         raise UnknownNameError("sandbox", name, sandbox_names())
-    return _factory(resolve_sandbox_name(name))(**options)
+    return SANDBOXES.get(resolve_sandbox_name(name))(**options)
 
 
 def check_sandbox_options(name: str, options: dict[str, Any]) -> None:
     """Raise ConfigError now if backend ``name`` would not accept ``options``, so that a
     typo fails when the env is made rather than at its first reset."""
-    factory = _factory(resolve_sandbox_name(name))
+    factory = SANDBOXES.get(resolve_sandbox_name(name))
     try:
         signature = inspect.signature(factory)
     except (TypeError, ValueError):  # some callables have no signature to read
@@ -134,12 +145,3 @@ def check_sandbox_options(name: str, options: dict[str, Any]) -> None:
         raise ConfigError(
             f"bad sandbox_options for the {name} sandbox: {e}; it accepts {accepted}"
         ) from e
-
-
-def _factory(backend: str) -> SandboxFactory:
-    factory = _BACKENDS[backend]
-    if isinstance(factory, str):
-        module, _, attr = factory.partition(":")
-        factory = getattr(importlib.import_module(module), attr)
-        assert callable(factory)
-    return factory
