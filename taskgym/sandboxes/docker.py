@@ -3,7 +3,7 @@ image (install the ``docker`` extra: ``pip install 'taskgym[docker]'``).
 
 The container (``docker run -i --rm``):
 
-- runs :mod:`taskgym.sandboxes.exec_server` as its main process; every ``run()`` is one
+- runs :mod:`taskgym.inside.exec_server` as its main process; every ``run()`` is one
   message on that open stream (no ``docker exec`` per command). When the stream closes
   (this process exits or dies) the server exits and ``--rm`` removes the container;
   labels and :func:`reap_orphans` catch whatever is left anyway;
@@ -24,7 +24,7 @@ The container (``docker run -i --rm``):
 ``reset()`` kills every process but the server, empties ``/work`` and removes what the
 sandbox's uid left under any other writable mount (``/tmp``, ``/dev/shm``,
 ``/dev/mqueue``; the whole root if it is writable) and its System V IPC objects
-(:mod:`taskgym.sandboxes.scrub`, run by the server as that uid). Every command, shell
+(:mod:`taskgym.inside.scrub`, run by the server as that uid). Every command, shell
 and zygote is the first the OOM killer takes, so a container whose memory is full
 (its ``/work``, ``/tmp`` and ``/dev/shm`` are RAM too) keeps its server, and reset()
 frees it.
@@ -59,10 +59,11 @@ from taskgym.errors import (
     SandboxError,
     SandboxUnavailableError,
 )
+from taskgym.inside.wire import encode_message, read_message
 from taskgym.sandboxes.base import ExecResult, Limits, Sandbox
+from taskgym.sandboxes.compose import compose_source
 from taskgym.sandboxes.images import SANDBOX_IMAGE, docker_command
 from taskgym.sandboxes.shell import Signaller
-from taskgym.sandboxes.wire import compose_source, encode_message, read_message
 
 __all__ = ["DockerSandbox", "docker_unavailable_reason", "reap_orphans"]
 

@@ -47,9 +47,10 @@ import time
 from collections.abc import Callable, Iterator
 
 from taskgym.errors import SandboxError, SandboxUnavailableError
-from taskgym.sandboxes import cgroup, scrub
+from taskgym.inside import scrub
+from taskgym.inside.pump import communicate
+from taskgym.sandboxes import cgroup
 from taskgym.sandboxes.base import ExecResult, Limits, Sandbox
-from taskgym.sandboxes.pump import communicate
 
 __all__ = ["DEFAULT_PIDS", "LocalSandbox"]
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 from taskgym.closing import Closing
 from taskgym.errors import SandboxClosedError, SandboxError
-from taskgym.sandboxes.pump import end_process
+from taskgym.inside.pump import end_process
 
 __all__ = ["ShellResult", "ShellSession", "clean_terminal_text"]
 

@@ -4,7 +4,7 @@ per program, so grading a program costs a fork instead of an interpreter start.
 The zygote runs inside the sandbox's boundary (``python3 -I -S``, started through the
 sandbox like any command) and never in the caller's process: forking a trainer that
 holds a model would copy its page tables at every program. Its side of the protocol is
-:mod:`taskgym.sandboxes.zygote_server`.
+:mod:`taskgym.inside.zygote_server`.
 
 Examples:
     >>> from taskgym.sandboxes import make_sandbox
@@ -31,8 +31,9 @@ from typing import Any
 
 from taskgym.closing import Closing
 from taskgym.errors import SandboxClosedError, SandboxError
+from taskgym.inside.wire import encode_message, read_message
 from taskgym.sandboxes.base import ExecResult, Limits, Sandbox
-from taskgym.sandboxes.wire import compose_source, encode_message, read_message
+from taskgym.sandboxes.compose import compose_source
 
 __all__ = [
     "Opening",
@@ -47,7 +48,9 @@ __all__ = [
     "zygote_for",
 ]
 
-_SERVER_SOURCE = compose_source("wire", "zygote_server")
+_SERVER_SOURCE = compose_source(
+    "wire", "zygote_run", "zygote_pairing", "zygote_sessions", "zygote_scrub", "zygote_server"
+)
 # The zygote itself runs for a long time: its own CPU clock must not run out. Each
 # program's limits are applied in its child.
 _ZYGOTE_CPU_SECONDS = 10**7

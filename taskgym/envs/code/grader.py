@@ -5,7 +5,7 @@ The design (the one, of those measured, that rejected all fourteen known attacks
 graders: see ``docs/code-tasks.md``):
 
 - the candidate runs in a sandbox, in a zygote child, under
-  :mod:`taskgym.envs.common.harness`, which receives the inputs only; the expected
+  :mod:`taskgym.inside.harness`, which receives the inputs only; the expected
   values never enter the sandbox, so reading "the hidden tests" from disk or memory
   finds nothing to copy;
 - the harness sends back plain, exactly-typed values on a dedicated channel (fd 3);
@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from taskgym.core import Verdict
-from taskgym.envs.common.programs import HARNESS_PATH, in_sandbox_program
+from taskgym.envs.common.programs import HARNESS_SOURCE, in_sandbox_program
 from taskgym.errors import SandboxError
 from taskgym.sandboxes.base import Limits, Sandbox
 from taskgym.sandboxes.zygote import (
@@ -60,7 +60,6 @@ __all__ = [
     "values_match",
 ]
 
-_HARNESS_SOURCE = HARNESS_PATH.read_text(encoding="utf-8")
 _MAX_REPORTED_FAILURES = 20
 
 
@@ -208,7 +207,7 @@ def grade_function(
     if not cases:
         raise ValueError("grade_function needs at least one case")
     request = {"source": source, "entry_point": entry_point, "args": [list(c.args) for c in cases]}
-    result = zygote.run(_HARNESS_SOURCE, stdin=json.dumps(request), limits=limits, channel=True)
+    result = zygote.run(HARNESS_SOURCE, stdin=json.dumps(request), limits=limits, channel=True)
     results, problem = _read_channel(result.channel, len(cases))
     if problem is None and result.channel_truncated:
         problem = "its results were cut off (too large)"
@@ -289,8 +288,8 @@ def _text(value: Any, limit: int) -> str:
     return value[:limit] if type(value) is str else "(a message that is not text)"
 
 
-_TEST_RUNNER_SOURCE = in_sandbox_program("run_tests")
-_CANDIDATE_SOURCE = in_sandbox_program("serve_candidate")
+_TEST_RUNNER_SOURCE = in_sandbox_program("run_tests", "assert_tests")
+_CANDIDATE_SOURCE = in_sandbox_program("serve_candidate", "assert_tests")
 
 
 def grade_assert_tests(

@@ -8,7 +8,7 @@ Importing this package imports none of its modules.
   up by id (:class:`~.records.RecordsTask`).
 - :mod:`.extract`: the code block of an answer.
 - :mod:`.project_tests`: a hidden pytest suite run against the files left in a sandbox
-  (:func:`~.project_tests.grade_project`), with the programs that run inside the sandbox
-  (:mod:`.programs` puts them together from :mod:`.harness`, :mod:`.assert_tests` and
-  :mod:`.project_inside`).
+  (:func:`~.project_tests.grade_project`).
+- :mod:`.programs`: the grading programs that run inside the sandbox, put together from
+  the modules of :mod:`taskgym.inside`.
 """

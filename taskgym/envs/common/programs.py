@@ -1,27 +1,18 @@
-"""The programs that grading runs inside the sandbox, put together from the modules of
-this package that run there (standard library only: :mod:`.harness`,
-:mod:`.assert_tests`, :mod:`.project_inside`)."""
+"""The programs that grading runs inside the sandbox, put together from modules of
+:mod:`taskgym.inside` (see :mod:`taskgym.sandboxes.compose`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from taskgym.sandboxes.compose import compose_source
 
-from taskgym.sandboxes.wire import compose_source
+__all__ = ["HARNESS_SOURCE", "in_sandbox_program"]
 
-__all__ = ["HARNESS_PATH", "in_sandbox_program"]
-
-# The function harness, which runs alone as ``__main__`` (see :mod:`.harness`).
-HARNESS_PATH = Path(__file__).with_name("harness.py")
+# The function harness, which runs alone as ``__main__`` (see taskgym.inside.harness).
+HARNESS_SOURCE = compose_source("values", "harness")
 
 
-def in_sandbox_program(entry: str, *extra: str) -> str:
-    """One program for a zygote session: wire, the harness, the assert-style programs and
-    ``extra`` modules of this package (by name), then a call of ``entry``."""
-    here = Path(__file__).parent
-    modules = (
-        here.parent.parent / "sandboxes" / "wire.py",
-        here / "harness.py",
-        here / "assert_tests.py",
-        *(here / f"{name}.py" for name in extra),
-    )
-    return compose_source(*modules) + f"\n{entry}()\n"
+def in_sandbox_program(entry: str, module: str) -> str:
+    """One program for a zygote session: what every such program uses (wire, values,
+    session_program), then ``module`` of :mod:`taskgym.inside`, then a call of its
+    ``entry``."""
+    return compose_source("wire", "values", "session_program", module) + f"\n{entry}()\n"

@@ -2,9 +2,10 @@
 project tasks (``taskgym.envs.code.project``), and of shell tasks that come with tests
 (``taskgym.envs.shell.tasks``).
 
-:func:`grade_project` runs two processes in the sandbox (see :mod:`.project_inside`): the
-tests process, which never holds candidate code, and the candidate process, which never
-holds the tests; every call into the project goes through the host.
+:func:`grade_project` runs two processes in the sandbox: the tests process
+(:mod:`taskgym.inside.project_tests_process`), which never holds candidate code, and the
+candidate process (:mod:`taskgym.inside.project_candidate_process`), which never holds
+the tests; every call into the project goes through the host.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ class ProjectRecord:
     source: str = field(default="", compare=False)
 
 
-_TESTS_SOURCE = in_sandbox_program("run_project_tests", "project_inside")
-_CANDIDATE_SOURCE = in_sandbox_program("serve_project", "project_inside")
+_TESTS_SOURCE = in_sandbox_program("run_project_tests", "project_tests_process")
+_CANDIDATE_SOURCE = in_sandbox_program("serve_project", "project_candidate_process")
 # Lists the work directory's regular files (no links), so grading can carry them over.
 _LIST_FILES = """
 import json, os
@@ -70,10 +71,11 @@ def grade_project(sandbox: Sandbox, record: ProjectRecord, *, carry_over: bool =
     started is stopped: nothing of it runs while the tests are graded) and the files are
     put back. Then the tests process collects the tests and deletes them before any
     candidate code starts, and every call into the project goes through the host (see
-    :mod:`.project_inside`). One check per collected test; a test without a report (the
-    time ran out, the tests process died) failed. The tests run in the work directory
-    (they may read its files). ``carry_over=False``: the caller has stopped every process
-    of the episode already (``Sandbox.stop_processes``), and the files stay as they are."""
+    :mod:`taskgym.inside.project_tests_process`). One check per collected test; a test
+    without a report (the time ran out, the tests process died) failed. The tests run in
+    the work directory (they may read its files). ``carry_over=False``: the caller has
+    stopped every process of the episode already (``Sandbox.stop_processes``), and the
+    files stay as they are."""
     files = _carry_over(sandbox) if carry_over else []
     limits = sandbox.limits.replace(
         wall_seconds=record.test_seconds + 5, cpu_seconds=math.ceil(record.test_seconds) + 5

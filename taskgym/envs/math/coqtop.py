@@ -46,8 +46,8 @@ from dataclasses import dataclass
 
 from taskgym.closing import Closing
 from taskgym.errors import SandboxUnavailableError
+from taskgym.inside.pump import end_process, read_ready
 from taskgym.sandboxes import Sandbox
-from taskgym.sandboxes.pump import end_process, read_ready
 
 __all__ = [
     "CLOSED",

@@ -1,5 +1,5 @@
-"""The two programs behind assert-style grading, run inside the sandbox (standard library
-only; each is sent with :mod:`taskgym.sandboxes.wire` and :mod:`.harness` in front).
+"""The two programs behind assert-style grading, run inside the sandbox (each is sent
+after :mod:`.wire`, :mod:`.values` and :mod:`.session_program`).
 
 ``run_tests``: makes itself non-dumpable *before* reading anything, reads ``{"prelude",
 "test", "entry_point", "call"}``, says ``ready``, runs the test code with the entry point
@@ -22,69 +22,24 @@ memory, the test process's /proc entries) holds the tests.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
 import time
 import traceback
 from typing import Any
 
-from taskgym.envs.common.harness import tag
-from taskgym.sandboxes.wire import read_message, write_message
-
-_PR_SET_DUMPABLE = 4
+# Inside the sandbox these imports are replaced by the modules' sources (see
+# taskgym.sandboxes.compose).
+from taskgym.inside.session_program import control_pipes, private_control_pipes
+from taskgym.inside.values import tag, untag
+from taskgym.inside.wire import read_message, write_message
 
 
 class CandidateError(Exception):
     """The candidate raised (or is gone); the message says how."""
 
 
-def untag(tagged: Any) -> Any:  # noqa: PLR0911 - one return a type
-    """A tagged value back to a plain Python value of exactly that type."""
-    if tagged is None:
-        return None
-    ((kind, body),) = tagged.items()
-    if kind == "b":
-        return bool(body)
-    if kind == "s":
-        return str(body)
-    if kind == "i":
-        return int(body)
-    if kind == "f":
-        return float(body)
-    if kind == "c":
-        return complex(float(body[0]), float(body[1]))
-    if kind in ("l", "t"):
-        items = [untag(item) for item in body]
-        return items if kind == "l" else tuple(items)
-    if kind == "d":
-        return {untag(k): untag(v) for k, v in body}
-    if kind in ("S", "F"):
-        members = {untag(item) for item in body}
-        return members if kind == "S" else frozenset(members)
-    raise ValueError(f"unknown tag {kind!r}")
-
-
-def _control() -> tuple[int, int]:
-    """The host's pipes, moved off stdin/stdout so nothing else can write to them."""
-    read_fd, write_fd = os.dup(0), os.dup(1)
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1):
-        os.dup2(devnull, fd)
-    os.close(devnull)
-    return read_fd, write_fd
-
-
-def _private_control() -> tuple[int, int]:
-    """For a process that will hold tests: non-dumpable first (its memory and /proc
-    entries closed to the candidate), then the host's pipes (see :func:`_control`)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
-    return _control()
-
-
 def run_tests() -> None:
-    read_fd, write_fd = _private_control()
+    read_fd, write_fd = private_control_pipes()
     request = read_message(read_fd)
     if request is None:
         return
@@ -155,7 +110,7 @@ def _value_of(reply: Any) -> Any:
 
 
 def serve_candidate() -> None:
-    read_fd, write_fd = _control()
+    read_fd, write_fd = control_pipes()
     request = read_message(read_fd)
     if request is None:
         return

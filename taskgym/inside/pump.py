@@ -1,9 +1,9 @@
 """Feeding a child's stdin and collecting its capped output until it ends or its time
 runs out: the core of every ``run()``.
 
-Standard library only, with no taskgym import: the docker backend sends this source into
-its containers, ahead of :mod:`taskgym.sandboxes.exec_server`, so that a command behaves
-the same in every backend.
+Used on both sides: the local backend and shell sessions import it on the host, and the
+docker backend sends this source into its containers, ahead of :mod:`.exec_server`, so
+that a command behaves the same in every backend.
 """
 
 from __future__ import annotations

@@ -6,12 +6,12 @@ Only a user that belongs to one sandbox can be scrubbed this way (whatever it ow
 the sandbox's): a uid of the sandbox's own, as the docker backend draws for each
 container and the local backend for each sandbox when taskgym runs as root.
 
-Standard library only, with no taskgym import: the docker backend sends this source
-into its containers with the exec server's, which calls :func:`scrub_user` as the
-sandbox's user (an effective uid: no process is started, so it works even when the
-container's memory is full of files). It works as root (on the host) or as the user
-itself, who may have taken its own permissions away from its directories: those are
-opened up before they are removed.
+Used on both sides: the local backend imports it on the host, and the docker backend
+sends this source into its containers with the exec server's (:mod:`.exec_server`),
+which calls :func:`scrub_user` as the sandbox's user (an effective uid: no process is
+started, so it works even when the container's memory is full of files). It works as
+root (on the host) or as the user itself, who may have taken its own permissions away
+from its directories: those are opened up before they are removed.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
-"""The message framing between taskgym and its helper processes inside sandboxes (the
-zygote, the docker exec server): a 4-byte big-endian length, then a JSON object.
-
-Standard library only, with no taskgym import: the helpers' sources are sent into the
-sandbox with this module's source in front of them (see :func:`compose_source`).
+"""The message framing between taskgym and its programs inside sandboxes (the zygote,
+the docker exec server, the grading programs): a 4-byte big-endian length, then a JSON
+object. Both sides use it: the host imports it, and each program is sent with this
+module's source in front of it (see :mod:`taskgym.sandboxes.compose`).
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import os
 import select
 import struct
 import time
-from pathlib import Path
 from typing import Any
 
 
@@ -71,26 +69,3 @@ def _read_exact(fd: int, size: int, deadline: float | None) -> bytes | None:
             return None
         data += chunk
     return bytes(data)
-
-
-def compose_source(*modules: str | Path) -> str:
-    """The sources of modules (names of modules beside this one, or paths) joined into
-    one program for ``python3 -c``: their ``from __future__`` lines, imports of each other
-    and, but for the last, ``__main__`` blocks dropped."""
-    here = Path(__file__).parent  # not at import: inside a sandbox there is no __file__
-    parts = []
-    for position, module in enumerate(modules):
-        path = module if isinstance(module, Path) else here / f"{module}.py"
-        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-        if position < len(modules) - 1 and 'if __name__ == "__main__":\n' in lines:
-            # Only the last module is the program; the others are libraries to it.
-            lines = lines[: lines.index('if __name__ == "__main__":\n')]
-        parts.append(
-            "".join(
-                line
-                for line in lines
-                if line != "from __future__ import annotations\n"
-                and not line.startswith("from taskgym.")
-            )
-        )
-    return "from __future__ import annotations\n" + "\n".join(parts)

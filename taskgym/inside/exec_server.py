@@ -1,9 +1,9 @@
 """The program a docker sandbox's container runs: it executes commands for the host over
 one open stream, so a command costs a message instead of a ``docker exec``.
 
-Standard library only (taskgym is not installed in the image): the host sends
-:mod:`taskgym.sandboxes.wire`, :mod:`taskgym.sandboxes.pump` and this file as one program
-with ``python3 -I -S -c``.
+The host (:mod:`taskgym.sandboxes.docker`) sends :mod:`.wire`, :mod:`.pump`,
+:mod:`.scrub` and this file as one program with ``python3 -I -S -c`` (taskgym is not
+installed in the image).
 Messages are 4-byte big-endian lengths and JSON:
 
 - ``{"op": "run", "argv", "stdin" (base64), "limits", "env"}`` -> ``{"exit_code",
@@ -15,7 +15,7 @@ Messages are 4-byte big-endian lengths and JSON:
 - ``{"op": "kill_all_but_me"}``: every process but the server and init, for reset().
 - ``{"op": "scrub", "uid", "empty"}`` -> ``{"stayed": [...]}``: empty the directories in
   ``empty`` and remove what ``uid`` left anywhere else (see
-  :mod:`taskgym.sandboxes.scrub`), for reset(); done in this process as that user.
+  :mod:`.scrub`), for reset(); done in this process as that user.
 
 Every command is the first the kernel's OOM killer takes (``oom_score_adj`` 1000, as
 the host asks of ``docker exec``'s processes): when the container's memory is full the
@@ -34,10 +34,11 @@ import subprocess
 from collections.abc import Callable
 from typing import Any
 
-# Inside a container these imports are replaced by the modules' sources (see docker.py).
-from taskgym.sandboxes.pump import communicate
-from taskgym.sandboxes.scrub import scrub_user
-from taskgym.sandboxes.wire import read_message, write_message
+# Inside a container these imports are replaced by the modules' sources (see
+# taskgym.sandboxes.compose).
+from taskgym.inside.pump import communicate
+from taskgym.inside.scrub import scrub_user
+from taskgym.inside.wire import read_message, write_message
 
 _SANDBOX_UID = int(os.environ.get("TASKGYM_SANDBOX_UID", "65534"))
 

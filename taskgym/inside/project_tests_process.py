@@ -1,22 +1,23 @@
-"""The two programs behind project grading, run inside the sandbox (each is sent with
-:mod:`taskgym.sandboxes.wire`, :mod:`.harness` and :mod:`.assert_tests` in front).
+"""The *tests process* of project grading, run inside the sandbox (sent after
+:mod:`.wire`, :mod:`.values` and :mod:`.session_program`; its counterpart is
+:mod:`.project_candidate_process`, and the host's side
+:mod:`taskgym.envs.common.project_tests`).
 
-``run_project_tests`` (the *tests process*) runs the task's hidden pytest suite and never
-holds candidate code. It makes itself non-dumpable before it reads anything, receives
-``{"tests": {path: source}, "modules": [...]}``, writes the tests to a directory of its
-own, lets pytest collect them, deletes them, and only then tells the host
-``{"collected": [node ids], "errors": [...]}``; the host starts the candidate after that
-(so no candidate code ever runs while the tests are on disk) and answers ``{"go": true}``.
-Each test's outcome goes to the host as ``{"result": {"id", "passed", "why"}}``, and the
-end as ``{"done": exit status}``.
+``run_project_tests`` runs the task's hidden pytest suite and never holds candidate code.
+It makes itself non-dumpable before it reads anything, receives ``{"tests": {path:
+source}, "modules": [...]}``, writes the tests to a directory of its own, lets pytest
+collect them, deletes them, and only then tells the host ``{"collected": [node ids],
+"errors": [...]}``; the host starts the candidate after that (so no candidate code ever
+runs while the tests are on disk) and answers ``{"go": true}``. Each test's outcome goes
+to the host as ``{"result": {"id", "passed", "why"}}``, and the end as ``{"done": exit
+status}``.
 
 The candidate's modules (the names in ``modules``) are proxies here: attribute access,
-calls and a few operations on them become ``{"op": ...}`` messages, relayed by the host to
-the *candidate process* (``serve_project``), which imports the agent's files and answers
-with plain values of exact types (``{"v": tagged}``), a class by its path (``{"cls"}``),
-any other object by a handle (``{"h"}``), or an exception (``{"raise"}``). So the
-candidate can lie about nothing the tests compare: an object of the candidate equals only
-itself, and only plain values cross as values.
+calls and a few operations on them become ``{"op": ...}`` messages, relayed by the host
+to the candidate process, whose answers are decoded strictly: plain values of exact
+types, the candidate's classes by path, its other objects by handle, or the exception it
+raised. So the candidate can lie about nothing the tests compare: an object of the
+candidate equals only itself, and only plain values cross as values.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ import contextlib
 import importlib
 import importlib.abc
 import importlib.machinery
-import itertools
 import os
 import shutil
 import sys
@@ -35,15 +35,13 @@ import traceback
 import types
 from typing import Any
 
-from taskgym.envs.common.assert_tests import _control, _private_control, untag
-from taskgym.envs.common.harness import tag
-from taskgym.sandboxes.wire import read_message, write_message
+# Inside the sandbox these imports are replaced by the modules' sources (see
+# taskgym.sandboxes.compose).
+from taskgym.inside.session_program import private_control_pipes, session_workdir
+from taskgym.inside.values import tag, untag
+from taskgym.inside.wire import read_message, write_message
 
-_MAX_ITEMS = 100_000  # the most items one iteration of a candidate's object may yield
 _WHY_CHARS = 2000
-
-
-# -- the tests process ---------------------------------------------------------------
 
 
 class CandidateNotRunning(RuntimeError):
@@ -416,7 +414,7 @@ class _Reporter:
 
 def run_project_tests() -> None:
     global _BRIDGE  # noqa: PLW0603 - one bridge for the process, set once here
-    read_fd, write_fd = _private_control()
+    read_fd, write_fd = private_control_pipes()
     request = read_message(read_fd)
     if request is None:
         return
@@ -437,13 +435,8 @@ def run_project_tests() -> None:
     bridge.tell({"done": int(status)})
 
 
-def _workdir() -> str:
-    """The work directory: the zygote runs each session in a directory of its own in it."""
-    return os.path.dirname(os.getcwd())
-
-
 def _run_pytest(pytest: Any, bridge: _Bridge, request: dict[str, Any]) -> Any:
-    workdir = _workdir()
+    workdir = session_workdir()
     sys.dont_write_bytecode = True
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     sys.meta_path.insert(0, _CandidateFinder(set(request["modules"])))
@@ -465,162 +458,3 @@ def _run_pytest(pytest: Any, bridge: _Bridge, request: dict[str, Any]) -> Any:
         "-p", "no:legacypath",
     ]  # fmt: skip
     return pytest.main(args, plugins=[_Reporter(bridge, suite, workdir)])
-
-
-# -- the candidate process -----------------------------------------------------------
-
-
-class _Objects:
-    """The candidate's objects the tests hold handles to (kept alive, so ids stay)."""
-
-    def __init__(self, generation: int) -> None:
-        self.base = generation * 1_000_000_000
-        self.by_handle: dict[int, Any] = {}
-        self.by_id: dict[int, int] = {}
-
-    def handle(self, value: Any) -> int:
-        known = self.by_id.get(id(value))
-        if known is None:
-            known = self.base + len(self.by_handle) + 1
-            self.by_handle[known] = value
-            self.by_id[id(value)] = known
-        return known
-
-    def get(self, handle: Any) -> Any:
-        if type(handle) is not int or handle not in self.by_handle:
-            raise LookupError(
-                "this object came from an earlier run of the candidate, which was stopped"
-            )
-        return self.by_handle[handle]
-
-
-def _class_path(value: type) -> dict[str, str] | None:
-    """The class's import path, when it leads back to the class itself."""
-    module, qualname = getattr(value, "__module__", None), getattr(value, "__qualname__", "")
-    if not isinstance(module, str) or not isinstance(qualname, str) or "<" in qualname:
-        return None
-    target: Any = sys.modules.get(module)
-    for name in qualname.split("."):
-        target = getattr(target, name, None)
-    return {"m": module, "q": qualname} if target is value else None
-
-
-def _encode(value: Any, objects: _Objects) -> dict[str, Any]:
-    try:
-        return {"v": tag(value)}
-    except (TypeError, RecursionError):
-        pass
-    if isinstance(value, type):
-        path = _class_path(value)
-        if path is not None:
-            return {"cls": path}
-    return {"h": objects.handle(value), "t": type(value).__qualname__}
-
-
-def _resolve(ref: dict[str, Any], objects: _Objects) -> Any:
-    target = objects.get(ref["h"]) if "h" in ref else importlib.import_module(str(ref["m"]))
-    for name in ref.get("a", []):
-        try:
-            target = getattr(target, name)
-        except AttributeError:
-            if not isinstance(target, types.ModuleType):
-                raise
-            target = importlib.import_module(f"{target.__name__}.{name}")
-    return target
-
-
-def _value(argument: dict[str, Any], objects: _Objects) -> Any:
-    if "ref" in argument:
-        return _resolve(argument["ref"], objects)
-    return untag(argument["v"])
-
-
-def _raised(error: BaseException) -> dict[str, Any]:
-    builtin = next(
-        (
-            k.__name__
-            for k in type(error).__mro__
-            if getattr(builtins, k.__name__, None) is k and issubclass(k, Exception)
-        ),
-        "",
-    )
-    try:
-        message = str(error)[:_WHY_CHARS]
-    except BaseException:
-        message = "(an exception whose message cannot be read)"
-    if not builtin:
-        message = f"{type(error).__name__}: {message}"
-    cls = _class_path(type(error))
-    if cls is not None and cls["m"] == "builtins":
-        cls = None
-    return {"raise": {"builtin": builtin, "cls": cls, "message": message}}
-
-
-def _special_op(target: Any, name: str, args: list[Any]) -> Any:  # noqa: PLR0911
-    if name == "len":
-        return len(target)
-    if name == "bool":
-        return bool(target)
-    if name == "iter":
-        items = list(itertools.islice(iter(target), _MAX_ITEMS + 1))
-        if len(items) > _MAX_ITEMS:
-            raise ValueError(f"more than {_MAX_ITEMS} items")
-        return items
-    if name == "getitem":
-        return target[args[0]]
-    if name == "setitem":
-        target[args[0]] = args[1]
-        return None
-    if name == "delitem":
-        del target[args[0]]
-        return None
-    if name == "contains":
-        return args[0] in target
-    if name == "setattr":
-        setattr(target, args[0], args[1])
-        return None
-    if name == "isinstance":
-        return isinstance(target, args[0])
-    if name == "str":
-        return str(target)
-    if name == "repr":
-        return repr(target)
-    raise ValueError(f"unknown operation {name!r}")
-
-
-def _answer(request: dict[str, Any], objects: _Objects) -> dict[str, Any]:
-    kind = request.get("kind")
-    target = _resolve(request["ref"], objects)
-    args = [_value(a, objects) for a in request.get("args", [])]
-    if kind == "get":
-        return _encode(target, objects)
-    if kind == "call":
-        kwargs = {str(k): _value(v, objects) for k, v in request.get("kwargs", {}).items()}
-        return _encode(target(*args, **kwargs), objects)
-    result = _special_op(target, str(request.get("name")), args)
-    if request.get("name") == "iter":
-        return {"items": [_encode(item, objects) for item in result]}
-    if request.get("name") in ("str", "repr") and type(result) is not str:
-        raise TypeError("__str__ and __repr__ must return a str")
-    return _encode(result, objects)
-
-
-def serve_project() -> None:
-    read_fd, write_fd = _control()
-    request = read_message(read_fd)
-    if request is None:
-        return
-    workdir = _workdir()
-    os.chdir(workdir)
-    sys.path.insert(0, workdir)
-    objects = _Objects(int(request.get("generation", 0)))
-    write_message(write_fd, {"ready": True})
-    while True:
-        message = read_message(read_fd)
-        if message is None:
-            return
-        try:
-            reply = _answer(message, objects)
-        except BaseException as e:
-            reply = _raised(e)
-        write_message(write_fd, reply)
