@@ -24,7 +24,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from taskgym.sandboxes import Limits, Sandbox, make_sandbox, unavailable_reason
+from bench.backends import usable_backends
+from taskgym.sandboxes import Limits, Sandbox, make_sandbox
 from taskgym.sandboxes.zygote import Zygote
 
 LIMITS = Limits(wall_seconds=0.2, cpu_seconds=2, memory_bytes=128 * 1024**2, output_bytes=4096)
@@ -136,11 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configs: dict[str, Callable[[], tuple[Grader, Callable[[], None]]]] = {
         "fresh python3 -I -S per program, host (baseline)": fresh_interpreter,
     }
-    for backend in ("local", "bwrap", "docker"):
-        reason = unavailable_reason(backend)
-        if reason is not None:
-            print(f"# {backend} skipped: {reason}")
-            continue
+    for backend in usable_backends():
         configs[f"{backend}: fresh python3 per program"] = lambda b=backend: sandbox_run(b)
         configs[f"{backend}: zygote"] = lambda b=backend: zygote(b)
     for title, weights in MIXES.items():

@@ -15,8 +15,9 @@ import os
 import sys
 from collections.abc import Sequence
 
+from bench.backends import usable_backends
 from bench.ratios import interleaved, print_table
-from taskgym.sandboxes import make_sandbox, unavailable_reason
+from taskgym.sandboxes import make_sandbox
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,11 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             box.run(["true"])
 
     candidates = {"posix_spawn /bin/true (baseline)": posix_spawn_true}
-    for backend in ("local", "bwrap", "docker"):
-        reason = unavailable_reason(backend)
-        if reason is not None:
-            print(f"# {backend} skipped: {reason}")
-            continue
+    for backend in usable_backends():
         candidates[f"{backend}: make + run(true) + close"] = lambda b=backend: cycle(b)
     results = interleaved(candidates, calls=args.calls, rounds=args.rounds)
     print_table(results, "posix_spawn /bin/true (baseline)")

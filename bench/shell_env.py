@@ -24,9 +24,9 @@ from pathlib import Path
 import gymnasium as gym
 
 import taskgym  # noqa: F401 - registers the envs
+from bench.backends import usable_backends
 from bench.host_bash import HostBash
 from bench.ratios import interleaved, print_table
-from taskgym.sandboxes import unavailable_reason
 from taskgym.sandboxes.pool import SandboxPool
 
 COMMANDS = [
@@ -78,13 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--episodes", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
-    backends = []
-    for backend in ("local", "bwrap", "docker"):
-        reason = unavailable_reason(backend)
-        if reason is None:
-            backends.append(backend)
-        else:
-            print(f"# {backend} skipped: {reason}")
+    backends = usable_backends()
 
     with tempfile.TemporaryDirectory() as tmp:
         path = write_task(Path(tmp))

@@ -14,9 +14,10 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
+from bench.backends import usable_backends
 from bench.host_bash import HostBash
 from bench.ratios import interleaved, print_table
-from taskgym.sandboxes import make_sandbox, unavailable_reason
+from taskgym.sandboxes import make_sandbox
 
 COMMANDS = {"echo": "echo hi", "ls /": "ls /", "cat 4 KiB": "cat four_k.txt"}
 
@@ -32,11 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     host_dir.write_file("four_k.txt", "x" * 4096)
     boxes.append(host_dir)
     floor = HostBash(host_dir.workdir)  # type: ignore[attr-defined]
-    for backend in ("local", "bwrap", "docker"):
-        reason = unavailable_reason(backend)
-        if reason is not None:
-            print(f"# {backend} skipped: {reason}")
-            continue
+    for backend in usable_backends():
         box = make_sandbox(backend)
         box.write_file("four_k.txt", "x" * 4096)
         boxes.append(box)
