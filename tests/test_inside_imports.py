@@ -11,7 +11,6 @@ when the host builds a program; its errors are tested here too.
 
 from __future__ import annotations
 
-import ast
 import re
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from taskgym.envs.code import grader
 from taskgym.envs.common import programs, project_tests
 from taskgym.sandboxes import compose, docker, zygote
 from taskgym.sandboxes.compose import ComposeError, compose_source
+from tests.test_layout import imported
 
 INSIDE = Path(taskgym.inside.__file__).parent
 PACKAGE = "taskgym.inside"
@@ -45,22 +45,6 @@ COMPOSED = {
 }
 
 
-def imported(source: str) -> list[tuple[int, str]]:
-    """``(line, dotted name)`` of each module the imports of ``source`` (a module of
-    ``taskgym.inside``) name, relative ones made absolute."""
-    found = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            found += [(node.lineno, alias.name) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                package = PACKAGE.split(".")[: len(PACKAGE.split(".")) - (node.level - 1)]
-                base = ".".join([*package, *([base] if base else [])])
-            found.append((node.lineno, base))
-    return found
-
-
 def outside(name: str, allowed: set[str]) -> bool:
     """Whether the module ``name`` is neither the standard library's nor a sibling's."""
     top = name.split(".", maxsplit=1)[0]
@@ -80,11 +64,11 @@ def test_the_reader_sees_every_form_of_import() -> None:
         "from .wire import read_message\n"
         "from taskgym.inside.values import tag\n"
     )
-    names = dict(imported(source))
-    assert names[5] == "taskgym.core"  # under TYPE_CHECKING
-    assert names[7] == "numpy"  # in a function
-    assert names[8] == "taskgym.inside.wire"  # relative
-    assert [line for line, name in imported(source) if outside(name, set())] == [5, 7]
+    found = imported(source, f"{PACKAGE}.harness", is_package=False)
+    assert (5, "taskgym.core") in found  # under TYPE_CHECKING
+    assert (7, "numpy") in found  # in a function
+    assert (8, "taskgym.inside.wire") in found  # relative
+    assert sorted({line for line, name in found if outside(name, set())}) == [5, 7]
 
 
 def test_what_runs_inside_imports_only_the_standard_library_and_its_siblings() -> None:
@@ -93,7 +77,9 @@ def test_what_runs_inside_imports_only_the_standard_library_and_its_siblings() -
     found = [
         f"taskgym/inside/{path.name}:{line}: {name}"
         for path in modules
-        for line, name in imported(path.read_text(encoding="utf-8"))
+        for line, name in imported(
+            path.read_text(encoding="utf-8"), f"{PACKAGE}.{path.stem}", path.stem == "__init__"
+        )
         if outside(name, ALLOWED.get(path.stem, set()))
     ]
     assert found == [], (
@@ -102,7 +88,7 @@ def test_what_runs_inside_imports_only_the_standard_library_and_its_siblings() -
     )
     for module, names in ALLOWED.items():  # each exception is still needed
         source = (INSIDE / f"{module}.py").read_text(encoding="utf-8")
-        assert names <= {name for _, name in imported(source)}, module
+        assert names <= {name for _, name in imported(source, f"{PACKAGE}.{module}", False)}, module
 
 
 @pytest.mark.parametrize("program", list(COMPOSED))
