@@ -19,7 +19,7 @@ import gymnasium as gym
 import taskgym
 from bench.ratios import interleaved, print_table
 from taskgym.core import Turn
-from taskgym.envs.env import _NO_SANDBOX
+from taskgym.envs.sandboxing import NO_SANDBOX
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def direct() -> None:
         problem = task.problem(next(seeds))
-        task.check(problem, (Turn(problem.solution[0], ""),), _NO_SANDBOX)
+        task.check(problem, (Turn(problem.solution[0], ""),), NO_SANDBOX)
 
     def episode(env: gym.Env[str, str]) -> None:
         env.reset(seed=next(seeds))

@@ -22,7 +22,8 @@ import gymnasium as gym
 
 from bench.ratios import Report, report_main
 from bench.tasks import NOOP
-from taskgym.envs.env import _NO_SANDBOX, TaskEnv
+from taskgym.envs.env import TaskEnv
+from taskgym.envs.sandboxing import NO_SANDBOX
 from taskgym.parallel import AsyncEpisodePool, EpisodePool, EpisodeSpec, make_executor, make_vec
 
 __all__ = ["main", "run"]
@@ -46,7 +47,7 @@ def _direct(steps: int) -> tuple[float, int]:
     task, problem = env.task, env.problem
     start = time.perf_counter()
     for _ in range(steps):
-        task.interact(problem, (), "x", _NO_SANDBOX)
+        task.interact(problem, (), "x", NO_SANDBOX)
     return time.perf_counter() - start, steps
 
 

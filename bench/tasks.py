@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 
-from taskgym.core import Problem, Reply, Task, Turn, Verdict
+from taskgym.core import Execution, Problem, Reply, Task, Turn, Verdict
 from taskgym.envs.env import TaskEnv
 from taskgym.sandboxes import Sandbox
 
@@ -31,7 +31,7 @@ class NoopTask(Task):
     limit. What is left of a step is the framework's own cost."""
 
     family: ClassVar[str] = "bench"
-    quick_stages: ClassVar[frozenset[str]] = frozenset({"problem", "interact", "check"})
+    execution: ClassVar[Execution] = Execution(quick_stages={"problem", "interact", "check"})
 
     @property
     def multi_turn(self) -> bool:
@@ -59,7 +59,7 @@ class WaitTask(Task):
     grader does, so it is not a quick stage)."""
 
     family: ClassVar[str] = "bench"
-    quick_stages: ClassVar[frozenset[str]] = frozenset({"problem", "interact"})
+    execution: ClassVar[Execution] = Execution(quick_stages={"problem", "interact"})
 
     @property
     def multi_turn(self) -> bool:

@@ -34,7 +34,7 @@ from taskgym.registry import EnvInfo, env_info, register_task, registered_ids
 
 if TYPE_CHECKING:
     from taskgym.batch import Graded, grade_many
-    from taskgym.core import Outcome, Problem, Reply, Task, Tool, Turn, Verdict
+    from taskgym.core import Execution, Outcome, Problem, Reply, Task, Tool, Turn, Verdict
     from taskgym.envs.env import TaskEnv
     from taskgym.rewards import Reward, make_reward, register_reward, reward_names
     from taskgym.sandboxes import (
@@ -53,7 +53,8 @@ if TYPE_CHECKING:
 _LAZY = {
     **dict.fromkeys(["Graded", "grade_many"], "taskgym.batch"),
     **dict.fromkeys(
-        ["Outcome", "Problem", "Reply", "Task", "Tool", "Turn", "Verdict"], "taskgym.core"
+        ["Execution", "Outcome", "Problem", "Reply", "Task", "Tool", "Turn", "Verdict"],
+        "taskgym.core",
     ),
     "TaskEnv": "taskgym.envs.env",
     **dict.fromkeys(
@@ -92,6 +93,7 @@ __all__ = [
     "EnvInfo",
     "EpisodeStateError",
     "ExecResult",
+    "Execution",
     "Graded",
     "Limits",
     "Outcome",

@@ -4,7 +4,7 @@ trainers make after sampling a group of completions per prompt.
 Each completion is graded as a one-turn episode of the env, so it gets exactly the
 reward and verdict an episode would (same reward spec, action limits and error
 boundary). ``workers`` envs grade side by side, each with its own sandbox; code envs keep
-their grader process warm between completions (see ``Task.runs_only_in_zygote``), so a
+their grader process warm between completions (see ``Execution.runs_only_in_zygote``), so a
 grading costs a fork, not an interpreter start.
 
 Examples:

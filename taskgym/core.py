@@ -15,17 +15,31 @@ gymnasium's determinism checks pass.
 from __future__ import annotations
 
 import abc
+import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
 
-from taskgym.errors import UnknownTaskIdError
+from taskgym.errors import ConfigError, UnknownTaskIdError
 
 if TYPE_CHECKING:
     from taskgym.sandboxes.base import Sandbox
 
-__all__ = ["Outcome", "Problem", "Reply", "Task", "Tool", "Turn", "Verdict"]
+__all__ = [
+    "STAGES",
+    "Execution",
+    "Outcome",
+    "Problem",
+    "Reply",
+    "StageName",
+    "Task",
+    "Tool",
+    "Turn",
+    "Verdict",
+]
 
 
 def _require_json(value: Mapping[str, Any], what: str) -> None:
@@ -204,15 +218,88 @@ class Tool:
         }
 
 
+StageName = Literal["problem", "interact", "check"]
+"""A call into task code that the env makes: ``problem`` (with ``get``), ``interact`` or
+``check``."""
+STAGES: frozenset[StageName] = frozenset(get_args(StageName))
+
+
+@dataclass(frozen=True)
+class Execution:
+    """How a task's episodes run: what the env gives the task and where the episode pool
+    may call it. One validated value, so that the contract states it and the layers that
+    run episodes (the env, its sandboxes, the pool) read it; a bad hint is a ConfigError
+    when the task class is defined.
+
+    Examples:
+        >>> Execution(needs_sandbox=True, quick_stages={"problem"}).quick_stages
+        frozenset({'problem'})
+        >>> Execution(quick_stages={"reply"})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        taskgym.errors.ConfigError: quick_stages names ['reply']; the stages are [...]
+    """
+
+    needs_sandbox: bool = False
+    """Whether the task runs anything; tasks that do not are never given a sandbox."""
+    sandbox_backends: tuple[str, ...] = ()
+    """The backends the task can run in, in order of preference ("auto" picks the first
+    that works here); empty means any. A task that needs its own OS image names docker."""
+    runs_only_in_zygote: bool = False
+    """Whether the task uses its sandbox only through :func:`~taskgym.sandboxes.zygote.
+    zygote_for` (no setup files, shells or other processes). Between such episodes the
+    env then scrubs the sandbox instead of resetting it, and the zygote stays warm."""
+    quick_stages: AbstractSet[StageName] = frozenset()
+    """Which stages (:data:`STAGES`) are quick pure-Python calls: no I/O, no processes,
+    no sandbox, well under a millisecond. The episode pool runs those on its event loop
+    and hands every other stage to a thread, a hop that costs more than a quick stage
+    itself. Leave out any stage that may block (a grader process, a file read on first
+    use); when unsure, leave it out. Kept as a frozenset."""
+
+    def __post_init__(self) -> None:
+        for flag in ("needs_sandbox", "runs_only_in_zygote"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ConfigError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
+        backends = _names("sandbox_backends", self.sandbox_backends)
+        stages = frozenset(_names("quick_stages", self.quick_stages))
+        unknown = stages - STAGES
+        if unknown:
+            raise ConfigError(
+                f"quick_stages names {sorted(unknown)}; the stages are {sorted(STAGES)}"
+            )
+        if not self.needs_sandbox and (backends or self.runs_only_in_zygote):
+            raise ConfigError(
+                "sandbox_backends and runs_only_in_zygote are for tasks that run something: "
+                "set needs_sandbox=True too"
+            )
+        # Normalised in place: the dataclass is frozen to its users, not to itself.
+        object.__setattr__(self, "sandbox_backends", backends)
+        object.__setattr__(self, "quick_stages", stages)
+
+
+def _names(what: str, names: Iterable[str]) -> tuple[str, ...]:
+    """``names`` as a tuple of non-empty strings (a lone string is refused: it would
+    read as its letters)."""
+    if isinstance(names, str) or not isinstance(names, Iterable):
+        raise ConfigError(f"{what} must be a collection of names, got {names!r}")
+    values = tuple(names)
+    if not all(isinstance(name, str) and name for name in values):
+        raise ConfigError(f"{what} must hold non-empty str names, got {values!r}")
+    return values
+
+
+# The hints as Task class attributes, before they were gathered into Task.execution.
+_OLD_HINTS = ("needs_sandbox", "sandbox_backends", "runs_only_in_zygote", "quick_stages")
+
+
 class Task(abc.ABC):
     """A source of problems and the checks that grade them.
 
     Subclasses are usually frozen dataclasses whose fields are the task's options, so
     that ``gymnasium.make(env_id, difficulty="hard")`` reaches them and an unknown option
     raises ``TypeError``. Implement :meth:`problem` and :meth:`check`; multi-turn tasks
-    also set :attr:`multi_turn` and implement :meth:`interact`; tasks that run programs set
-    ``needs_sandbox = True`` and receive a live sandbox in :meth:`setup`,
-    :meth:`interact` and :meth:`check`.
+    also set :attr:`multi_turn` and implement :meth:`interact`; tasks that run programs
+    declare ``execution = Execution(needs_sandbox=True)`` and receive a live sandbox in
+    :meth:`setup`, :meth:`interact` and :meth:`check`.
 
     ``problem(seed)`` must be a pure function of ``seed``, and ``get(problem(s).id)`` must
     give the same problem back.
@@ -220,21 +307,31 @@ class Task(abc.ABC):
 
     family: ClassVar[str] = "generic"
     """The family the task belongs to (math, code, shell, ...), shown in ``info``."""
-    needs_sandbox: ClassVar[bool] = False
-    """Whether the task runs anything; tasks that do not are never given a sandbox."""
-    sandbox_backends: ClassVar[tuple[str, ...]] = ()
-    """The backends the task can run in, in order of preference ("auto" picks the first
-    that works here); empty means any. A task that needs its own OS image names docker."""
-    runs_only_in_zygote: ClassVar[bool] = False
-    """Whether the task uses its sandbox only through :func:`~taskgym.sandboxes.zygote.
-    zygote_for` (no setup files, shells or other processes). Between such episodes the
-    env then scrubs the sandbox instead of resetting it, and the zygote stays warm."""
-    quick_stages: ClassVar[frozenset[str]] = frozenset()
-    """Which of ``"problem"`` (with ``get``), ``"interact"`` and ``"check"`` are quick
-    pure-Python calls: no I/O, no processes, no sandbox, well under a millisecond. The
-    episode pool runs those on its event loop and hands every other stage to a thread,
-    a hop that costs more than a quick stage itself. Leave out any stage that may
-    block (a grader process, a file read on first use); when unsure, leave it out."""
+    execution: ClassVar[Execution] = Execution()
+    """How the task's episodes run (a sandbox, which backends, the zygote, the quick
+    stages); see :class:`Execution`. The default: no sandbox, nothing declared quick."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Read the hints a subclass sets as class attributes of their own, the way
+        before :attr:`execution` (``needs_sandbox = True``...), into its ``execution``,
+        with a DeprecationWarning."""
+        super().__init_subclass__(**kwargs)
+        old = {name: cls.__dict__[name] for name in _OLD_HINTS if name in cls.__dict__}
+        if not old:
+            return
+        if "execution" in cls.__dict__:
+            raise ConfigError(
+                f"{cls.__name__} sets both execution and {sorted(old)}; "
+                "keep execution = Execution(...) alone"
+            )
+        settings = ", ".join(f"{name}={value!r}" for name, value in old.items())
+        warnings.warn(
+            f"{cls.__name__} sets {sorted(old)} as class attributes, which is deprecated: "
+            f"declare execution = Execution({settings}) (from taskgym import Execution) instead",
+            DeprecationWarning,
+            stacklevel=3,  # past ABCMeta.__new__, to the class statement
+        )
+        cls.execution = dataclasses.replace(cls.execution, **old)
 
     def sandbox_options(self) -> dict[str, Any]:
         """Options the task's sandbox needs (an image, limits); the user's win."""
@@ -274,13 +371,11 @@ class Task(abc.ABC):
 
     def keep_warm(self, sandbox: Sandbox) -> bool:
         """Make ``sandbox`` as new for the next episode while the task's warm processes
-        (a grader, a proof checker) keep running, and say whether that worked; False
-        (the default but for zygote-only tasks) has the env reset it, which stops them."""
-        if not self.runs_only_in_zygote:
-            return False
-        from taskgym.sandboxes.zygote import scrub_for_next_episode  # noqa: PLC0415 - cheap import
-
-        return scrub_for_next_episode(sandbox)
+        (a proof checker) keep running, and say whether that worked. False, the default,
+        has the env reset it, which stops them, unless the task runs only in the zygote
+        (:attr:`Execution.runs_only_in_zygote`): the env then scrubs it through its
+        zygotes, which stay warm."""
+        return False
 
     def tools(self) -> Sequence[Tool]:
         """The actions of a multi-turn task as tools, for agents that call tools; empty

@@ -220,7 +220,7 @@ def _check_closed(env_id: str, make_kwargs: dict[str, Any]) -> None:
     sandbox = env.sandbox
     env.close()
     if sandbox is None:
-        if env.task.needs_sandbox:
+        if env.task.execution.needs_sandbox:
             raise _fail(env_id, "the task needs a sandbox but reset() made none")
         return
     if not sandbox.closed:

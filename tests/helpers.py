@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 
-from taskgym import Problem, Reply, Task, Turn, Verdict
+from taskgym import Execution, Problem, Reply, Task, Turn, Verdict
 from taskgym.errors import UnknownTaskIdError
 from taskgym.registry import _ENVS
 from taskgym.sandboxes import Sandbox
@@ -76,7 +76,7 @@ class CountdownTask(Task):
 class FileTask(Task):
     """Uses the sandbox: setup writes a file, check reads what the agent wrote."""
 
-    needs_sandbox: ClassVar[bool] = True
+    execution: ClassVar[Execution] = Execution(needs_sandbox=True)
     family: ClassVar[str] = "test"
 
     def problem(self, seed: int) -> Problem:
@@ -153,7 +153,7 @@ class StageNotingTask(Task):
     are declared quick, its check not."""
 
     family: ClassVar[str] = "test"
-    quick_stages: ClassVar[frozenset[str]] = frozenset({"problem", "interact"})
+    execution: ClassVar[Execution] = Execution(quick_stages={"problem", "interact"})
 
     @property
     def multi_turn(self) -> bool:
@@ -172,11 +172,6 @@ class StageNotingTask(Task):
     def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
         STAGE_THREADS.append(("check", threading.current_thread().name))
         return Verdict(True, 1, 1)
-
-
-@dataclass(frozen=True)
-class MisdeclaredTask(StageNotingTask):
-    quick_stages: ClassVar[frozenset[str]] = frozenset({"reply"})
 
 
 def play(

@@ -17,6 +17,7 @@ from taskgym import (
     CheckerError,
     ConfigError,
     EpisodeStateError,
+    Execution,
     Problem,
     SandboxError,
     TaskEnv,
@@ -217,7 +218,7 @@ def test_a_task_that_uses_a_sandbox_it_did_not_declare_gets_a_clear_error() -> N
 
     env = TaskEnv(Sneaky())
     env.reset(seed=0)
-    with pytest.raises(SandboxError, match="needs_sandbox = True"):
+    with pytest.raises(SandboxError, match=r"Execution\(needs_sandbox=True\)"):
         env.step("word0")
 
 
@@ -318,7 +319,7 @@ def test_envs_can_share_a_pool_and_return_sandboxes_on_close() -> None:
 def test_a_task_limited_to_some_backends_gets_one_of_them() -> None:
     @dataclass(frozen=True)
     class NeedsFake(FileTask):
-        sandbox_backends: ClassVar[tuple[str, ...]] = ("fake",)
+        execution: ClassVar[Execution] = Execution(needs_sandbox=True, sandbox_backends=("fake",))
 
     assert TaskEnv(NeedsFake()).sandbox_backend == "fake"  # "auto" picks an allowed one
     with pytest.raises(ConfigError, match=r"runs only in the \['fake'\] sandbox"):

@@ -139,14 +139,6 @@ def test_a_wrapper_that_may_change_steps_sees_every_step_from_a_thread() -> None
     assert all(thread.startswith("taskgym-episode") for _, thread in stages)
 
 
-def test_a_task_that_names_an_unknown_quick_stage_is_refused() -> None:
-    from taskgym import ConfigError, TaskEnv
-    from tests.helpers import MisdeclaredTask
-
-    with pytest.raises(ConfigError, match=r"quick_stages names \['reply'\]"):
-        TaskEnv(MisdeclaredTask())
-
-
 def test_a_reward_that_is_not_built_in_runs_off_the_event_loop() -> None:
     # A reward of one's own may call a model or a service: it must not block the loop,
     # even when the task's own stages are all quick enough for it.

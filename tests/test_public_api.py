@@ -20,6 +20,7 @@ EXPECTED_ALL = {
     "EpisodeStateError",
     "Graded",
     "ExecResult",
+    "Execution",
     "Limits",
     "Outcome",
     "PoolTimeoutError",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from taskgym.envs import code as _code  # noqa: F401 - registers the code family
@@ -11,13 +12,15 @@ from taskgym.envs import shell as _shell  # noqa: F401 - registers the shell fam
 __all__ = ["TaskEnv", "load_task"]
 
 if TYPE_CHECKING:
-    from taskgym.envs.env import TaskEnv, load_task
+    from taskgym.envs.env import TaskEnv
+    from taskgym.envs.loading import load_task
+
+_HOMES = {"TaskEnv": "taskgym.envs.env", "load_task": "taskgym.envs.loading"}
 
 
 def __getattr__(name: str) -> Any:
     """``TaskEnv`` and ``load_task``, imported on first use (registering needs neither)."""
-    if name not in __all__:
+    home = _HOMES.get(name)
+    if home is None:
         raise AttributeError(f"module 'taskgym.envs' has no attribute {name!r}")
-    from taskgym.envs import env  # noqa: PLC0415 - the point: not at import time
-
-    return getattr(env, name)
+    return getattr(importlib.import_module(home), name)

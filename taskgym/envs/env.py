@@ -3,89 +3,54 @@
 Every registered id is ``TaskEnv`` with different keyword arguments, so an env's whole
 configuration is JSON in its ``EnvSpec``. The env owns the episode's bookkeeping (turns,
 turn limit, oversized actions, the sandbox's life, the error boundary); the task owns
-what is asked and how it is checked; the reward owns what is paid.
+what is asked and how it is checked; the reward owns what is paid. Beside it:
+:mod:`~taskgym.envs.loading` builds a task from its ``"module:Class"``,
+:mod:`~taskgym.envs.sandboxing` says which sandbox the task gets, and
+:mod:`~taskgym.envs.stages` how a step's calls into task and reward code are run.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
-from typing import Any, NamedTuple, SupportsFloat, TypeVar
+from typing import Any, SupportsFloat, TypeVar
 
 import gymnasium as gym
 import numpy as np
 from gymnasium.utils import seeding
 
 from taskgym.core import Outcome, Problem, Reply, Task, Turn, Verdict
+from taskgym.envs.loading import load_task
+from taskgym.envs.sandboxing import (
+    NO_SANDBOX,
+    choose_backend,
+    kept_warm,
+    problem_sandbox,
+    sandbox_options_for,
+)
+from taskgym.envs.stages import Stage, StepResult, StepStages, run_stages
 from taskgym.errors import (
     ActionTypeError,
     CheckerError,
     ConfigError,
     EpisodeStateError,
     SandboxError,
-    SandboxUnavailableError,
     TaskgymError,
     UnknownTaskIdError,
 )
-from taskgym.plugins import load
 from taskgym.rewards import RewardSpec, make_reward
 from taskgym.rewards.builtin import is_quick as is_quick_reward
-from taskgym.sandboxes import (
-    ExecResult,
-    Limits,
-    Sandbox,
-    check_sandbox_options,
-    make_sandbox,
-    resolve_sandbox_name,
-    unavailable_reason,
-)
+from taskgym.sandboxes import Sandbox, check_sandbox_options, make_sandbox
 from taskgym.sandboxes.pool import SandboxPool
 from taskgym.spaces import UnicodeText
 
-__all__ = [
-    "Stage",
-    "StepStages",
-    "TaskEnv",
-    "load_task",
-    "make_task_env",
-    "problem_seed",
-    "run_stages",
-]
+__all__ = ["TaskEnv", "make_task_env", "problem_seed"]
 
 DEFAULT_MAX_ACTION_CHARS = 1 << 20
 DEFAULT_MAX_OBSERVATION_CHARS = 1 << 20
 _CLIP_MARK = "\n[... {} characters cut ...]\n"
 _T = TypeVar("_T")
-_STAGES = frozenset({"problem", "interact", "check"})
-StepResult = tuple[str, float, bool, bool, dict[str, Any]]
-
-
-class Stage(NamedTuple):
-    """A call into task or reward code that may block (a sandbox, a grader process, a
-    reward that asks a model), handed by a step to its driver (see
-    :meth:`TaskEnv.step_stages`): ``run`` it where blocking is harmless and send the
-    result back."""
-
-    name: str
-    run: Callable[[], Any]
-
-
-StepStages = Generator[Stage, Any, StepResult]
-
-
-def run_stages(stages: StepStages) -> StepResult:
-    """Drive ``stages`` to the end, running every stage here."""
-    try:
-        stage = next(stages)
-        while True:
-            stage = stages.send(stage.run())
-    except StopIteration as stop:
-        result: StepResult = stop.value
-        return result
-    finally:
-        stages.close()
 
 
 class TaskEnv(gym.Env[str, str]):
@@ -138,13 +103,17 @@ class TaskEnv(gym.Env[str, str]):
                 "pass the options to the task's constructor instead"
             )
         self.reward_fn = make_reward(reward)
+        execution = self.task.execution
+        self._needs_sandbox = execution.needs_sandbox
         self._quick_reward = is_quick_reward(self.reward_fn)
-        self._quick_interact = "interact" in self.task.quick_stages
-        self._quick_check = "check" in self.task.quick_stages
+        self._quick_interact = "interact" in execution.quick_stages
+        self._quick_check = "check" in execution.quick_stages
+        self._quick_reset = not execution.needs_sandbox and "problem" in execution.quick_stages
         self.sandbox_pool = sandbox_pool
-        self.sandbox_backend = _choose_backend(self.task, sandbox, sandbox_pool)
-        self.sandbox_options = {**self.task.sandbox_options(), **_sandbox_options(sandbox_options)}
-        if self.task.needs_sandbox and sandbox_pool is None:
+        requested = sandbox_pool.backend if sandbox_pool is not None else sandbox
+        self.sandbox_backend = choose_backend(self.task, requested)
+        self.sandbox_options = sandbox_options_for(self.task, sandbox_options)
+        if self._needs_sandbox and sandbox_pool is None:
             check_sandbox_options(self.sandbox_backend, self.sandbox_options)
         self.max_turns = _positive_int(
             "max_turns", max_turns if max_turns is not None else self.task.default_max_turns
@@ -167,12 +136,6 @@ class TaskEnv(gym.Env[str, str]):
         # gymnasium's generator, made only when something draws from it (see _np_random).
         self._rng: np.random.Generator | None = None
         self._rng_seed: int | None = None
-        unknown = set(self.task.quick_stages) - _STAGES
-        if unknown:
-            raise ConfigError(
-                f"{type(self.task).__name__}.quick_stages names {sorted(unknown)}; "
-                f"the stages are {sorted(_STAGES)}"
-            )
 
     # -- what the env holds now --------------------------------------------------------
 
@@ -210,7 +173,7 @@ class TaskEnv(gym.Env[str, str]):
             self._seed(seed)
         problem = self._pick_problem(seed, options)
         self._problem, self._transcript, self._outcome = problem, [], None
-        if self.task.needs_sandbox:
+        if self._needs_sandbox:
             needs = self._guard("problem_sandbox", lambda: self.task.problem_sandbox(problem))
             self._sandbox = self._fresh_sandbox(needs)
             self._guard("setup", lambda: self.task.setup(problem, self._live_sandbox()))
@@ -224,10 +187,11 @@ class TaskEnv(gym.Env[str, str]):
 
     def step_stages(self, action: str) -> StepStages:
         """:meth:`step` as a generator that makes the quick calls into task and reward
-        code itself (:attr:`~taskgym.core.Task.quick_stages`, the built-in rewards) and
-        yields each call that may block as a :class:`Stage`, to be sent back its result,
-        so that a driver can run those where blocking is harmless (the episode pool's
-        threads) and the rest on its event loop. :meth:`step` runs every stage inline."""
+        code itself (:attr:`Execution.quick_stages <taskgym.core.Execution.quick_stages>`,
+        the built-in rewards) and yields each call that may block as a
+        :class:`~taskgym.envs.stages.Stage`, to be sent back its result, so that a driver
+        can run those where blocking is harmless (the episode pool's threads) and the
+        rest on its event loop. :meth:`step` runs every stage inline."""
         if self._episode_over:
             raise EpisodeStateError(
                 "the episode is over (or never started); call reset() before step()"
@@ -269,7 +233,7 @@ class TaskEnv(gym.Env[str, str]):
     def quick_reset(self) -> bool:
         """Whether :meth:`reset` is quick pure Python (no sandbox; the task says its
         problems are quick to make), so that an event loop may call it directly."""
-        return not self.task.needs_sandbox and "problem" in self.task.quick_stages
+        return self._quick_reset
 
     def render(self) -> str | None:
         if self.render_mode != "ansi" or self._problem is None:
@@ -392,7 +356,7 @@ class TaskEnv(gym.Env[str, str]):
             ) from e
 
     def _live_sandbox(self) -> Sandbox:
-        return self._sandbox if self._sandbox is not None else _NO_SANDBOX
+        return self._sandbox if self._sandbox is not None else NO_SANDBOX
 
     def _clip(self, text: str) -> str:
         limit = self.max_observation_chars
@@ -412,7 +376,7 @@ class TaskEnv(gym.Env[str, str]):
             self._let_go_of_sandbox()
             self._sandbox, self._sandbox_needs = None, needs
         if needs is not None:
-            return self._reused_or(lambda: _problem_sandbox(self.problem.id, *needs))
+            return self._reused_or(lambda: problem_sandbox(self.problem.id, *needs))
         if self.sandbox_pool is not None:
             self._let_go_of_sandbox()
             return self.sandbox_pool.acquire()
@@ -421,7 +385,7 @@ class TaskEnv(gym.Env[str, str]):
     def _reused_or(self, make: Callable[[], Sandbox]) -> Sandbox:
         current = self._sandbox
         if current is not None and not current.closed:
-            if self.task.keep_warm(current):
+            if kept_warm(self.task, current):
                 return current  # as new, with the task's warm processes still running
             try:
                 current.reset()
@@ -458,71 +422,6 @@ def make_task_env(env_id: str, **kwargs: Any) -> tuple[gym.Env[str, str], TaskEn
     return env, task_env
 
 
-def _problem_sandbox(problem_id: str, backend: str, options: dict[str, Any]) -> Sandbox:
-    try:
-        return make_sandbox(backend, **options)
-    except SandboxUnavailableError as e:
-        raise SandboxUnavailableError(
-            f"problem {problem_id!r} needs the {backend} sandbox with {options}: {e}"
-        ) from e
-
-
-def load_task(entry_point: str, options: Mapping[str, Any]) -> Task:
-    """Build the task ``"module:Class"`` with ``options``; unknown options raise TypeError
-    naming the ones the task accepts."""
-    cls = load(entry_point, "task")
-    attr = entry_point.partition(":")[2]
-    if not (isinstance(cls, type) and issubclass(cls, Task)):
-        raise ConfigError(f"{entry_point!r} is not a taskgym Task subclass")
-    known = _init_fields(cls)
-    if known is not None:
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise TypeError(
-                f"unknown option(s) {unknown} for task {attr}; it accepts {sorted(known)} "
-                "besides the env's reward, sandbox, sandbox_options, max_turns, "
-                "max_action_chars, max_observation_chars and render_mode"
-            )
-    try:
-        return cls(**options)
-    except (ValueError, TypeError) as e:
-        raise ConfigError(f"bad options for task {attr}: {e}") from e
-
-
-def _choose_backend(task: Task, requested: str, pool: SandboxPool | None) -> str:
-    """The backend for ``task``: the pool's, or ``requested`` ("auto" picks the first of
-    the task's allowed backends that works here)."""
-    if pool is not None:
-        requested = pool.backend
-    allowed = task.sandbox_backends if task.needs_sandbox else ()
-    if not allowed:
-        return resolve_sandbox_name(requested)
-    if requested == "auto":
-        reasons = []
-        for candidate in allowed:
-            reason = unavailable_reason(candidate)
-            if reason is None:
-                return resolve_sandbox_name(candidate)
-            reasons.append(f"{candidate}: {reason}")
-        raise SandboxUnavailableError(
-            f"{type(task).__name__} runs only in {list(allowed)}, and none works here: "
-            + "; ".join(reasons)
-        )
-    backend = resolve_sandbox_name(requested)
-    if backend not in allowed:
-        raise ConfigError(
-            f"{type(task).__name__} runs only in the {list(allowed)} sandbox(es), not {backend!r}"
-        )
-    return backend
-
-
-def _init_fields(cls: type) -> set[str] | None:
-    try:
-        return {f.name for f in dataclasses.fields(cls) if f.init}
-    except TypeError:  # not a dataclass: its constructor will say what it accepts
-        return None
-
-
 _MASK64 = (1 << 64) - 1
 
 
@@ -545,42 +444,3 @@ def _positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"{name} must be a positive int, got {value!r}")
     return value
-
-
-def _sandbox_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
-    result = dict(options or {})
-    if isinstance(result.get("limits"), Mapping):
-        try:
-            result["limits"] = Limits(**result["limits"])
-        except TypeError as e:
-            raise ConfigError(f"bad sandbox limits: {e}") from e
-    return result
-
-
-class _NoSandbox(Sandbox):
-    """Given to tasks that declared ``needs_sandbox = False``: any use is a task bug."""
-
-    backend = "none"
-
-    def _fail(self) -> SandboxError:
-        return SandboxError(
-            "this task declared needs_sandbox = False but used its sandbox; "
-            "set needs_sandbox = True on the Task class"
-        )
-
-    def _run(
-        self, argv: list[str], stdin: bytes, limits: Limits, env: dict[str, str]
-    ) -> ExecResult:
-        raise self._fail()
-
-    def _write(self, path: str, data: bytes, mode: int) -> None:
-        raise self._fail()
-
-    def _read(self, path: str, max_bytes: int) -> bytes:
-        raise self._fail()
-
-    def _close(self) -> None:
-        pass
-
-
-_NO_SANDBOX = _NoSandbox()

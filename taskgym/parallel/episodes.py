@@ -6,7 +6,7 @@ batch. Here each episode is its own handle: ``await episode.step(action)`` whene
 action is ready. Envs are leased one per episode in flight and kept for the next
 episode of the same env id and options, so sandboxes and warm graders are reused. What
 may block (a sandbox, a grader process, a model-calling reward) runs in a thread pool;
-the stages a task declares quick (:attr:`~taskgym.core.Task.quick_stages`) run on the
+the stages a task declares quick (:attr:`~taskgym.core.Execution.quick_stages`) run on the
 event loop, since a thread hop costs more than they do. ``concurrency`` bounds the
 episodes in flight; :meth:`AsyncEpisodePool.start` waits for a free place.
 
@@ -38,7 +38,8 @@ from typing import Any, TypeVar
 import gymnasium as gym
 
 from taskgym.closing import AsyncClosing, Closing
-from taskgym.envs.env import StepResult, TaskEnv, make_task_env
+from taskgym.envs.env import TaskEnv, make_task_env
+from taskgym.envs.stages import StepResult, run_stages_async
 from taskgym.errors import ConfigError, EpisodeStateError
 from taskgym.parallel.loop_threads import LoopThreads
 from taskgym.parallel.spec import EpisodeSpec
@@ -82,15 +83,7 @@ class Episode(AsyncClosing):
             )
             result = (observation, float(reward), terminated, truncated, info)
         else:  # the quick calls here, on the loop; the ones that may block in threads
-            stages = direct.step_stages(action)
-            try:
-                stage = next(stages)
-                while True:
-                    stage = stages.send(await self._pool._run(stage.run))
-            except StopIteration as stop:
-                result = stop.value
-            finally:
-                stages.close()
+            result = await run_stages_async(direct.step_stages(action), self._pool._run)
         return self._note(action, result)
 
     def step_here(self, action: str) -> StepResult:

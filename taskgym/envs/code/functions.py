@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from taskgym.core import Problem, Reply, Tool, Turn, Verdict
+from taskgym.core import Execution, Problem, Reply, Tool, Turn, Verdict
 from taskgym.envs.code.grader import FunctionCase, grade_function
 from taskgym.envs.common.extract import extract_code
 from taskgym.envs.common.records import (
@@ -123,8 +123,7 @@ class FunctionTestsTask(RecordsTask):
     attempts: int = 1
     runs: int = 0
     family: ClassVar[str] = "code"
-    needs_sandbox: ClassVar[bool] = True
-    runs_only_in_zygote: ClassVar[bool] = True
+    execution: ClassVar[Execution] = Execution(needs_sandbox=True, runs_only_in_zygote=True)
 
     @property
     def multi_turn(self) -> bool:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from taskgym.core import Problem, Turn, Verdict
+from taskgym.core import Execution, Problem, Turn, Verdict
 from taskgym.envs.code.grader import grade_assert_tests
 from taskgym.envs.common.extract import extract_code
 from taskgym.envs.common.records import RecordsTask
@@ -122,8 +122,7 @@ class MBPPTask(RecordsTask):
     path: str = ""
     seconds: float = 10.0
     family: ClassVar[str] = "code"
-    needs_sandbox: ClassVar[bool] = True
-    runs_only_in_zygote: ClassVar[bool] = True
+    execution: ClassVar[Execution] = Execution(needs_sandbox=True, runs_only_in_zygote=True)
 
     def __post_init__(self) -> None:
         if not self.path:

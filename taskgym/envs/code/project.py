@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from taskgym.core import Problem, Reply, Tool, Turn, Verdict
+from taskgym.core import Execution, Problem, Reply, Tool, Turn, Verdict
 from taskgym.envs.common.project_tests import (
     MAX_FILE_BYTES,
     MAX_FILES,
@@ -284,7 +284,7 @@ class ProjectTestsTask(MultiTurnRecordsTask):
 
     path: str | None = None
     family: ClassVar[str] = "code"
-    needs_sandbox: ClassVar[bool] = True
+    execution: ClassVar[Execution] = Execution(needs_sandbox=True)
 
     def __post_init__(self) -> None:
         records = load_project_tasks(self.path or BUNDLED_PROJECTS)

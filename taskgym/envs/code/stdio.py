@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from taskgym.core import Problem, Turn, Verdict
+from taskgym.core import Execution, Problem, Turn, Verdict
 from taskgym.envs.common.extract import extract_code
 from taskgym.envs.common.records import (
     FieldTypes,
@@ -153,8 +153,7 @@ class StdioTestsTask(RecordsTask):
 
     tasks: str | None = None
     family: ClassVar[str] = "code"
-    needs_sandbox: ClassVar[bool] = True
-    runs_only_in_zygote: ClassVar[bool] = True
+    execution: ClassVar[Execution] = Execution(needs_sandbox=True, runs_only_in_zygote=True)
 
     def __post_init__(self) -> None:
         records = load_stdio_tasks(self.tasks or BUNDLED_STDIO)

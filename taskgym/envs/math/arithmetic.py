@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import ClassVar, Literal
 
-from taskgym.core import Problem, Reply, Task, Turn, Verdict
+from taskgym.core import Execution, Problem, Reply, Task, Turn, Verdict
 from taskgym.envs.common.extract import extract_code
 from taskgym.errors import SandboxUnavailableError, UnknownTaskIdError
 from taskgym.sandboxes import Limits, Sandbox
@@ -111,7 +111,7 @@ class ArithmeticTask(Task):
 
     family: ClassVar[str] = "math"
     # Problems, replies and checks are arithmetic on small fractions.
-    quick_stages: ClassVar[frozenset[str]] = frozenset({"problem", "interact", "check"})
+    execution: ClassVar[Execution] = Execution(quick_stages={"problem", "interact", "check"})
     _instructions: ClassVar[str] = (
         "Give only the final answer (an integer, or a fraction such as -7/3), "
         "optionally inside <answer></answer> tags."
@@ -204,8 +204,8 @@ class ArithmeticProgramTask(ArithmeticTask):
     """Answer with a Python program that prints the exact value; it runs in the sandbox
     (``python3 -I``, 5 seconds, 512 MiB) and only its standard output is read."""
 
-    needs_sandbox: ClassVar[bool] = True
-    quick_stages: ClassVar[frozenset[str]] = frozenset({"problem"})  # the rest runs code
+    # Problems are made as above; the rest runs code.
+    execution: ClassVar[Execution] = Execution(needs_sandbox=True, quick_stages={"problem"})
     _instructions: ClassVar[str] = (
         "Answer with a Python 3 program (in a ```python fenced block) that prints the exact "
         "value: an integer, or a fraction such as -7/3. Only what it prints is read."

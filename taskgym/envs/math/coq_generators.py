@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from taskgym.core import Problem, Task, Turn, Verdict
+from taskgym.core import Execution, Problem, Task, Turn, Verdict
 from taskgym.envs.math.proofs import (
     DEFAULT_IMPORTS,
     CoqTheorem,
@@ -226,8 +226,9 @@ class CoqGeneratedTask(Task):
     kinds: tuple[str, ...] | list[str] | None = None
     warm: bool = True
     family: ClassVar[str] = "math"
-    needs_sandbox: ClassVar[bool] = True
-    sandbox_backends: ClassVar[tuple[str, ...]] = ("bwrap", "local")
+    execution: ClassVar[Execution] = Execution(
+        needs_sandbox=True, sandbox_backends=("bwrap", "local")
+    )
 
     def __post_init__(self) -> None:
         if self.difficulty not in _SCALE:

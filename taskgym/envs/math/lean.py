@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from taskgym.core import Problem, Turn, Verdict
+from taskgym.core import Execution, Problem, Turn, Verdict
 from taskgym.envs.common.records import RecordsTask
 from taskgym.envs.math.proofs import CoqTheorem, checker_limits, failed, load_theorems
 from taskgym.errors import ConfigError, SandboxUnavailableError
@@ -136,8 +136,9 @@ class LeanTheoremsTask(RecordsTask):
 
     tasks: str | None = None
     family: ClassVar[str] = "math"
-    needs_sandbox: ClassVar[bool] = True
-    sandbox_backends: ClassVar[tuple[str, ...]] = ("bwrap", "local")
+    execution: ClassVar[Execution] = Execution(
+        needs_sandbox=True, sandbox_backends=("bwrap", "local")
+    )
 
     def __post_init__(self) -> None:
         if not self.tasks:

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from taskgym.core import Problem, Task, Turn, Verdict
+from taskgym.core import Execution, Problem, Task, Turn, Verdict
 from taskgym.envs.common.records import FieldTypes, RecordsTask, check_fields, read_records
 from taskgym.envs.math.coqtop import (
     CLOSED,
@@ -317,8 +317,9 @@ class CoqTheoremsTask(RecordsTask):
     warm: bool = True
     seconds: float | None = None
     family: ClassVar[str] = "math"
-    needs_sandbox: ClassVar[bool] = True
-    sandbox_backends: ClassVar[tuple[str, ...]] = ("bwrap", "local")
+    execution: ClassVar[Execution] = Execution(
+        needs_sandbox=True, sandbox_backends=("bwrap", "local")
+    )
 
     def __post_init__(self) -> None:
         if self.tasks and self.path:

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from taskgym.core import Problem, Reply, Tool, Turn, Verdict
+from taskgym.core import Execution, Problem, Reply, Tool, Turn, Verdict
 from taskgym.envs.common.project_tests import ProjectRecord, grade_project
 from taskgym.envs.common.records import MultiTurnRecordsTask, read_manifest, read_task_dirs
 from taskgym.envs.shell.checks import Baseline, Check, parse_checks, run_checks, take_baseline
@@ -222,7 +222,7 @@ class ShellTask(MultiTurnRecordsTask):
     with_image: bool | None = None
     reference_run: bool = False
     family: ClassVar[str] = "shell"
-    needs_sandbox: ClassVar[bool] = True
+    execution: ClassVar[Execution] = Execution(needs_sandbox=True)
 
     def __post_init__(self) -> None:
         records = load_shell_tasks(self.path or BUNDLED_SHELL_TASKS)
