@@ -21,8 +21,9 @@ import pytest
 import taskgym.inside
 from taskgym.envs.code import grader
 from taskgym.envs.common import programs, project_tests
-from taskgym.sandboxes import compose, docker, zygote
+from taskgym.sandboxes import compose, docker
 from taskgym.sandboxes.compose import ComposeError, compose_source
+from taskgym.sandboxes.zygote import process as zygote
 from tests.test_layout import imported
 
 INSIDE = Path(taskgym.inside.__file__).parent
