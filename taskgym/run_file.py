@@ -38,13 +38,22 @@ class EpisodeRecord:
     verdict: dict[str, Any] = field(default_factory=dict)
     agent_stats: dict[str, Any] = field(default_factory=dict)
     """What the agent reports of the episode (a model agent: requests, tokens, cost)."""
+    rewards: list[float] = field(default_factory=list)
+    """The reward of each step (their sum is :attr:`reward`); rewards that shape turns
+    pay before the last."""
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    """A chat agent's whole conversation (:mod:`taskgym.chat`): the system prompt, the
+    tools offered, every reply as the model sent it and every answer, so a trainer can
+    rebuild the exact sequence it sampled. Empty for agents that are not chat models."""
 
     @property
     def turns(self) -> int:
         return len(self.actions)
 
     def to_json(self) -> dict[str, Any]:
-        extra = {"agent_stats": self.agent_stats} if self.agent_stats else {}
+        extra: dict[str, Any] = {"agent_stats": self.agent_stats} if self.agent_stats else {}
+        if self.messages:
+            extra["messages"] = self.messages
         return {
             "env_id": self.env_id,
             "episode": self.episode,
@@ -58,6 +67,7 @@ class EpisodeRecord:
             "verdict": self.verdict,
             "actions": self.actions,
             "observations": self.observations,
+            "rewards": self.rewards,
             **extra,
         }
 

@@ -46,13 +46,17 @@ def play_episode(
     agent.start(env, observation, info)
     actions: list[str] = []
     observations = [observation]
-    reward, terminated, truncated = 0.0, False, False
+    rewards: list[float] = []
+    terminated, truncated = False, False
     while not (terminated or truncated):
         action = agent.act(observation, info)
         observation, step_reward, terminated, truncated, info = env.step(action)
-        reward += float(step_reward)
+        rewards.append(float(step_reward))
         actions.append(action)
         observations.append(observation)
+    finish = getattr(agent, "finish", None)
+    if callable(finish):
+        finish(observation, info)
     return EpisodeRecord(
         env_id=env_id,
         episode=episode,
@@ -61,17 +65,24 @@ def play_episode(
         task_id=str(info["task_id"]),
         actions=actions,
         observations=observations,
-        reward=reward,
+        reward=sum(rewards),
         terminated=terminated,
         truncated=truncated,
         verdict=dict(info.get("verdict", {})),
         agent_stats=_agent_stats(agent),
+        rewards=rewards,
+        messages=_agent_messages(agent),
     )
 
 
 def _agent_stats(agent: Agent) -> dict[str, Any]:
     report = getattr(agent, "episode_stats", None)
     return dict(report()) if callable(report) else {}
+
+
+def _agent_messages(agent: Agent) -> list[dict[str, Any]]:
+    messages = getattr(agent, "episode_messages", None)
+    return list(messages()) if callable(messages) else []
 
 
 def run_episodes(

@@ -112,6 +112,75 @@ def test_tool_calls_drive_a_multi_turn_shell_episode() -> None:
     assert record.agent_stats["tool_calls"] == len(solution)
 
 
+@pytest.mark.integration
+def test_every_call_of_one_reply_is_played_and_bad_ones_are_refused() -> None:
+    """One reply holds every command, a call with broken JSON and one to an unknown
+    tool among them, and reasoning around them: the good calls run in order, one env
+    turn each; the bad ones cost no turn and are answered with what was wrong; nothing
+    is dropped from the history; the reasoning runs nowhere."""
+    env = gym.make("taskgym/Shell-v0")
+    task_id = "shell-archive-old-logs"
+    solution = env.unwrapped.task.get(task_id).solution  # type: ignore[attr-defined]
+    commands = [a for a in solution if a != "submit"]
+    calls = [tool_call("run_command", {"command": c}, f"run-{i}") for i, c in enumerate(commands)]
+    broken = {"id": "broken", "type": "function"}
+    broken["function"] = {"name": "run_command", "arguments": '{"command": "rm -rf /'}
+    calls.insert(1, broken)
+    calls.insert(2, tool_call("format_disk", {}, "unknown"))
+    calls.append(tool_call("submit", {}, "end"))
+    calls.append(tool_call("run_command", {"command": "echo too late"}, "late"))
+    reasoning = "<think>rm -rf ~ would be faster</think>"
+
+    with ChatServer(lambda request: completion(reasoning, calls)) as server:
+        agent = OpenAIAgent("tiny", server.url)
+        try:
+            record = play_episode(
+                env.unwrapped,  # type: ignore[arg-type]
+                agent,
+                env_id="taskgym/Shell-v0",
+                episode=0,
+                seed=0,
+                task_id=task_id,
+            )
+        finally:
+            env.close()
+    assert record.reward == 1.0 and record.actions == list(solution)
+    assert len(server.requests) == 1  # one reply played the whole episode
+    assert record.agent_stats["tool_calls"] == len(solution)
+    assert record.agent_stats["refused_calls"] == 2
+    messages = agent.messages
+    assert messages[2] == {"role": "assistant", "content": reasoning, "tool_calls": calls}
+    answers = {m["tool_call_id"]: m["content"] for m in messages if m["role"] == "tool"}
+    assert set(answers) == {c["id"] for c in calls}  # every call answered, in the history
+    assert "not valid JSON" in answers["broken"]
+    assert "no tool named 'format_disk'" in answers["unknown"]
+    assert "episode ended" in answers["late"]
+    assert answers["run-0"] == record.observations[1]
+
+
+@pytest.mark.integration
+def test_replies_whose_calls_are_all_refused_end_up_spending_turns() -> None:
+    """A model that only ever sends unreadable calls is told why each time, and after
+    max_refused_replies such replies in a row its text is played: turns run out."""
+    env = gym.make("taskgym/Shell-v0", max_turns=2)
+    bad = [tool_call("format_disk", {}, "x")]
+    with ChatServer(lambda request: completion("<think>hm</think>ls", bad)) as server:
+        agent = OpenAIAgent("tiny", server.url, max_refused_replies=1)
+        try:
+            record = play_episode(
+                env.unwrapped,  # type: ignore[arg-type]
+                agent,
+                env_id="taskgym/Shell-v0",
+                episode=0,
+                seed=0,
+            )
+        finally:
+            env.close()
+    assert record.actions == ["ls", "ls"] and record.truncated
+    assert len(server.requests) == 4  # two replies a turn: one refused, one played
+    assert record.agent_stats["refused_calls"] == 4
+
+
 def test_passing_failures_are_retried_with_back_off() -> None:
     script = iter(
         [
@@ -171,9 +240,10 @@ def test_a_server_that_refuses_tools_gets_text_from_then_on() -> None:
                 assert record.actions == ["submit"]
         finally:
             env.close()
-    # One refused request, then text only, also in the next episode.
+    # One refused request, then text only, also in the next episode: the system prompt
+    # describes the tools and how to call them in text.
     assert ["tools" in r for r in server.requests] == [True, False, False]
-    assert "one action" in server.requests[-1]["messages"][0]["content"]
+    assert "<tool_call>" in server.requests[-1]["messages"][0]["content"]
 
 
 def test_many_episodes_at_once_through_an_executor() -> None:

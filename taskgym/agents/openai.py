@@ -1,13 +1,15 @@
 """An agent for any OpenAI-compatible chat endpoint (vLLM, SGLang, llama.cpp's server,
 hosted APIs): ``taskgym run --agent openai --model M --base-url URL``.
 
-Each episode is one conversation: a system prompt for the env's family, the prompt as
-the first user message, then one model call a turn. A multi-turn task that describes
-its actions as tools (:meth:`~taskgym.core.Task.tools`: run a command, run code,
-submit) gets them as OpenAI tools, and the model's tool call becomes the action; the
-observation goes back as the tool's result. Otherwise, or when the model answers in
-text, the reply's text is the action (``tools="off"`` forces text; ``"auto"`` falls
-back to text for good when a server refuses tools).
+Each episode is one conversation, written and read by :mod:`taskgym.chat`: a system
+prompt for the env's family, the prompt as the first user message, then model calls. A
+multi-turn task that describes its actions as tools (:meth:`~taskgym.core.Task.tools`:
+run a command, run code, submit) gets them as OpenAI tools; every call of a reply is
+played in order, one env turn each, and each observation goes back as that call's
+result. A call the task cannot read is refused with a tool message saying why and
+costs no turn. Without tool calls, the reply's text (reasoning removed) is the action
+(``tools="off"`` sends no tools; ``"auto"`` switches to tool calls written in text for
+good when a server refuses tools).
 
 Requests that fail for a passing reason (429, 5xx, a dropped connection, a time-out)
 are retried with exponential back-off and jitter, honouring ``Retry-After``; any other
@@ -28,29 +30,11 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
-from taskgym.core import Tool
+from taskgym.chat import SYSTEM_PROMPTS, Conversation, PlannedAction, strip_reasoning
 from taskgym.envs.env import TaskEnv
 from taskgym.errors import AgentError, ConfigError
 
 __all__ = ["SYSTEM_PROMPTS", "OpenAIAgent"]
-
-SYSTEM_PROMPTS: dict[str, str] = {
-    "math": (
-        "You solve math problems and prove theorems. Work carefully, then give exactly "
-        "what the problem asks for, in the format it asks for."
-    ),
-    "code": (
-        "You are an expert Python programmer. Write correct, complete code and answer in "
-        "exactly the format the task describes."
-    ),
-    "shell": (
-        "You operate a bash shell in a Linux sandbox to complete the task you are given. "
-        "Inspect before you change things, and submit when the task is done."
-    ),
-}
-_GENERIC_PROMPT = "Complete the task you are given, answering in the format it describes."
-_WITH_TOOLS = " Act through the tools you are given: one tool call a turn."
-_TEXT_TURNS = " Each reply of yours is one action, written as the task describes."
 
 _RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 _MAX_BACKOFF_SECONDS = 30.0
@@ -77,6 +61,9 @@ class OpenAIAgent:
         price_out: USD a million completion tokens, for the cost.
         system_prompt: instead of the family's.
         extra_body: more fields for each request (``top_p``, ``seed``, a server's own).
+        max_refused_replies: replies in a row whose every tool call is refused (each
+            refusal told to the model, no env turn spent) before the next such reply's
+            text is played as the action.
     """
 
     name = "openai"
@@ -98,6 +85,7 @@ class OpenAIAgent:
         price_out: float = 0.0,
         system_prompt: str | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        max_refused_replies: int = 2,
     ) -> None:
         if not isinstance(model, str) or not model:
             raise ConfigError("the openai agent needs a model name (--model)")
@@ -105,6 +93,8 @@ class OpenAIAgent:
             raise ConfigError(f"tools is 'auto', 'on' or 'off', got {tools!r}")
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
             raise ConfigError(f"retries must be an int >= 0, got {retries!r}")
+        if isinstance(max_refused_replies, bool) or not isinstance(max_refused_replies, int):
+            raise ConfigError(f"max_refused_replies must be an int, got {max_refused_replies!r}")
         self.model = model
         root = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
         self.url = root.rstrip("/") + "/chat/completions"
@@ -119,28 +109,24 @@ class OpenAIAgent:
         self.price_out = price_out
         self.system_prompt = system_prompt
         self.extra_body = dict(extra_body or {})
+        self.max_refused_replies = max_refused_replies
         self._server_takes_tools = True
         self._random = random.Random()
-        self._messages: list[dict[str, Any]] = []
-        self._tools: dict[str, Tool] = {}
-        self._pending_call: str | None = None  # the tool call the next observation answers
+        self._chat: Conversation | None = None
+        self._queue: list[PlannedAction] = []  # what the last reply asked for, not yet played
+        self._playing: PlannedAction | None = None  # the action the next observation answers
         self._turn = 0
         self._stats: dict[str, Any] = {}
 
     # -- the Agent protocol --------------------------------------------------------------
 
     def start(self, env: TaskEnv, observation: str, info: dict[str, Any]) -> None:
-        task = env.task
-        wanted = self.tools_mode != "off" and self._server_takes_tools and task.multi_turn
-        self._tools = {tool.name: tool for tool in task.tools()} if wanted else {}
-        prompt = self.system_prompt or SYSTEM_PROMPTS.get(task.family, _GENERIC_PROMPT)
-        if task.multi_turn:
-            prompt += _WITH_TOOLS if self._tools else _TEXT_TURNS
-        self._messages = [
-            {"role": "system", "content": prompt},
-            {"role": "user", "content": observation},
-        ]
-        self._pending_call = None
+        native = self.tools_mode != "off" and self._server_takes_tools
+        mode = "native" if native else ("off" if self.tools_mode == "off" else "text")
+        self._chat = Conversation(env.task, tools=mode, system=self.system_prompt)
+        self._chat.start(observation)
+        self._queue = []
+        self._playing = None
         self._turn = 0
         self._stats = {
             "model": self.model,
@@ -151,18 +137,59 @@ class OpenAIAgent:
             "cost_usd": 0.0,
             "tool_calls": 0,
             "text_actions": 0,
+            "refused_calls": 0,
         }
 
     def act(self, observation: str, info: dict[str, Any]) -> str:
-        if self._turn > 0:  # the first observation is the prompt, already sent
-            if self._pending_call is not None:
-                message = {"role": "tool", "tool_call_id": self._pending_call}
-                self._messages.append({**message, "content": observation})
-            else:
-                self._messages.append({"role": "user", "content": observation})
+        chat = self._conversation()
+        if self._playing is not None:  # the first observation is the prompt, already sent
+            chat.observe(self._playing, observation)
+            self._playing = None
         self._turn += 1
-        reply = self._complete()
-        return self._action_from(reply)
+        refused_replies = 0
+        while True:
+            while self._queue:
+                planned = self._queue.pop(0)
+                if planned.refused:
+                    self._stats["refused_calls"] += 1
+                    chat.refuse(planned)
+                    continue
+                self._playing = planned
+                self._stats["tool_calls" if planned.tool else "text_actions"] += 1
+                return str(planned.action)
+            reply = self._complete()
+            self._queue = chat.read(reply)
+            if all(planned.refused for planned in self._queue):
+                refused_replies += 1
+                if refused_replies > self.max_refused_replies:
+                    # Refusals cost the env no turn: past this many in a row, the reply's
+                    # text is played, so a model that never calls right still spends turns.
+                    for planned in self._queue:
+                        self._stats["refused_calls"] += 1
+                        chat.refuse(planned)
+                    self._queue = [PlannedAction(strip_reasoning(str(reply.get("content") or "")))]
+
+    def finish(self, observation: str, info: dict[str, Any]) -> None:
+        """The episode ended with ``observation``: it answers the last action, and the
+        calls the end left unrun are answered so."""
+        if self._chat is None:
+            return
+        if self._playing is not None:
+            self._chat.observe(self._playing, observation)
+            self._playing = None
+        self._chat.ended(self._queue)
+        self._queue = []
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """The episode's messages: the system prompt, the tools offered (in the system
+        message's ``tools``, as sent), every reply as the model sent it (every tool call
+        included), every observation and refusal."""
+        return self._chat.messages if self._chat is not None else []
+
+    def episode_messages(self) -> list[dict[str, Any]]:
+        """The episode's messages, for the run record (see :attr:`messages`)."""
+        return list(self.messages)
 
     def episode_stats(self) -> dict[str, Any]:
         """What this episode cost: requests, retries, tokens, USD, actions by kind."""
@@ -172,28 +199,32 @@ class OpenAIAgent:
 
     # -- one model call ------------------------------------------------------------------
 
+    def _conversation(self) -> Conversation:
+        if self._chat is None:
+            raise AgentError("the openai agent was asked to act before start()")
+        return self._chat
+
     def _complete(self) -> dict[str, Any]:
+        chat = self._conversation()
         body: dict[str, Any] = {
             "model": self.model,
-            "messages": self._messages,
+            "messages": chat.messages,
             "temperature": self.temperature,
             **self.extra_body,
         }
         if self.max_tokens is not None:
             body["max_tokens"] = self.max_tokens
-        if self._tools:
-            body["tools"] = [tool.schema() for tool in self._tools.values()]
+        if chat.native_tools:
+            body["tools"] = chat.native_tools
         try:
             response = self._post(body)
         except AgentError as e:
-            if not (self._tools and self.tools_mode == "auto" and _refuses_tools(e)):
+            if not ("tools" in body and self.tools_mode == "auto" and _refuses_tools(e)):
                 raise
-            # This server takes no tools: text from now on, for this and later episodes.
+            # This server takes no tools: tools in text from now on, for this and later
+            # episodes.
             self._server_takes_tools = False
-            self._tools = {}
-            self._messages[0]["content"] = self._messages[0]["content"].replace(
-                _WITH_TOOLS, _TEXT_TURNS
-            )
+            chat.without_native_tools()
             body.pop("tools")
             response = self._post(body)
         usage = response.get("usage") or {}
@@ -249,33 +280,6 @@ class OpenAIAgent:
                 wait *= 0.5 + self._random.random()  # jitter: retries do not stampede
             time.sleep(wait)
         raise AssertionError("unreachable")  # the loop returns or raises
-
-    def _action_from(self, message: dict[str, Any]) -> str:
-        calls = message.get("tool_calls") or []
-        content = message.get("content") or ""
-        if calls and self._tools:
-            call = calls[0]  # one action a turn: the first call is played, the rest dropped
-            self._messages.append(
-                {"role": "assistant", "content": message.get("content"), "tool_calls": [call]}
-            )
-            self._pending_call = str(call.get("id", ""))
-            function = call.get("function") or {}
-            tool = self._tools.get(str(function.get("name")))
-            try:
-                arguments = json.loads(function.get("arguments") or "{}")
-                if tool is not None and isinstance(arguments, dict):
-                    self._stats["tool_calls"] += 1
-                    return tool.action(arguments)
-            except (json.JSONDecodeError, ValueError):
-                pass
-            # A call the task cannot read: its text (maybe empty) is the action, and the
-            # env's reply says what went wrong.
-            self._stats["text_actions"] += 1
-            return str(content)
-        self._messages.append({"role": "assistant", "content": content})
-        self._pending_call = None
-        self._stats["text_actions"] += 1
-        return str(content)
 
 
 def _refuses_tools(error: AgentError) -> bool:

@@ -66,6 +66,7 @@ class Episode(AsyncClosing):
         self.terminated = False
         self.truncated = False
         self.actions: list[str] = []
+        self.rewards: list[float] = []
         self.observations: list[str] = []
 
     @property
@@ -104,6 +105,7 @@ class Episode(AsyncClosing):
         observation, reward, terminated, truncated, info = result
         self.observation, self.info = observation, info
         self.reward += float(reward)
+        self.rewards.append(float(reward))
         self.terminated, self.truncated = bool(terminated), bool(truncated)
         self.actions.append(action)
         self.observations.append(observation)
@@ -124,6 +126,7 @@ class Episode(AsyncClosing):
             terminated=self.terminated,
             truncated=self.truncated,
             verdict=dict(self.info.get("verdict", {})),
+            rewards=list(self.rewards),
         )
 
     async def aclose(self) -> None:
