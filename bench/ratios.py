@@ -11,7 +11,7 @@ import argparse
 import importlib.util
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -26,7 +26,7 @@ def per_call_seconds(fn: Callable[[], object], calls: int) -> float:
 
 
 def interleaved_rounds(
-    rounds: int, measures: dict[str, Callable[[], float]]
+    rounds: int, measures: Mapping[str, Callable[[], float]]
 ) -> dict[str, list[float]]:
     """Each measure's samples (what it returns, such as seconds), ``rounds`` rounds in
     which every measure runs once, in order, back to back."""
@@ -44,12 +44,12 @@ def median_ratio(tops: Sequence[float], bottoms: Sequence[float]) -> float:
 
 
 def interleaved(
-    candidates: dict[str, Callable[[], object]], calls: int | dict[str, int], rounds: int
+    candidates: Mapping[str, Callable[[], object]], calls: int | Mapping[str, int], rounds: int
 ) -> dict[str, float]:
     """Median seconds per call of each candidate, measured in interleaved rounds
     (``calls`` per round, or a count for each candidate)."""
     measures = {
-        name: partial(per_call_seconds, fn, calls[name] if isinstance(calls, dict) else calls)
+        name: partial(per_call_seconds, fn, calls if isinstance(calls, int) else calls[name])
         for name, fn in candidates.items()
     }
     samples = interleaved_rounds(rounds, measures)
