@@ -52,6 +52,7 @@ __all__ = [
     "TEXT_TOOL_CALL",
     "Conversation",
     "PlannedAction",
+    "prompt_holds",
     "strip_reasoning",
     "system_prompt",
     "tool_schemas",
@@ -109,6 +110,18 @@ def strip_reasoning(text: str) -> str:
     if depth == 0:
         kept.append(text[position:])
     return "".join(kept).strip()
+
+
+def prompt_holds(prompt: Any, observation: str) -> bool:
+    """Whether a dataset row's prompt (text, or chat messages whose last one is the
+    user's) already holds an episode's first observation: trainers that append what an
+    env's reset returns are then given nothing more."""
+    if isinstance(prompt, str):
+        return observation in prompt
+    if isinstance(prompt, Sequence) and prompt and isinstance(prompt[-1], Mapping):
+        content = prompt[-1].get("content")
+        return isinstance(content, str) and observation in content
+    return False
 
 
 def system_prompt(task: Task, *, tools: str = "native", override: str | None = None) -> str:

@@ -1,5 +1,5 @@
-"""Adapters for training stacks: an env's prompts as dataset rows, and its grading as
-the reward functions TRL and verl call.
+"""An env's prompts as dataset rows, and its grading as the reward functions TRL and
+verl call for single-turn envs.
 
 - :func:`prompt_rows` (and :func:`to_dataset`, the ``datasets`` extra) give one row a
   problem: the prompt (plain, or as chat messages), the ``task_id`` the grader needs,
@@ -15,6 +15,8 @@ the reward functions TRL and verl call.
 
 Every score is exactly the reward an episode would pay (the graders of ``grade_many``:
 the same reward spec, limits and hardened checks), from graders kept warm between calls.
+A completion's reasoning (``<think>...</think>``) is removed before it is graded
+(:func:`taskgym.chat.strip_reasoning`).
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from taskgym.agents.openai import SYSTEM_PROMPTS
 from taskgym.batch import Grader
+from taskgym.chat import strip_reasoning, system_prompt
 from taskgym.closing import Closing
 from taskgym.envs.env import make_task_env
 from taskgym.errors import ConfigError, DependencyNotInstalledError
@@ -53,9 +55,11 @@ def prompt_rows(
     """One row a problem of ``env_id``: every problem of an env with a fixed set of them
     (the first ``count`` when given), else ``count`` problems drawn from seeds ``seed,
     seed+1, ...``. ``chat`` gives the prompt as system and user messages (TRL's
-    conversational format) instead of text. A multi-turn env's row is its first
-    observation; the reward functions below grade single-turn envs only (a multi-turn
-    episode is played, with the episode pool of :mod:`taskgym.parallel`)."""
+    conversational format; the system prompt is :func:`taskgym.chat.system_prompt`'s)
+    instead of text. A multi-turn env's row is its first observation; the reward
+    functions below grade single-turn envs only (multi-turn episodes are trained through
+    :func:`~taskgym.trainers.trl_environment` or played with the episode pool of
+    :mod:`taskgym.parallel`)."""
     env, task_env = make_task_env(env_id, **make_kwargs)
     try:
         ids = task_env.task.task_ids()
@@ -70,13 +74,14 @@ def prompt_rows(
             for i in range(count):
                 env.reset(seed=seed + i)
                 problems.append(task_env.problem)
-        system = SYSTEM_PROMPTS.get(task_env.task.family)
+        system = system_prompt(task_env.task)
         for problem in problems:
             prompt: Any = problem.prompt
             if chat:
-                prompt = [{"role": "user", "content": problem.prompt}]
-                if system is not None:
-                    prompt.insert(0, {"role": "system", "content": system})
+                prompt = [
+                    {"role": "system", "content": system},
+                    {"role": "user", "content": problem.prompt},
+                ]
             rows.append({"prompt": prompt, "task_id": problem.id, "env_id": env_id})
         return rows
     finally:
@@ -181,9 +186,10 @@ def verl_compute_score(
 
 
 def _text(completion: Completion) -> str:
+    """The answer in a completion: its text, or its last message's, without reasoning."""
     if isinstance(completion, str):
-        return completion
+        return strip_reasoning(completion)
     if not completion:
         return ""
     content = completion[-1].get("content")
-    return content if isinstance(content, str) else ""
+    return strip_reasoning(content) if isinstance(content, str) else ""
