@@ -45,6 +45,8 @@ class EpisodeRecord:
     """A chat agent's whole conversation (:mod:`taskgym.chat`): the system prompt, the
     tools offered, every reply as the model sent it and every answer, so a trainer can
     rebuild the exact sequence it sampled. Empty for agents that are not chat models."""
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    """The tools those messages were sent with (OpenAI ``tools`` entries), if any."""
 
     @property
     def turns(self) -> int:
@@ -54,6 +56,8 @@ class EpisodeRecord:
         extra: dict[str, Any] = {"agent_stats": self.agent_stats} if self.agent_stats else {}
         if self.messages:
             extra["messages"] = self.messages
+        if self.tools:
+            extra["tools"] = self.tools
         return {
             "env_id": self.env_id,
             "episode": self.episode,

@@ -71,7 +71,7 @@ def play_episode(
         verdict=dict(info.get("verdict", {})),
         agent_stats=_agent_stats(agent),
         rewards=rewards,
-        messages=_agent_messages(agent),
+        **_agent_chat(agent),
     )
 
 
@@ -80,9 +80,13 @@ def _agent_stats(agent: Agent) -> dict[str, Any]:
     return dict(report()) if callable(report) else {}
 
 
-def _agent_messages(agent: Agent) -> list[dict[str, Any]]:
-    messages = getattr(agent, "episode_messages", None)
-    return list(messages()) if callable(messages) else []
+def _agent_chat(agent: Agent) -> dict[str, Any]:
+    """A chat agent's conversation: its ``messages`` and the ``tools`` sent with them."""
+    chat = getattr(agent, "episode_chat", None)
+    if not callable(chat):
+        return {}
+    found = dict(chat())
+    return {"messages": list(found.get("messages", [])), "tools": list(found.get("tools", []))}
 
 
 def run_episodes(

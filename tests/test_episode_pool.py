@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import gymnasium as gym
 import pytest
 
 from taskgym import EpisodeStateError
@@ -156,3 +157,65 @@ def test_a_reward_that_is_not_built_in_runs_off_the_event_loop() -> None:
         REWARDS.unregister("test_noting_reward")
     (thread,) = [thread for name, thread in stages if name == "reward"]
     assert thread.startswith("taskgym-episode")
+
+
+def test_an_episode_plays_as_a_chat_and_records_the_conversation() -> None:
+    """Episode.chat/reply: a model's replies drive the episode (reasoning stripped, a
+    text reply is one action), and the record holds every message."""
+    env = gym.make(RETRY)
+    env.reset(seed=4)
+    answer = env.unwrapped.problem.solution[0]  # type: ignore[attr-defined]
+    env.close()
+    with EpisodePool(concurrency=1) as pool, pool.start(EpisodeSpec(RETRY, seed=4)) as episode:
+        messages = episode.chat()
+        assert [m["role"] for m in messages] == ["system", "user"]
+        assert messages[1]["content"] == episode.observation
+        assert episode.reply({"content": "<think>maybe 1</think><answer>-1</answer>"})
+        after = episode.reply({"content": answer})
+        assert episode.done and episode.record.reward == 1.0
+        assert after == [{"role": "user", "content": episode.observation}]
+        record = episode.record.to_json()
+    assert record["actions"] == ["<answer>-1</answer>", answer]
+    roles = [m["role"] for m in record["messages"]]
+    assert roles == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert record["messages"][2]["content"] == "<think>maybe 1</think><answer>-1</answer>"
+    assert "tools" not in record  # a task without tools sends none
+    assert record["rewards"] == [0.0, 1.0]
+
+
+def test_reply_before_chat_is_refused() -> None:
+    async def main() -> None:
+        async with AsyncEpisodePool(concurrency=1) as pool:
+            episode = await pool.start(EpisodeSpec(RETRY, seed=0))
+            with pytest.raises(EpisodeStateError, match="chat"):
+                await episode.reply({"content": "1"})
+            await episode.aclose()
+
+    asyncio.run(main())
+
+
+@pytest.mark.integration
+def test_a_tool_reply_plays_every_call_and_the_record_keeps_the_tools() -> None:
+    from tests.conftest import require_backend
+
+    require_backend("bwrap")
+    calls = [
+        {"id": "a", "type": "function", "function": {"name": "run_command",
+         "arguments": '{"command": "wc -l < data.txt > count.txt"}'}},
+        {"id": "b", "type": "function", "function": {"name": "nope", "arguments": "{}"}},
+        {"id": "c", "type": "function", "function": {"name": "submit", "arguments": "{}"}},
+        {"id": "d", "type": "function", "function": {"name": "submit", "arguments": "{}"}},
+    ]  # fmt: skip
+    spec = EpisodeSpec("taskgym/Shell-v0", task_id="shell-count-lines")
+    with EpisodePool(concurrency=1) as pool, pool.start(spec) as episode:
+        episode.chat()
+        after = episode.reply({"content": None, "tool_calls": calls})
+        record = episode.record.to_json()
+    assert [m["tool_call_id"] for m in after] == ["a", "b", "c", "d"]
+    assert "no tool named 'nope'" in after[1]["content"]
+    assert "episode ended" in after[3]["content"]
+    assert record["reward"] == 1.0 and record["actions"] == [
+        "wc -l < data.txt > count.txt",
+        "submit",
+    ]
+    assert [t["function"]["name"] for t in record["tools"]] == ["run_command", "submit"]

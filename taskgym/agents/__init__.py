@@ -34,8 +34,11 @@ class Agent(Protocol):
         """The next action."""
 
 
-# An agent may also have ``episode_stats() -> dict`` (tokens, requests, cost...): the
-# runner then writes what it returns into the episode's record, as ``agent_stats``.
+# An agent may also have, and the runner then calls at the episode's end:
+# - ``finish(observation, info)``: the observation the last action led to;
+# - ``episode_stats() -> dict`` (tokens, requests, cost...): the record's ``agent_stats``;
+# - ``episode_chat() -> {"messages": [...], "tools": [...]}``: a chat model's whole
+#   conversation, the record's ``messages`` and ``tools``.
 
 
 class OracleAgent:

@@ -182,14 +182,15 @@ class OpenAIAgent:
 
     @property
     def messages(self) -> list[dict[str, Any]]:
-        """The episode's messages: the system prompt, the tools offered (in the system
-        message's ``tools``, as sent), every reply as the model sent it (every tool call
-        included), every observation and refusal."""
+        """The episode's messages: the system prompt, every reply as the model sent it
+        (every tool call included), every observation and refusal."""
         return self._chat.messages if self._chat is not None else []
 
-    def episode_messages(self) -> list[dict[str, Any]]:
-        """The episode's messages, for the run record (see :attr:`messages`)."""
-        return list(self.messages)
+    def episode_chat(self) -> dict[str, Any]:
+        """The episode's conversation for the run record: its :attr:`messages` and the
+        tools sent with them."""
+        tools = self._chat.native_tools if self._chat is not None else []
+        return {"messages": list(self.messages), "tools": tools}
 
     def episode_stats(self) -> dict[str, Any]:
         """What this episode cost: requests, retries, tokens, USD, actions by kind."""

@@ -10,6 +10,11 @@ the stages a task declares quick (:attr:`~taskgym.core.Execution.quick_stages`) 
 event loop, since a thread hop costs more than they do. ``concurrency`` bounds the
 episodes in flight; :meth:`AsyncEpisodePool.start` waits for a free place.
 
+An episode also plays as a chat (:mod:`taskgym.chat`): :meth:`Episode.chat` gives the
+messages and tools to send a model, :meth:`Episode.reply` plays the model's reply (every
+action it asks for, one step each) and gives the messages to send next, and the record
+then holds the whole conversation, for a trainer that rebuilds what it sampled.
+
 Examples:
     >>> import asyncio
     >>> from taskgym.parallel import AsyncEpisodePool, EpisodeSpec
@@ -32,11 +37,12 @@ from __future__ import annotations
 import asyncio
 import collections
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
 import gymnasium as gym
 
+from taskgym.chat import Conversation
 from taskgym.closing import AsyncClosing, Closing
 from taskgym.envs.env import TaskEnv, make_task_env
 from taskgym.envs.stages import StepResult, run_stages_async
@@ -68,10 +74,44 @@ class Episode(AsyncClosing):
         self.actions: list[str] = []
         self.rewards: list[float] = []
         self.observations: list[str] = []
+        self.conversation: Conversation | None = None
+        """The episode's chat, once :meth:`chat` began it."""
 
     @property
     def done(self) -> bool:
         return self.terminated or self.truncated
+
+    def chat(self, *, tools: str = "native", system: str | None = None) -> list[dict[str, Any]]:
+        """Begin the episode as a chat: the system prompt and the first observation;
+        send them with :attr:`conversation`'s ``native_tools``. ``tools`` and
+        ``system`` as :class:`~taskgym.chat.Conversation` takes them."""
+        task = self._live_env().unwrapped.task  # type: ignore[attr-defined]
+        self.conversation = Conversation(task, tools=tools, system=system)
+        return list(self.conversation.start(self.observations[0]))
+
+    async def reply(self, message: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Play a model's reply (an assistant message, tool calls and all): each action
+        it asks for is one step, in order; a call that cannot be read is answered with
+        what was wrong and costs no step; calls left when the episode ends are answered
+        so. Returns the messages that follow the reply (send them with the next request)."""
+        chat = self._chat()
+        before = len(chat.messages) + 1  # the reply joins first
+        planned = chat.read(message)
+        for index, action in enumerate(planned):
+            if self.done:
+                chat.ended(planned[index:])
+                break
+            if action.action is None:
+                chat.refuse(action)
+                continue
+            observation, *_ = await self.step(action.action)
+            chat.observe(action, observation)
+        return chat.messages[before:]
+
+    def _chat(self) -> Conversation:
+        if self.conversation is None:
+            raise EpisodeStateError("reply() before chat(): begin the episode's chat first")
+        return self.conversation
 
     async def step(self, action: str) -> StepResult:
         """Play ``action``; gymnasium's five values come back."""
@@ -127,6 +167,8 @@ class Episode(AsyncClosing):
             truncated=self.truncated,
             verdict=dict(self.info.get("verdict", {})),
             rewards=list(self.rewards),
+            messages=list(self.conversation.messages) if self.conversation else [],
+            tools=self.conversation.native_tools if self.conversation else [],
         )
 
     async def aclose(self) -> None:
@@ -253,6 +295,18 @@ class SyncEpisode(Closing):
         # Here, not on the pool's loop: a hop there and back would cost more than most
         # steps, and this thread is the only one driving the episode.
         return self._episode.step_here(action)
+
+    def chat(self, *, tools: str = "native", system: str | None = None) -> list[dict[str, Any]]:
+        """:meth:`Episode.chat`."""
+        return self._episode.chat(tools=tools, system=system)
+
+    @property
+    def conversation(self) -> Conversation | None:
+        return self._episode.conversation
+
+    def reply(self, message: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """:meth:`Episode.reply`, on the pool's loop."""
+        return self._pool._call(self._episode.reply(message))
 
     def close(self) -> None:
         self._pool._call(self._episode.aclose())
