@@ -35,7 +35,7 @@ class ConfigError(TaskgymError, ValueError):
 
 
 class UnknownNameError(ConfigError):
-    """A name (of a reward, sandbox backend, env or agent) is not registered."""
+    """A name (of a reward, sandbox backend, env, agent or executor) is not registered."""
 
     def __init__(self, kind: str, name: object, known: Iterable[str]) -> None:
         self.kind = kind
