@@ -103,6 +103,73 @@ def test_the_trl_example_says_what_it_needs_without_trl() -> None:
     assert result.returncode == 1 and "pip install trl" in result.stderr
 
 
+def _run_example(script: str, *args: str, timeout: int = 600) -> str:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        cwd=EXAMPLES,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def _require_trl() -> None:
+    from tests.conftest import REQUIRED_BACKENDS
+
+    try:
+        import trl  # noqa: F401
+    except ImportError as e:
+        if "trl" in REQUIRED_BACKENDS:
+            pytest.fail(f"TRL is required here (TASKGYM_REQUIRE_BACKENDS) but: {e}")
+        pytest.skip(f"TRL is not installed ({e}): pip install 'taskgym[trl]'")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("script", "env"),
+    [
+        ("trl_grpo.py", "taskgym/ArithmeticEasy-v0"),
+        ("trl_grpo.py", "taskgym/MathGen-v0"),  # made from seeds: rows by count
+        ("trl_grpo.py", "taskgym/CodeTests-v0"),  # a fixed set: its first rows
+        ("trl_multi_turn.py", "taskgym/ArithmeticRetry-v0"),
+    ],
+)
+def test_the_trl_examples_train_as_shipped_on_a_cpu(script: str, env: str, tmp_path: Path) -> None:
+    _require_trl()
+    out = _run_example(script, "--env", env, "--steps", "1", "--count", "8", "--out", str(tmp_path))
+    assert f"{env}: 1 steps" in out
+
+
+@pytest.mark.slow
+def test_the_chat_rollouts_example_records_conversations(tmp_path: Path) -> None:
+    _require_trl()
+    out_file = tmp_path / "rollouts.jsonl"
+    out = _run_example("chat_rollouts.py", "--episodes", "3", "--out", str(out_file))
+    assert "3 episodes" in out
+    records = [json.loads(line) for line in out_file.read_text().splitlines()]
+    assert all(r["messages"][0]["role"] == "system" for r in records)
+    assert all(len(r["rewards"]) == len(r["actions"]) == r["turns"] for r in records)
+
+
+def test_the_skyrl_example_plays_reference_trajectories() -> None:
+    pytest.importorskip("skyrl_gym", reason="pip install 'taskgym[skyrl]'")
+    out = _run_example("skyrl_env.py", "--reference", "--count", "2")
+    assert out.count("reward 1.0") == 2
+
+
+@pytest.mark.integration
+def test_the_skyrl_example_plays_shell_tasks_with_text_tool_calls() -> None:
+    pytest.importorskip("skyrl_gym", reason="pip install 'taskgym[skyrl]'")
+    from tests.conftest import require_backend
+
+    require_backend("bwrap")
+    out = _run_example("skyrl_env.py", "--reference", "--env", "taskgym/Shell-v0", "--count", "2")
+    assert out.count("reward 1.0") == 2
+
+
 @pytest.mark.slow
 def test_the_tiny_policy_learns_from_the_env(tmp_path: Path) -> None:
     pytest.importorskip("torch", reason="the demo extra (torch, matplotlib)")

@@ -6,7 +6,8 @@
 - :mod:`.trl_env`: any env, single- or multi-turn, as a TRL ``environment_factory``
   (:func:`trl_environment`): TRL's tool loop plays the episode, ``get_reward`` pays it.
 - :mod:`.skyrl_gym_env`: any env as a SkyRL-gym ``BaseTextEnv`` (:func:`skyrl_env`,
-  :func:`register_skyrl_envs`; the ``skyrl`` extra).
+  :func:`register_skyrl_envs`, and :func:`skyrl_rows` for SkyRL's dataset schema; the
+  ``skyrl`` extra).
 
 The chat side (system prompts, tools, reading replies) is :mod:`taskgym.chat`'s. verl
 loads ``verl_compute_score`` from this file's path (``custom_reward_function.path``).
@@ -32,6 +33,7 @@ __all__ = [
     "prompt_rows",
     "register_skyrl_envs",
     "skyrl_env",
+    "skyrl_rows",
     "to_dataset",
     "trl_environment",
     "trl_reward",
@@ -53,3 +55,10 @@ def register_skyrl_envs(env_ids: Any = None) -> list[str]:
     from taskgym.trainers.skyrl_gym_env import register_skyrl_envs as register  # noqa: PLC0415
 
     return register(env_ids)
+
+
+def skyrl_rows(env_id: str, **options: Any) -> list[dict[str, Any]]:
+    """An env's prompts in SkyRL's dataset schema (:func:`.skyrl_gym_env.skyrl_rows`)."""
+    from taskgym.trainers.skyrl_gym_env import skyrl_rows as rows  # noqa: PLC0415
+
+    return rows(env_id, **options)

@@ -35,8 +35,9 @@ from taskgym.chat import Conversation, PlannedAction, prompt_holds
 from taskgym.envs.env import TaskEnv, make_task_env
 from taskgym.errors import ConfigError
 from taskgym.registry import registered_ids
+from taskgym.trainers.rewards import prompt_rows
 
-__all__ = ["TaskgymSkyRLEnv", "register_skyrl_envs", "skyrl_env"]
+__all__ = ["TaskgymSkyRLEnv", "register_skyrl_envs", "skyrl_env", "skyrl_rows"]
 
 _ENTRY_POINT = "taskgym.trainers.skyrl_gym_env:TaskgymSkyRLEnv"
 
@@ -191,6 +192,23 @@ def register_skyrl_envs(env_ids: Iterable[str] | None = None) -> list[str]:
         register(id=env_id, entry_point=_ENTRY_POINT, kwargs={"env_id": env_id})
         added.append(env_id)
     return added
+
+
+def skyrl_rows(env_id: str, **options: Any) -> list[dict[str, Any]]:
+    """:func:`~taskgym.trainers.prompt_rows` in SkyRL's dataset schema: the chat
+    ``prompt``, ``env_class`` (the env id, registered by :func:`register_skyrl_envs`),
+    ``reward_spec.ground_truth`` (the task id the env plays), ``data_source`` and
+    ``extra_info``; ``options`` as ``prompt_rows`` takes them."""
+    return [
+        {
+            "data_source": env_id,
+            "prompt": row["prompt"],
+            "env_class": env_id,
+            "reward_spec": {"method": "rule", "ground_truth": row["task_id"]},
+            "extra_info": {"task_id": row["task_id"], "index": i},
+        }
+        for i, row in enumerate(prompt_rows(env_id, chat=True, **options))
+    ]
 
 
 def _task_id(extras: Mapping[str, Any]) -> str | None:
