@@ -80,6 +80,9 @@ class TRLEnvironment:
         return self._reward
 
     def _step(self, tool: Tool, arguments: Mapping[str, Any]) -> str:
+        unexpected = sorted(set(arguments) - set(tool.parameters))
+        if unexpected:  # TRL tells the model the error's words
+            raise TypeError(f"{tool.name}() takes {list(tool.parameters)}, not {unexpected}")
         if self._done:
             return _OVER
         observation, reward, terminated, truncated, _ = self._env.step(tool.action(arguments))
