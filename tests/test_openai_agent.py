@@ -72,6 +72,21 @@ def test_a_text_episode_sends_the_prompt_and_plays_the_reply(
     assert records[0].to_json()["agent_stats"] == stats  # in the run file
 
 
+def _play_shell(env: gym.Env[str, str], agent: OpenAIAgent, task_id: str | None) -> Any:
+    """One episode of ``env`` (a Shell-v0) with ``agent``, then the env closed."""
+    try:
+        return play_episode(
+            env.unwrapped,  # type: ignore[arg-type]
+            agent,
+            env_id="taskgym/Shell-v0",
+            episode=0,
+            seed=0,
+            task_id=task_id,
+        )
+    finally:
+        env.close()
+
+
 @pytest.mark.integration
 def test_tool_calls_drive_a_multi_turn_shell_episode() -> None:
     env = gym.make("taskgym/Shell-v0")
@@ -87,17 +102,7 @@ def test_tool_calls_drive_a_multi_turn_shell_episode() -> None:
 
     with ChatServer(reply) as server:
         agent = OpenAIAgent("tiny", server.url)
-        try:
-            record = play_episode(
-                env.unwrapped,  # type: ignore[arg-type]
-                agent,
-                env_id="taskgym/Shell-v0",
-                episode=0,
-                seed=0,
-                task_id=task_id,
-            )
-        finally:
-            env.close()
+        record = _play_shell(env, agent, task_id)
     assert record.reward == 1.0 and record.actions == list(solution)
     names = [tool["function"]["name"] for tool in server.requests[0]["tools"]]
     assert names == ["run_command", "submit"]
@@ -133,17 +138,7 @@ def test_every_call_of_one_reply_is_played_and_bad_ones_are_refused() -> None:
 
     with ChatServer(lambda request: completion(reasoning, calls)) as server:
         agent = OpenAIAgent("tiny", server.url)
-        try:
-            record = play_episode(
-                env.unwrapped,  # type: ignore[arg-type]
-                agent,
-                env_id="taskgym/Shell-v0",
-                episode=0,
-                seed=0,
-                task_id=task_id,
-            )
-        finally:
-            env.close()
+        record = _play_shell(env, agent, task_id)
     assert record.reward == 1.0 and record.actions == list(solution)
     assert len(server.requests) == 1  # one reply played the whole episode
     assert record.agent_stats["tool_calls"] == len(solution)
@@ -166,16 +161,7 @@ def test_replies_whose_calls_are_all_refused_end_up_spending_turns() -> None:
     bad = [tool_call("format_disk", {}, "x")]
     with ChatServer(lambda request: completion("<think>hm</think>ls", bad)) as server:
         agent = OpenAIAgent("tiny", server.url, max_refused_replies=1)
-        try:
-            record = play_episode(
-                env.unwrapped,  # type: ignore[arg-type]
-                agent,
-                env_id="taskgym/Shell-v0",
-                episode=0,
-                seed=0,
-            )
-        finally:
-            env.close()
+        record = _play_shell(env, agent, None)
     assert record.actions == ["ls", "ls"] and record.truncated
     assert len(server.requests) == 4  # two replies a turn: one refused, one played
     assert record.agent_stats["refused_calls"] == 4
