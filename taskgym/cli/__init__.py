@@ -12,13 +12,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from taskgym.cli import images, list_envs, new_task, report, run, validate
+from taskgym.cli import images, list_envs, new_task, report, run, serve, validate
 from taskgym.errors import TaskgymError
 
 __all__ = ["main"]
 
 # In the order ``taskgym --help`` lists them.
-_COMMANDS = (list_envs, run, validate, images, report, new_task)
+_COMMANDS = (list_envs, run, validate, images, report, new_task, serve)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,149 @@
+"""``taskgym serve``: taskgym's envs over OpenEnv's HTTP/WebSocket protocol, on
+``openenv-core``'s own server (``HTTPEnvServer``), run by uvicorn.
+
+Every OpenEnv client (OpenEnv's ``EnvClient``, TRL, verifiers' OpenEnv taskset...) plays
+an episode on one WebSocket (``/ws``): ``reset`` (seed, task_id, env_id), ``step`` (the
+agent's text and tool calls), ``state``, ``close``. Each connection is a session with its
+own env and sandbox (:class:`~taskgym.serving.environment.TaskgymEnvironment`). What
+this module adds to OpenEnv's server:
+
+- one app for one env or several (a reset names its ``env_id``), with ``/envs`` listing
+  them and ``/schema``'s action listing each env's tools under ``x-tools``;
+- a session limit (``max_sessions``: a connection past it is refused with OpenEnv's
+  ``CAPACITY_REACHED`` error, which says how many are open) and an idle limit
+  (``idle_timeout``: OpenEnv's reaper closes the session, so its sandbox); a step under
+  way counts as activity, so a long command is not taken for idleness;
+- a cap on a message's size (``max_message_bytes``: a larger one closes the connection
+  with WebSocket code 1009, and the session's sandbox with it);
+- taskgym's errors over plain HTTP as JSON that says what to do, and every session
+  closed when the server stops (SIGTERM or SIGINT), so no sandbox outlives it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from taskgym.errors import ConfigError, TaskgymError
+from taskgym.serving.environment import ServedEnvs, TaskgymEnvironment
+from taskgym.serving.models import TaskgymObservation, action_class
+
+__all__ = ["DEFAULT_MAX_MESSAGE_BYTES", "ServerOptions", "make_app", "serve"]
+
+DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+"""Above the envs' 1 MiB action limit (``max_action_chars``) with room for JSON escapes."""
+
+# models.py has said what to install if openenv-core is missing; these come with it.
+from fastapi import FastAPI, Request  # noqa: E402
+from fastapi.responses import JSONResponse  # noqa: E402
+from openenv.core.env_server.http_server import HTTPEnvServer  # noqa: E402
+from openenv.core.env_server.types import ConcurrencyConfig  # noqa: E402
+
+
+class ServerOptions:
+    """How a server runs: its session limit, idle limit and message cap."""
+
+    def __init__(
+        self,
+        *,
+        max_sessions: int = 64,
+        idle_timeout: float | None = 600.0,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    ) -> None:
+        if max_sessions < 1:
+            raise ConfigError(f"max_sessions must be >= 1, got {max_sessions}")
+        if idle_timeout is not None and idle_timeout <= 0:
+            raise ConfigError(f"idle_timeout must be > 0 seconds or None, got {idle_timeout}")
+        if max_message_bytes < 1024:
+            raise ConfigError(f"max_message_bytes must be >= 1024, got {max_message_bytes}")
+        self.max_sessions = max_sessions
+        self.idle_timeout = idle_timeout
+        self.max_message_bytes = max_message_bytes
+
+
+class _SessionServer(HTTPEnvServer):
+    """OpenEnv's server, with a step under way counted as activity (its idle reaper
+    would otherwise close a session whose command outlasts the idle limit)."""
+
+    async def _run_in_session_executor(
+        self, session_id: str, func: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        self._update_session_activity(session_id)
+        try:
+            return await super()._run_in_session_executor(session_id, func, *args, **kwargs)
+        finally:
+            self._update_session_activity(session_id)
+
+
+def make_app(
+    envs: Mapping[str, Mapping[str, Any]] | Sequence[str],
+    options: ServerOptions | None = None,
+) -> Any:
+    """The ASGI app serving ``envs`` (env ids, or env id -> ``gymnasium.make`` options).
+    Each env is made once here (no sandbox), so a bad id or option fails now."""
+    options = options or ServerOptions()
+    served = ServedEnvs(dict(envs) if isinstance(envs, Mapping) else {e: {} for e in envs})
+    tools = served.tools()
+    server = _SessionServer(
+        functools.partial(TaskgymEnvironment, served),
+        action_class(tools),
+        TaskgymObservation,
+        concurrency_config=ConcurrencyConfig(
+            max_concurrent_envs=options.max_sessions, session_timeout=options.idle_timeout
+        ),
+    )
+    app = FastAPI(title="taskgym serve", description=f"taskgym envs: {', '.join(served.envs)}")
+    server.register_routes(app)
+
+    @app.get("/envs", tags=["Environment Info"], summary="the envs served and their tools")
+    async def list_envs() -> dict[str, Any]:
+        return {
+            "default": served.default,
+            "envs": {env_id: {"tools": tools[env_id]} for env_id in served.envs},
+            "sessions": server.active_sessions,
+            "max_sessions": options.max_sessions,
+        }
+
+    async def taskgym_error(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(
+            status_code=409, content={"error": type(exc).__name__, "message": str(exc)}
+        )
+
+    app.add_exception_handler(TaskgymError, taskgym_error)
+
+    async def close_sessions() -> None:
+        await asyncio.get_running_loop().run_in_executor(None, served.close_all)
+
+    app.router.on_shutdown.append(close_sessions)
+    app.state.taskgym = served
+    app.state.openenv_server = server
+    return app
+
+
+def serve(
+    envs: Mapping[str, Mapping[str, Any]] | Sequence[str],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    options: ServerOptions | None = None,
+    log_level: str = "warning",
+) -> None:
+    """Run the server until SIGINT or SIGTERM; then every session (and so every sandbox)
+    is closed before it returns."""
+    import uvicorn  # noqa: PLC0415
+
+    options = options or ServerOptions()
+    app = make_app(envs, options)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        ws_max_size=options.max_message_bytes,
+        # Sessions hold sandboxes: do not wait on a client that never closes.
+        timeout_graceful_shutdown=10,
+        backlog=4096,
+    )
+    uvicorn.Server(config).run()
