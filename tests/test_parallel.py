@@ -144,6 +144,42 @@ def test_workers_and_concurrency_are_checked() -> None:
 
 
 def test_taskgym_run_through_an_executor_writes_the_same_run(
+_SCRIPT = """
+from taskgym.parallel import EpisodeSpec, make_executor
+
+def play():
+    with make_executor("process", concurrency=2, timeout=60) as executor:
+        specs = [EpisodeSpec("taskgym/ArithmeticEasy-v0", seed=s) for s in range(3)]
+        print("rewards", [r.record.reward if r.ok else r.error for r in executor.map(specs)])
+"""
+
+
+@pytest.mark.parametrize("guarded", [False, True])
+def test_a_script_without_a_main_guard_is_told_why_its_workers_die(
+    tmp_path: Path, guarded: bool
+) -> None:
+    """spawn re-runs the main module in each worker: made at module level, the executor
+    would start again in every worker, which dies. The script is told so, naming the
+    fix, instead of every episode failing with "the worker process died"."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "train.py"
+    call = 'if __name__ == "__main__":\n    play()\n' if guarded else "play()\n"
+    script.write_text(_SCRIPT + call)
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
+    )
+    if guarded:
+        assert result.returncode == 0, result.stderr
+        assert "rewards [1.0, 1.0, 1.0]" in result.stdout
+        return
+    assert result.returncode == 1 and "rewards" not in result.stdout
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("taskgym.errors.ConfigError: a worker process died while starting")
+    assert str(script) in last and 'under `if __name__ == "__main__":`' in last
+
+
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     runs = {}

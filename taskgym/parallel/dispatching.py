@@ -82,7 +82,7 @@ class DispatchingExecutor(Executor):
         self._job_numbers = itertools.count()
 
     def _start_dispatcher(self, name: str) -> None:
-        self._seats = [_Seat(self._start_worker()) for _ in range(self.workers)]
+        self._seats = [_Seat(handle) for handle in self._start_workers()]
         self._dispatcher = threading.Thread(target=self._dispatch, name=name, daemon=True)
         self._dispatcher.start()
 
@@ -193,6 +193,11 @@ class DispatchingExecutor(Executor):
     @abc.abstractmethod
     def _start_worker(self) -> Any:
         """A new worker, ready for ``episodes_per_worker`` episodes at once."""
+
+    def _start_workers(self) -> list[Any]:
+        """The first ``workers`` workers (a subclass may wait for them to be ready, and
+        raise if they cannot start)."""
+        return [self._start_worker() for _ in range(self.workers)]
 
     @abc.abstractmethod
     def _send(self, worker: Any, jobs: list[tuple[int, EpisodeSpec]]) -> None:
