@@ -172,7 +172,7 @@ def throughput_taskgym(
     batch = [(r["task_id"], as_answer(r, c)) for r, c in pairs]
     start = time.perf_counter()
     graded = taskgym.grade_many(
-        "taskgym/HumanEval-v0", batch, workers=workers, path=path, sandbox="bwrap",
+        "taskgym/HumanEval-v0", batch, workers=workers, tasks=path, sandbox="bwrap",
         seconds=SECONDS,
     )  # fmt: skip
     elapsed = time.perf_counter() - start
@@ -194,7 +194,7 @@ def latencies_baseline(pairs: list[tuple[dict[str, str], str]]) -> list[float]:
 def latencies_taskgym(pairs: list[tuple[dict[str, str], str]], path: str) -> list[float]:
     import gymnasium as gym
 
-    env = gym.make("taskgym/HumanEval-v0", path=path, sandbox="bwrap", seconds=SECONDS)
+    env = gym.make("taskgym/HumanEval-v0", tasks=path, sandbox="bwrap", seconds=SECONDS)
     samples = []
     for record, completion in pairs:
         start = time.perf_counter()

@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = write_task(Path(tmp))
         host = HostBash(tmp)
-        envs = {b: gym.make("taskgym/ShellTasks-v0", path=path, sandbox=b) for b in backends}
+        envs = {b: gym.make("taskgym/ShellTasks-v0", tasks=path, sandbox=b) for b in backends}
         try:
             for env in envs.values():
                 env.reset(options={"task_id": "many-steps"})
@@ -122,10 +122,10 @@ def bench_set_up(path: str, backends: list[str], args: argparse.Namespace) -> No
     print("\n# set-up: reset() + first command + close(), new sandbox or warm pool")
     for backend in backends:
         with SandboxPool(backend, size=2) as pool:
-            pooled = gym.make("taskgym/ShellTasks-v0", path=path, sandbox_pool=pool)
+            pooled = gym.make("taskgym/ShellTasks-v0", tasks=path, sandbox_pool=pool)
 
             def cold(b: str = backend) -> None:
-                env = gym.make("taskgym/ShellTasks-v0", path=path, sandbox=b)
+                env = gym.make("taskgym/ShellTasks-v0", tasks=path, sandbox=b)
                 env.reset(options={"task_id": "ten-turns"})
                 env.step("true")  # the first command starts the shell
                 env.close()

@@ -53,7 +53,7 @@ def inventory_task(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def play(backend: str, path: str, action: str) -> dict:
     require_pytest_in(backend)
-    env = gym.make("taskgym/CodeProject-v0", path=path, sandbox=backend)
+    env = gym.make("taskgym/CodeProject-v0", tasks=path, sandbox=backend)
     try:
         env.reset(options={"task_id": "project-inventory"})
         _, reward, terminated, _, info = env.step(action)
@@ -131,7 +131,7 @@ def test_tests_that_do_not_collect_are_the_tasks_fault(tmp_path: Path) -> None:
     require_pytest_in()
     tests = {"test_m.py": "from m import f\nVALUE = f()\ndef test_f():\n    assert VALUE == 1\n"}
     task = write_task(tmp_path / "t", {"id": "x", "prompt": "p"}, **{**GOOD, "tests": tests})
-    env = gym.make("taskgym/CodeProject-v0", path=str(task))
+    env = gym.make("taskgym/CodeProject-v0", tasks=str(task))
     env.reset(seed=0)
     with pytest.raises(CheckerError, match="cannot run while the tests are collected"):
         env.step(env.unwrapped.problem.solution[0])  # type: ignore[attr-defined]
@@ -169,7 +169,7 @@ def test_an_episode_writes_reads_runs_and_is_graded_when_turns_run_out(tmp_path:
     shutil.copytree(INVENTORY, task)
     manifest = json.loads((task / "task.json").read_text())
     (task / "task.json").write_text(json.dumps({**manifest, "max_turns": 3}))
-    env = gym.make("taskgym/CodeProject-v0", path=str(task))
+    env = gym.make("taskgym/CodeProject-v0", tasks=str(task))
     obs, _ = env.reset(options={"task_id": "project-inventory"})
     assert "--- inventory.py ---" in obs and "<submit/>" in obs and "tests/" not in obs
     obs, reward, terminated, truncated, _ = env.step(
@@ -193,7 +193,7 @@ def test_an_episode_writes_reads_runs_and_is_graded_when_turns_run_out(tmp_path:
 
 
 def test_bad_paths_and_slow_commands_are_reported_not_raised(inventory_task: str) -> None:
-    env = gym.make("taskgym/CodeProject-v0", path=inventory_task)
+    env = gym.make("taskgym/CodeProject-v0", tasks=inventory_task)
     env.reset(options={"task_id": "project-inventory"})
     obs, *_ = env.step(
         '<write path="../escape.py">x</write><read path="/etc/passwd"/><read path="nope.txt"/>'
@@ -461,7 +461,7 @@ def test_a_process_left_running_does_not_outlive_the_episode_into_grading(
             time.sleep(0.005)
         """
     )
-    env = gym.make("taskgym/CodeProject-v0", path=inventory_task, sandbox=backend)
+    env = gym.make("taskgym/CodeProject-v0", tasks=inventory_task, sandbox=backend)
     env.reset(options={"task_id": "project-inventory"})
     env.step(f'<write path="daemon.py">\n{daemon}</write>')
     obs, *_ = env.step(

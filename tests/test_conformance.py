@@ -22,12 +22,12 @@ from tests.helpers import CountdownTask, EchoTask, FileTask, registered
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 # Envs that play public data sets the project may not copy: where to find them.
 DATA_ENVS = {
-    "taskgym/HumanEval-v0": {"path": SHARED_DATA / "humaneval.jsonl.gz"},
-    "taskgym/MBPP-v0": {"path": SHARED_DATA / "mbpp_intercode.json"},
-    "taskgym/ShellTasks-v0": {"path": Path(BUNDLED_SHELL_TASKS)},
-    "taskgym/GSM8K-v0": {"path": SHARED_DATA / "gsm8k_test.jsonl"},
+    "taskgym/HumanEval-v0": {"tasks": SHARED_DATA / "humaneval.jsonl.gz"},
+    "taskgym/MBPP-v0": {"tasks": SHARED_DATA / "mbpp_intercode.json"},
+    "taskgym/ShellTasks-v0": {"tasks": Path(BUNDLED_SHELL_TASKS)},
+    "taskgym/GSM8K-v0": {"tasks": SHARED_DATA / "gsm8k_test.jsonl"},
     "taskgym/MathAnswers-v0": {"tasks": Path(__file__).with_name("data") / "math_answers.jsonl"},
-    "taskgym/CoqTheorems-v0": {"path": Path(__file__).with_name("data") / "coq"},
+    "taskgym/CoqTheorems-v0": {"tasks": Path(__file__).with_name("data") / "coq"},
     "taskgym/LeanTheorems-v0": {"tasks": Path(__file__).with_name("data") / "lean_theorems.jsonl"},
 }
 

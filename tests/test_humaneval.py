@@ -131,7 +131,7 @@ def test_the_env_plays_humaneval_with_the_oracle_and_refuses_no_path(
 ) -> None:
     from taskgym import ConfigError
 
-    env = gym.make("taskgym/HumanEval-v0", path=str(DATA))
+    env = gym.make("taskgym/HumanEval-v0", tasks=str(DATA))
     env.reset(options={"task_id": "HumanEval/0"})
     _, reward, *_ = env.step(env.unwrapped.problem.solution[0])  # type: ignore[attr-defined]
     assert reward == 1.0
@@ -141,5 +141,5 @@ def test_the_env_plays_humaneval_with_the_oracle_and_refuses_no_path(
     )
     assert reward == 0.0 and info["verdict"]["details"]["failure"].startswith("AssertionError")
     env.close()
-    with pytest.raises(ConfigError, match="needs path="):
+    with pytest.raises(ConfigError, match="needs tasks="):
         gym.make("taskgym/HumanEval-v0")

@@ -82,7 +82,7 @@ def test_answers_match_as_numbers_or_as_normalised_text() -> None:
 
 @pytest.mark.skipif(not GSM8K.exists(), reason=f"{GSM8K} is absent (../shared/data is not here)")
 def test_every_gsm8k_reference_earns_one_in_every_form_and_a_perturbed_answer_zero() -> None:
-    task = GSM8KTask(path=str(GSM8K))
+    task = GSM8KTask(tasks=str(GSM8K))
     ids = task.task_ids()
     assert len(ids) == 1319
     for task_id in ids:
@@ -105,7 +105,7 @@ def test_every_gsm8k_reference_earns_one_in_every_form_and_a_perturbed_answer_ze
 
 @pytest.mark.skipif(not GSM8K.exists(), reason=f"{GSM8K} is absent (../shared/data is not here)")
 def test_a_gsm8k_episode_through_the_env() -> None:
-    env = gym.make("taskgym/GSM8K-v0", path=str(GSM8K))
+    env = gym.make("taskgym/GSM8K-v0", tasks=str(GSM8K))
     obs, _ = env.reset(options={"task_id": "gsm8k-1"})
     assert obs.startswith("Janet") and "\\boxed{ANSWER}" in obs
     _, reward, *_, info = env.step("She sells 9 eggs at $2: \\boxed{18}")

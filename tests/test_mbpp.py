@@ -65,7 +65,7 @@ def test_every_reference_that_passes_plainly_earns_one_here() -> None:
 
 @needs_data
 def test_the_env_plays_mbpp_and_a_wrong_answer_fails() -> None:
-    env = gym.make("taskgym/MBPP-v0", path=str(DATA))
+    env = gym.make("taskgym/MBPP-v0", tasks=str(DATA))
     for task_id in ("mbpp-1", "mbpp-912", "mbpp-596"):  # 912: int(f(...)); 596: uses sys
         env.reset(options={"task_id": task_id})
         _, reward, *_ = env.step(env.unwrapped.problem.solution[0])  # type: ignore[attr-defined]

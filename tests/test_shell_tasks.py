@@ -114,7 +114,7 @@ def test_an_unchanged_path_the_setup_did_not_make_is_a_bug_of_the_task(tmp_path:
         {**GOOD, "checks": [{"unchanged": "data.txt"}]},
         **{"solution.sh": "touch x\n", "setup.sh": "touch other.txt\n"},
     )
-    env = gym.make("taskgym/ShellTasks-v0", path=str(task))
+    env = gym.make("taskgym/ShellTasks-v0", tasks=str(task))
     with pytest.raises(
         CheckerError, match=r"'unchanged' path 'data\.txt' after the setup: missing"
     ):
@@ -180,7 +180,7 @@ def test_state_output_exit_codes_and_time_outs(tmp_path: Path) -> None:
     shutil.copytree(Path(BUNDLED_SHELL_TASKS) / "count-lines", task)
     manifest = json.loads((task / "task.json").read_text())
     (task / "task.json").write_text(json.dumps({**manifest, "command_seconds": 1}))
-    env = gym.make("taskgym/ShellTasks-v0", path=str(task))
+    env = gym.make("taskgym/ShellTasks-v0", tasks=str(task))
     env.reset(options={"task_id": "shell-count-lines"})
     obs, *_ = env.step("cd /tmp && X=41 && mkdir -p d")
     assert obs.startswith("[exit code 0]")
@@ -208,7 +208,7 @@ def test_the_tasks_own_turn_limit_counts_every_turn(tmp_path: Path) -> None:
     shutil.copytree(Path(BUNDLED_SHELL_TASKS) / "count-lines", task)
     manifest = json.loads((task / "task.json").read_text())
     (task / "task.json").write_text(json.dumps({**manifest, "max_turns": 3}))
-    env = gym.make("taskgym/ShellTasks-v0", path=str(task), max_turns=50)
+    env = gym.make("taskgym/ShellTasks-v0", tasks=str(task), max_turns=50)
     env.reset(options={"task_id": "shell-count-lines"})
     assert "[2 turn(s) left]" in env.step("wc -l < data.txt > count.txt")[0]
     assert "[1 turn(s) left]" in env.step("")[0]
@@ -340,7 +340,7 @@ def test_a_reference_that_prints_is_matched_on_its_output(tmp_path: Path) -> Non
         **{"setup.sh": "seq 137 > data.txt\n", "solution.sh": "wc -l < data.txt\n"},
     )
     env = gym.make(
-        "taskgym/ShellTasks-v0", path=str(task), reference_run=True, reward="reference_match"
+        "taskgym/ShellTasks-v0", tasks=str(task), reference_run=True, reward="reference_match"
     )
     assert reference_play(env, "lines", ["echo 137", "submit"])[0] == 1.0
     assert reference_play(env, "lines", ["echo 13", "submit"])[0] < 1.0

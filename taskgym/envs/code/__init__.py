@@ -43,21 +43,21 @@ register_task(
     "taskgym.envs.code.project:ProjectTestsTask",
     family="code",
     description="Edit a small project over several turns (write, read, run, submit); its "
-    "hidden pytest suite grades the files left (path=DIR).",
+    "hidden pytest suite grades the files left (tasks=DIR).",
 )
 register_task(
     "HumanEval",
     "taskgym.envs.code.humaneval:HumanEvalTask",
     family="code",
-    requires=("path",),
-    description="HumanEval-format tasks (path=HumanEval.jsonl.gz); check() runs in a "
+    requires=("tasks",),
+    description="HumanEval-format tasks (tasks=HumanEval.jsonl.gz); check() runs in a "
     "process apart from the candidate.",
 )
 register_task(
     "MBPP",
     "taskgym.envs.code.mbpp:MBPPTask",
     family="code",
-    requires=("path",),
-    description="MBPP tasks (path=ic_mbpp.json or MBPP JSONL); the asserts run apart from "
+    requires=("tasks",),
+    description="MBPP tasks (tasks=ic_mbpp.json or MBPP JSONL); the asserts run apart from "
     "the candidate.",
 )

@@ -18,7 +18,7 @@ from typing import ClassVar
 from taskgym.core import Execution, Problem, Turn, Verdict
 from taskgym.envs.code.grader import grade_assert_tests
 from taskgym.envs.common.extract import extract_code
-from taskgym.envs.common.records import RecordsTask
+from taskgym.envs.common.records import RecordsTask, deprecated_path, take_deprecated_path
 from taskgym.errors import ConfigError
 from taskgym.jsonl import read_json_objects
 from taskgym.sandboxes import Sandbox
@@ -45,22 +45,26 @@ class HumanEvalTask(RecordsTask):
     """Complete a HumanEval function; its ``check`` grades it.
 
     Args:
-        path: the HumanEval file (``HumanEval.jsonl`` or ``.jsonl.gz``).
+        tasks: the HumanEval file (``HumanEval.jsonl`` or ``.jsonl.gz``); ``path=``, its
+            old name, is still taken for one release.
         seconds: time for one answer's tests.
     """
 
-    path: str = ""
+    tasks: str = ""
     seconds: float = 10.0
+    path: str | None = deprecated_path()  # the old name of tasks=
+
     family: ClassVar[str] = "code"
     execution: ClassVar[Execution] = Execution(needs_sandbox=True, runs_only_in_zygote=True)
 
     def __post_init__(self) -> None:
-        if not self.path:
+        take_deprecated_path(self)
+        if not self.tasks:
             raise ConfigError(
-                "taskgym/HumanEval-v0 needs path= to HumanEval.jsonl(.gz) "
+                "taskgym/HumanEval-v0 needs tasks= to HumanEval.jsonl(.gz) "
                 "(from github.com/openai/human-eval, data/HumanEval.jsonl.gz)"
             )
-        records = load_humaneval(self.path)
+        records = load_humaneval(self.tasks)
         self._keep({r["task_id"]: r for r in records})
 
     def _problem_for(self, record: dict[str, str]) -> Problem:

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 from taskgym.core import Execution, Problem, Turn, Verdict
 from taskgym.envs.code.grader import grade_assert_tests
 from taskgym.envs.common.extract import extract_code
-from taskgym.envs.common.records import RecordsTask
+from taskgym.envs.common.records import RecordsTask, deprecated_path, take_deprecated_path
 from taskgym.errors import ConfigError
 from taskgym.sandboxes import Sandbox
 
@@ -115,19 +115,23 @@ class MBPPTask(RecordsTask):
     """Write the function an MBPP task asks for; its asserts grade it.
 
     Args:
-        path: the MBPP file (InterCode's JSON list, or MBPP's JSONL).
+        tasks: the MBPP file (InterCode's JSON list, or MBPP's JSONL); ``path=``, its
+            old name, is still taken for one release.
         seconds: time for one answer's asserts.
     """
 
-    path: str = ""
+    tasks: str = ""
     seconds: float = 10.0
+    path: str | None = deprecated_path()  # the old name of tasks=
+
     family: ClassVar[str] = "code"
     execution: ClassVar[Execution] = Execution(needs_sandbox=True, runs_only_in_zygote=True)
 
     def __post_init__(self) -> None:
-        if not self.path:
-            raise ConfigError("taskgym/MBPP-v0 needs path= to an MBPP file (JSON or JSONL)")
-        self._keep({r["task_id"]: r for r in load_mbpp(self.path)})
+        take_deprecated_path(self)
+        if not self.tasks:
+            raise ConfigError("taskgym/MBPP-v0 needs tasks= to an MBPP file (JSON or JSONL)")
+        self._keep({r["task_id"]: r for r in load_mbpp(self.tasks)})
 
     def _problem_for(self, record: dict[str, Any]) -> Problem:
         prompt = (

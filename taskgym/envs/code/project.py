@@ -13,7 +13,7 @@ A task is one directory (documented in ``docs/code-tasks.md``)::
       tests/       the hidden pytest suite (test_*.py, conftest.py, helpers); never shown
       solution/    files that, written over files/, pass every hidden test (the oracle)
 
-``ProjectTestsTask(path=...)`` takes a task directory or a directory of them.
+``ProjectTestsTask(tasks=...)`` takes a task directory or a directory of them.
 
 Each turn the agent writes files, reads files, runs shell commands or submits (see
 :data:`ACTIONS`); when it submits or its turns run out,
@@ -35,7 +35,13 @@ from taskgym.envs.common.project_tests import (
     ProjectRecord,
     grade_project,
 )
-from taskgym.envs.common.records import MultiTurnRecordsTask, read_manifest, read_task_dirs
+from taskgym.envs.common.records import (
+    MultiTurnRecordsTask,
+    deprecated_path,
+    read_manifest,
+    read_task_dirs,
+    take_deprecated_path,
+)
 from taskgym.errors import ConfigError
 from taskgym.sandboxes import Sandbox
 
@@ -279,15 +285,18 @@ class ProjectTestsTask(MultiTurnRecordsTask):
     """Edit a project until its hidden pytest suite passes (multi-turn).
 
     Args:
-        path: a project task directory, or a directory of them; default: the bundled ones.
+        tasks: a project task directory, or a directory of them; default: the bundled
+            ones. ``path=``, its old name, is still taken for one release.
     """
 
-    path: str | None = None
+    tasks: str | None = None
+    path: str | None = deprecated_path()  # the old name of tasks=
     family: ClassVar[str] = "code"
     execution: ClassVar[Execution] = Execution(needs_sandbox=True)
 
     def __post_init__(self) -> None:
-        records = load_project_tasks(self.path or BUNDLED_PROJECTS)
+        take_deprecated_path(self)
+        records = load_project_tasks(self.tasks or BUNDLED_PROJECTS)
         self._keep({r.id: r for r in records})
 
     def tools(self) -> tuple[Tool, ...]:

@@ -4,7 +4,9 @@ the task formats of every family."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -19,10 +21,12 @@ __all__ = [
     "RecordsTask",
     "check_fields",
     "read_manifest",
+    "deprecated_path",
     "read_records",
     "read_records_or_dirs",
     "read_task_dirs",
 ]
+    "take_deprecated_path",
 
 FieldTypes = Mapping[str, type | tuple[type, ...]]
 
@@ -146,6 +150,30 @@ def check_fields(
 
 
 class RecordsTask(Task):
+def deprecated_path() -> Any:
+    """The dataclass field of ``path=``, the old name of ``tasks=`` (where a task's
+    problems are), still taken for one release: marked deprecated, so that ``taskgym``
+    lists only ``tasks``."""
+    return dataclasses.field(default=None, metadata={"deprecated": "tasks"})
+
+
+def take_deprecated_path(task: Task) -> None:
+    """Move a ``path=`` given to ``task`` into its ``tasks=``, with a DeprecationWarning;
+    both given is a ConfigError. Call it first in ``__post_init__``."""
+    path = getattr(task, "path", None)
+    if path is None:
+        return
+    if getattr(task, "tasks", None):
+        raise ConfigError("give tasks= alone: path= is its old name")
+    warnings.warn(
+        "path= is now tasks= (where the tasks are); path= goes in the next release",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    object.__setattr__(task, "tasks", path)
+    object.__setattr__(task, "path", None)
+
+
     """A task whose problems are records read from a file and looked up by id.
 
     Subclasses (frozen dataclasses) call :meth:`_keep` in ``__post_init__`` with their

@@ -45,8 +45,8 @@ register_task(
     "GSM8K",
     "taskgym.envs.math.gsm8k:GSM8KTask",
     family="math",
-    requires=("path",),
-    description="GSM8K word problems from your copy (path=test.jsonl); the final answer "
+    requires=("tasks",),
+    description="GSM8K word problems from your copy (tasks=test.jsonl); the final answer "
     "(\\boxed{}, <answer>, ####) is compared exactly as a number.",
 )
 register_task(
@@ -82,8 +82,8 @@ register_task(
     "CoqTheorems",
     "taskgym.envs.math.proofs:CoqTheoremsTask",
     family="math",
-    requires=("path",),
-    description="Coq theorems from your .v files ending in Admitted. (path=DIR, "
+    requires=("tasks",),
+    description="Coq theorems from your .v files ending in Admitted. (tasks=DIR, "
     "miniF2F-style); NAME.proof beside NAME.v gives the reference.",
 )
 register_task(

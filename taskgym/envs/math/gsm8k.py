@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import ClassVar
 
 from taskgym.core import Problem, Turn, Verdict
-from taskgym.envs.common.records import FieldTypes, RecordsTask, check_fields, read_records
+from taskgym.envs.common.records import (
+    FieldTypes,
+    RecordsTask,
+    check_fields,
+    deprecated_path,
+    read_records,
+    take_deprecated_path,
+)
 from taskgym.envs.math.answers import answers_match, find_answer
 from taskgym.envs.math.symbolic import shared_checker
 from taskgym.errors import ConfigError
@@ -105,15 +112,18 @@ class GSM8KTask(_AnswerTask):
     """GSM8K-format word problems from your copy.
 
     Args:
-        path: GSM8K's JSONL (for example ``test.jsonl``); taskgym ships none.
+        tasks: GSM8K's JSONL (for example ``test.jsonl``); taskgym ships none. ``path=``,
+            its old name, is still taken for one release.
     """
 
-    path: str = ""
+    tasks: str = ""
+    path: str | None = deprecated_path()  # the old name of tasks=
 
     def __post_init__(self) -> None:
-        if not self.path:
-            raise ConfigError("GSM8K-v0 needs path= to a GSM8K JSONL file (test.jsonl)")
-        self._keep({r.id: r for r in load_gsm8k(self.path)})
+        take_deprecated_path(self)
+        if not self.tasks:
+            raise ConfigError("GSM8K-v0 needs tasks= to a GSM8K JSONL file (test.jsonl)")
+        self._keep({r.id: r for r in load_gsm8k(self.tasks)})
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,14 @@ from pathlib import Path
 from typing import ClassVar
 
 from taskgym.core import Execution, Problem, Task, Turn, Verdict
-from taskgym.envs.common.records import FieldTypes, RecordsTask, check_fields, read_records
+from taskgym.envs.common.records import (
+    FieldTypes,
+    RecordsTask,
+    check_fields,
+    deprecated_path,
+    read_records,
+    take_deprecated_path,
+)
 from taskgym.envs.math.coqtop import (
     CLOSED,
     Part,
@@ -302,8 +309,9 @@ class CoqTheoremsTask(RecordsTask):
     text), checked by Coq's kernel.
 
     Args:
-        tasks: a JSONL file of theorems (default: the bundled ones).
-        path: instead, a directory of ``.v`` files whose theorem ends in ``Admitted.``.
+        tasks: a JSONL file of theorems (default: the bundled ones), or a directory of
+            ``.v`` files (or one) whose theorem ends in ``Admitted.``. ``path=``, its old
+            name for ``.v`` files, is still taken for one release.
         difficulty: only the bundled theorems of this level (easy, medium, hard).
         warm: check proofs in a warm coqtop kept between episodes (False: two fresh
             coqc runs each, as slow as they are simple).
@@ -312,7 +320,7 @@ class CoqTheoremsTask(RecordsTask):
     """
 
     tasks: str | None = None
-    path: str | None = None
+    path: str | None = deprecated_path()  # the old name of tasks=
     difficulty: str | None = None
     warm: bool = True
     seconds: float | None = None
@@ -322,13 +330,10 @@ class CoqTheoremsTask(RecordsTask):
     )
 
     def __post_init__(self) -> None:
-        if self.tasks and self.path:
-            raise ConfigError("give tasks= (a JSONL file) or path= (.v files), not both")
-        theorems = (
-            load_theorem_files(self.path)
-            if self.path
-            else load_theorems(self.tasks or BUNDLED_THEOREMS)
-        )
+        take_deprecated_path(self)
+        tasks = Path(self.tasks or BUNDLED_THEOREMS)
+        v_files = tasks.is_dir() or tasks.suffix == ".v"
+        theorems = load_theorem_files(tasks) if v_files else load_theorems(tasks)
         if self.seconds is not None:
             if not self.seconds > 0:
                 raise ConfigError(f"seconds must be positive, got {self.seconds!r}")

@@ -23,8 +23,8 @@ register_task(
     "ShellTasks",
     "taskgym.envs.shell.tasks:ShellTask",
     family="shell",
-    requires=("path",),
-    description="Shell tasks from a directory of your own (path=DIR, see docs/shell-tasks.md).",
+    requires=("tasks",),
+    description="Shell tasks from a directory of your own (tasks=DIR, see docs/shell-tasks.md).",
 )
 register_task(
     "ShellReference",

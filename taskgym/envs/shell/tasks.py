@@ -37,7 +37,13 @@ from typing import Any, ClassVar
 
 from taskgym.core import Execution, Problem, Reply, Tool, Turn, Verdict
 from taskgym.envs.common.project_tests import ProjectRecord, grade_project
-from taskgym.envs.common.records import MultiTurnRecordsTask, read_manifest, read_task_dirs
+from taskgym.envs.common.records import (
+    MultiTurnRecordsTask,
+    deprecated_path,
+    read_manifest,
+    read_task_dirs,
+    take_deprecated_path,
+)
 from taskgym.envs.shell.checks import Baseline, Check, parse_checks, run_checks, take_baseline
 from taskgym.envs.shell.reference import command_output, compare_with_reference, snapshot
 from taskgym.errors import CheckerError, ConfigError
@@ -209,7 +215,8 @@ class ShellTask(MultiTurnRecordsTask):
     left behind grade it (multi-turn).
 
     Args:
-        path: a shell task directory, or a directory of them; default: the bundled ones.
+        tasks: a shell task directory, or a directory of them; default: the bundled ones.
+            ``path=``, its old name, is still taken for one release.
         with_image: only the tasks that need a docker image of their own (True), only
             those that run in any sandbox (False), or all (None). A task with an image
             gets a docker sandbox of that image whatever the env's sandbox is.
@@ -218,21 +225,23 @@ class ShellTask(MultiTurnRecordsTask):
             ``reference_match`` reward.
     """
 
-    path: str | None = None
+    tasks: str | None = None
     with_image: bool | None = None
     reference_run: bool = False
+    path: str | None = deprecated_path()  # the old name of tasks=
     family: ClassVar[str] = "shell"
     execution: ClassVar[Execution] = Execution(needs_sandbox=True)
 
     def __post_init__(self) -> None:
-        records = load_shell_tasks(self.path or BUNDLED_SHELL_TASKS)
+        take_deprecated_path(self)
+        records = load_shell_tasks(self.tasks or BUNDLED_SHELL_TASKS)
         if self.with_image is not None:
             records = [r for r in records if (r.image is not None) == self.with_image]
         if self.reference_run:  # a reference run must be one that can be repeated
             records = [r for r in records if r.deterministic]
         if not records:
             raise ConfigError(
-                f"no task in {self.path or BUNDLED_SHELL_TASKS} fits with_image="
+                f"no task in {self.tasks or BUNDLED_SHELL_TASKS} fits with_image="
                 f"{self.with_image}, reference_run={self.reference_run}"
             )
         self._keep({r.id: r for r in records})

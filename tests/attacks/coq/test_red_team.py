@@ -312,7 +312,7 @@ def test_coq_theorems_from_files_resist_the_instance_and_the_spoof(
     (tmp_path / "refl.v").write_text(
         f"{SETOIDS.imports}\n\nTheorem refl : forall P : Prop, P == P.\nAdmitted.\n"
     )
-    env = gym.make("taskgym/CoqTheorems-v0", path=str(tmp_path), sandbox="bwrap", warm=warm)
+    env = gym.make("taskgym/CoqTheorems-v0", tasks=str(tmp_path), sandbox="bwrap", warm=warm)
     env.reset(options={"task_id": "all_equal"})
     assert env.step(EVERYTHING_EQUAL)[1] == 0.0
     env.reset(options={"task_id": "refl"})

@@ -81,7 +81,7 @@ def _envs(tmp_path: Path) -> list[tuple[str, dict[str, Any]]]:
     return [
         ("taskgym/MathAnswers-v0", {"tasks": _answers_file(tmp_path, "2x + 2")}),
         ("taskgym/MathAnswers-v0", {"tasks": _answers_file(tmp_path, "\\{1, 2\\}")}),
-        ("taskgym/GSM8K-v0", {"path": _gsm8k_file(tmp_path)}),
+        ("taskgym/GSM8K-v0", {"tasks": _gsm8k_file(tmp_path)}),
         ("taskgym/MathGenSymbolic-v0", {}),
         ("taskgym/MathGen-v0", {"kinds": ["quadratic", "expand"]}),
     ]

@@ -60,7 +60,7 @@ def bundled_copy(root: Path, name: str, **changes: Any) -> Path:
 
 
 def tasks_env(backend: str, path: Path) -> Env:
-    return shell_env(backend, "taskgym/ShellTasks-v0", path=str(path))
+    return shell_env(backend, "taskgym/ShellTasks-v0", tasks=str(path))
 
 
 def require_tool(backend: str, tool: str) -> None:
