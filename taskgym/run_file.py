@@ -8,6 +8,7 @@ write them as episodes end (so an interrupted run keeps its work), and
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -15,7 +16,7 @@ from typing import Any, TextIO
 from taskgym.errors import ConfigError
 from taskgym.jsonl import read_json_objects
 
-__all__ = ["EpisodeRecord", "load_run", "open_run_file", "write_record"]
+__all__ = ["EpisodeRecord", "load_run", "open_run_file", "public_options", "write_record"]
 
 _RECORD_FIELDS = frozenset({"env_id", "reward", "actions", "observations"})
 
@@ -47,6 +48,17 @@ class EpisodeRecord:
     rebuild the exact sequence it sampled. Empty for agents that are not chat models."""
     tools: list[dict[str, Any]] = field(default_factory=list)
     """The tools those messages were sent with (OpenAI ``tools`` entries), if any."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """The ``gymnasium.make`` options the env was made with (the reward spec among
+    them): with the env id, seed and task id, what it takes to play the episode again."""
+    agent_options: dict[str, Any] = field(default_factory=dict)
+    """The agent's settings (a model agent's model, endpoint, temperature...), without
+    secrets (any option whose name holds key, token, secret or password)."""
+    sandbox: str | None = None
+    """The sandbox backend the env used (what ``auto`` chose), None for none."""
+    seconds: float = 0.0
+    """The episode's wall time, reset to end."""
+    taskgym_version: str = ""
 
     @property
     def turns(self) -> int:
@@ -54,6 +66,8 @@ class EpisodeRecord:
 
     def to_json(self) -> dict[str, Any]:
         extra: dict[str, Any] = {"agent_stats": self.agent_stats} if self.agent_stats else {}
+        if self.agent_options:
+            extra["agent_options"] = self.agent_options
         if self.messages:
             extra["messages"] = self.messages
         if self.tools:
@@ -72,8 +86,24 @@ class EpisodeRecord:
             "actions": self.actions,
             "observations": self.observations,
             "rewards": self.rewards,
+            "options": self.options,
+            "sandbox": self.sandbox,
+            "seconds": round(self.seconds, 6),
+            "taskgym_version": self.taskgym_version,
             **extra,
         }
+
+
+_SECRET_WORDS = ("key", "token", "secret", "password")
+
+
+def public_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` without the ones a run file must not keep (API keys and the like)."""
+    return {
+        name: value
+        for name, value in options.items()
+        if not any(word in name.lower() for word in _SECRET_WORDS)
+    }
 
 
 def open_run_file(path: Path) -> TextIO:

@@ -3,15 +3,17 @@ what ``taskgym run`` and ``validate`` do."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from taskgym import __version__
 from taskgym.agents import Agent
 from taskgym.envs.env import TaskEnv, make_task_env
 from taskgym.errors import ConfigError
 from taskgym.registry import NAMESPACE, env_info
-from taskgym.run_file import EpisodeRecord
+from taskgym.run_file import EpisodeRecord, public_options
 
 __all__ = [
     "EnvSummary",
@@ -38,11 +40,15 @@ def play_episode(
     episode: int,
     seed: int,
     task_id: str | None = None,
+    make_options: Mapping[str, Any] | None = None,
+    agent_options: Mapping[str, Any] | None = None,
 ) -> EpisodeRecord:
     """Reset ``env`` with ``seed`` (on problem ``task_id`` when given) and let ``agent``
-    play until the episode ends."""
-    options = {"task_id": task_id} if task_id is not None else None
-    observation, info = env.reset(seed=seed, options=options)
+    play until the episode ends. ``make_options`` (what ``env`` was made with) and
+    ``agent_options`` go into the record, so the run can be repeated."""
+    started = time.perf_counter()
+    reset_options = {"task_id": task_id} if task_id is not None else None
+    observation, info = env.reset(seed=seed, options=reset_options)
     agent.start(env, observation, info)
     actions: list[str] = []
     observations = [observation]
@@ -72,6 +78,11 @@ def play_episode(
         agent_stats=_agent_stats(agent),
         rewards=rewards,
         **_agent_chat(agent),
+        options=dict(make_options or {}),
+        agent_options=public_options(agent_options or {}),
+        sandbox=env.sandbox.backend if env.sandbox is not None else None,
+        seconds=time.perf_counter() - started,
+        taskgym_version=__version__,
     )
 
 
@@ -109,7 +120,13 @@ def run_episodes(
         plan = [(i, None) for i in range(episodes)] if ids is None else list(enumerate(ids))
         for i, task_id in plan:
             yield play_episode(
-                task_env, agent, env_id=env_id, episode=i, seed=seed + i, task_id=task_id
+                task_env,
+                agent,
+                env_id=env_id,
+                episode=i,
+                seed=seed + i,
+                task_id=task_id,
+                make_options=make_kwargs,
             )
     finally:
         env.close()

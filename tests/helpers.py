@@ -187,3 +187,13 @@ def play(
         if terminated or truncated:
             return float(reward), info["verdict"], observations
     raise AssertionError(f"the episode did not end after {actions!r}")
+
+
+def timeless(records: Any) -> list[dict[str, Any]]:
+    """Run-file records (EpisodeRecords or their JSON) without their wall times, which
+    differ from run to run: what two ways of playing the same episodes must agree on."""
+    found = []
+    for record in records:
+        data = record if isinstance(record, dict) else record.to_json()
+        found.append({k: v for k, v in data.items() if k != "seconds"})
+    return found

@@ -13,6 +13,7 @@ from taskgym import EpisodeStateError
 from taskgym.agents import make_agent
 from taskgym.parallel import AsyncEpisodePool, EpisodePool, EpisodeSpec
 from taskgym.runner import run_episodes
+from tests.helpers import timeless
 
 RETRY = "taskgym/ArithmeticRetry-v0"  # three attempts: a multi-turn episode
 
@@ -30,12 +31,12 @@ def test_episodes_advance_independently_and_record_what_a_loop_would() -> None:
                 await first.step("")
             with pytest.raises(EpisodeStateError, match="over"):
                 await first.step("")
-            records = [first.record.to_json(), second.record.to_json()]
+            records = timeless([first.record, second.record])
             await first.aclose()
             await second.aclose()
             return records
 
-    plain = [r.to_json() for r in run_episodes(RETRY, make_agent("null"), episodes=2, seed=1)]
+    plain = timeless(run_episodes(RETRY, make_agent("null"), episodes=2, seed=1))
     assert asyncio.run(main()) == plain
 
 

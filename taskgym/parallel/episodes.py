@@ -37,11 +37,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import threading
+import time
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
 import gymnasium as gym
 
+from taskgym import __version__
 from taskgym.chat import Conversation
 from taskgym.closing import AsyncClosing, Closing
 from taskgym.envs.env import TaskEnv, make_task_env
@@ -49,7 +51,7 @@ from taskgym.envs.stages import StepResult, run_stages_async
 from taskgym.errors import ConfigError, EpisodeStateError
 from taskgym.parallel.loop_threads import LoopThreads
 from taskgym.parallel.spec import EpisodeSpec
-from taskgym.run_file import EpisodeRecord
+from taskgym.run_file import EpisodeRecord, public_options
 
 __all__ = ["AsyncEpisodePool", "Episode", "EpisodePool", "SyncEpisode"]
 
@@ -76,6 +78,9 @@ class Episode(AsyncClosing):
         self.observations: list[str] = []
         self.conversation: Conversation | None = None
         """The episode's chat, once :meth:`chat` began it."""
+        self._sandbox: str | None = None  # the backend of the sandbox the steps used
+        self._started = time.perf_counter()  # the pool resets the env just before
+        self._ended = 0.0
 
     @property
     def done(self) -> bool:
@@ -147,6 +152,11 @@ class Episode(AsyncClosing):
         self.reward += float(reward)
         self.rewards.append(float(reward))
         self.terminated, self.truncated = bool(terminated), bool(truncated)
+        if self.terminated or self.truncated:
+            self._ended = time.perf_counter()
+        if self._env is not None:
+            sandbox = getattr(self._env.unwrapped, "sandbox", None)
+            self._sandbox = getattr(sandbox, "backend", self._sandbox)
         self.actions.append(action)
         self.observations.append(observation)
         return observation, float(reward), self.terminated, self.truncated, info
@@ -169,6 +179,11 @@ class Episode(AsyncClosing):
             rewards=list(self.rewards),
             messages=list(self.conversation.messages) if self.conversation else [],
             tools=self.conversation.native_tools if self.conversation else [],
+            options=dict(self.spec.kwargs),
+            agent_options=public_options(self.spec.agent_options),
+            sandbox=self._sandbox,
+            seconds=(self._ended or time.perf_counter()) - self._started,
+            taskgym_version=__version__,
         )
 
     async def aclose(self) -> None:

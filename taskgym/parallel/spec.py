@@ -150,6 +150,8 @@ def play_spec(spec: EpisodeSpec, envs: EnvCache) -> EpisodeResult:
             episode=spec.episode,
             seed=spec.seed,
             task_id=spec.task_id,
+            make_options=spec.kwargs,
+            agent_options=spec.agent_options,
         )
     except Exception as e:  # the boundary: a failed episode is a result, not a crash
         envs.drop(spec)
