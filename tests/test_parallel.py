@@ -24,7 +24,6 @@ from taskgym.parallel import (
 from taskgym.runner import run_episodes
 from tests.conftest import REQUIRED_BACKENDS
 from tests.hazard_envs import HAZARD
-from tests.helpers import timeless
 
 EASY = "taskgym/ArithmeticEasy-v0"
 
@@ -35,12 +34,12 @@ def hazard(n: int) -> EpisodeSpec:
 
 
 def _records(results: list) -> list[dict]:
-    return timeless(r.record for r in results)
+    return [r.record.to_json() for r in results]
 
 
 @pytest.mark.parametrize("name", ["inline", "process"])
 def test_an_executor_plays_the_same_episodes_as_a_plain_loop(name: str) -> None:
-    plain = timeless(run_episodes(EASY, make_agent("oracle"), episodes=6, seed=3))
+    plain = [r.to_json() for r in run_episodes(EASY, make_agent("oracle"), episodes=6, seed=3)]
     specs = [EpisodeSpec(EASY, seed=3 + i, episode=i) for i in range(6)]
     with make_executor(name, concurrency=2) as executor:
         results = list(executor.map(specs))
@@ -144,6 +143,42 @@ def test_workers_and_concurrency_are_checked() -> None:
         make_executor("inline", workers=2)
 
 
+_SCRIPT = """
+from taskgym.parallel import EpisodeSpec, make_executor
+
+def play():
+    with make_executor("process", concurrency=2, timeout=60) as executor:
+        specs = [EpisodeSpec("taskgym/ArithmeticEasy-v0", seed=s) for s in range(3)]
+        print("rewards", [r.record.reward if r.ok else r.error for r in executor.map(specs)])
+"""
+
+
+@pytest.mark.parametrize("guarded", [False, True])
+def test_a_script_without_a_main_guard_is_told_why_its_workers_die(
+    tmp_path: Path, guarded: bool
+) -> None:
+    """spawn re-runs the main module in each worker: made at module level, the executor
+    would start again in every worker, which dies. The script is told so, naming the
+    fix, instead of every episode failing with "the worker process died"."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "train.py"
+    call = 'if __name__ == "__main__":\n    play()\n' if guarded else "play()\n"
+    script.write_text(_SCRIPT + call)
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
+    )
+    if guarded:
+        assert result.returncode == 0, result.stderr
+        assert "rewards [1.0, 1.0, 1.0]" in result.stdout
+        return
+    assert result.returncode == 1 and "rewards" not in result.stdout
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("taskgym.errors.ConfigError: a worker process died while starting")
+    assert str(script) in last and 'under `if __name__ == "__main__":`' in last
+
+
 def test_taskgym_run_through_an_executor_writes_the_same_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -153,7 +188,7 @@ def test_taskgym_run_through_an_executor_writes_the_same_run(
         args = ["run", "ArithmeticEasy-v0", "MathGen-v0", "--episodes", "3", "--out", str(out)]
         assert main([*args, *how]) == 0
         runs[len(how)] = [json.loads(line) for line in out.read_text().splitlines()]
-    assert timeless(runs[0]) == timeless(runs[4]) and len(runs[0]) == 6
+    assert runs[0] == runs[4] and len(runs[0]) == 6
     assert main(["run", "ArithmeticEasy-v0", "--concurrency", "2"]) == 2
     assert "go with --executor" in capsys.readouterr().err
 
@@ -180,7 +215,7 @@ def ray_executor() -> Iterator[Executor]:
 
 @pytest.mark.integration
 def test_ray_plays_the_same_episodes_as_a_plain_loop(ray_executor: Executor) -> None:
-    plain = timeless(run_episodes(EASY, make_agent("oracle"), episodes=8, seed=1))
+    plain = [r.to_json() for r in run_episodes(EASY, make_agent("oracle"), episodes=8, seed=1)]
     specs = [EpisodeSpec(EASY, seed=1 + i, episode=i) for i in range(8)]
     assert _records(list(ray_executor.map(specs))) == plain
     # Multi-turn episodes, each played whole on one actor.

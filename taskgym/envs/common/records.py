@@ -20,13 +20,13 @@ __all__ = [
     "MultiTurnRecordsTask",
     "RecordsTask",
     "check_fields",
-    "read_manifest",
     "deprecated_path",
+    "read_manifest",
     "read_records",
     "read_records_or_dirs",
     "read_task_dirs",
-]
     "take_deprecated_path",
+]
 
 FieldTypes = Mapping[str, type | tuple[type, ...]]
 
@@ -149,7 +149,6 @@ def check_fields(
             raise ConfigError(f"{where}: the field {name!r} is missing")
 
 
-class RecordsTask(Task):
 def deprecated_path() -> Any:
     """The dataclass field of ``path=``, the old name of ``tasks=`` (where a task's
     problems are), still taken for one release: marked deprecated, so that ``taskgym``
@@ -174,6 +173,7 @@ def take_deprecated_path(task: Task) -> None:
     object.__setattr__(task, "path", None)
 
 
+class RecordsTask(Task):
     """A task whose problems are records read from a file and looked up by id.
 
     Subclasses (frozen dataclasses) call :meth:`_keep` in ``__post_init__`` with their
