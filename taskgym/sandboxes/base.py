@@ -17,7 +17,7 @@ import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn, SupportsIndex
 
 from taskgym.closing import Closing
 from taskgym.errors import SandboxClosedError, SandboxError
@@ -159,6 +159,14 @@ class Sandbox(Closing, abc.ABC):
     @property
     def closed(self) -> bool:
         return self._closed
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
+        # A copy would share the processes and files (and the descriptors) of this one,
+        # and its close() would remove them: copy.copy, deepcopy and pickle all refuse.
+        raise TypeError(
+            f"a {self.backend} sandbox cannot be copied or pickled: it holds processes and "
+            "files of this host. Make another (make_sandbox), or copy the env before reset()"
+        )
 
     @property
     def generation(self) -> int:

@@ -28,6 +28,7 @@ trainer holding a model) is never copied. Where those tools are missing, a
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import errno
@@ -43,7 +44,9 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 
 from taskgym.errors import SandboxError, SandboxUnavailableError
@@ -52,7 +55,7 @@ from taskgym.inside.pump import communicate
 from taskgym.sandboxes import cgroup
 from taskgym.sandboxes.base import ExecResult, Limits, Sandbox
 
-__all__ = ["DEFAULT_PIDS", "LocalSandbox"]
+__all__ = ["DEFAULT_PIDS", "LocalSandbox", "reap_orphaned_workdirs"]
 
 NOBODY = 65534
 DEFAULT_PIDS = 256
@@ -122,9 +125,11 @@ class LocalSandbox(Sandbox):
         self._cgroup: cgroup.SandboxCgroup | None = None
         self._no_cgroup_reason: str | None = None
         self._root_fd = -1
-        self.workdir = tempfile.mkdtemp(prefix=f"taskgym-{self.backend}-", dir=base_dir)
+        self._quota_mounted = False
+        self._owner_pid = os.getpid()  # a forked child must never close it
+        self._owner_fd = -1
+        self.workdir, self._owner_fd = _claim_workdir(self.backend, base_dir)
         try:
-            self._quota_mounted = False
             if disk_bytes is not None or max_files is not None:
                 self._mount_quota(disk_bytes, max_files)
             os.chmod(self.workdir, 0o700)
@@ -135,9 +140,12 @@ class LocalSandbox(Sandbox):
             # take 4 GiB (address space) must not be cut at twice the default's 1 GiB.
             self._cap_follows_limits = memory_bytes is None
             self._make_cgroup(memory_bytes or 2 * int(self.limits.memory_bytes), pids)
+            # After the cgroup: making it killed what dead owners' sandboxes still ran.
+            _reap_once(os.path.dirname(self.workdir))
         except BaseException:
             self._release()
             raise
+        _OPEN.add(self)
         self.inside_workdir = self.workdir
         self.inside_tmpdir = self.workdir
 
@@ -433,26 +441,169 @@ class LocalSandbox(Sandbox):
             os.close(self._root_fd)
             self._root_fd = -1
         self._remove_workdir()
+        if self._owner_fd >= 0:  # last: while it is locked, no reaper takes the directory
+            _end_ownership(self.workdir, self._owner_fd)
+            self._owner_fd = -1
         if self._uid_lease is not None:
             _end_uid_lease(self._uid, self._uid_lease)
             self._uid_lease = None
 
     def _remove_workdir(self) -> None:
         if self._quota_mounted:
-            # Detach at once even if something still has it open; the kernel frees the
-            # tmpfs (and every file in it) when the last user goes.
-            _unmount_lazily(self.workdir)
             self._quota_mounted = False
-            with contextlib.suppress(OSError):
-                os.rmdir(self.workdir)
+            _remove_mounted(self.workdir)
             return
         _remove_tree(self.workdir)
 
     def __del__(self) -> None:
-        # A forgotten sandbox must not leave its directory behind for ever.
-        if not getattr(self, "_closed", True):
+        # A forgotten sandbox must not leave its directory behind for ever; a forked
+        # child's copy is its parent's, which still uses it.
+        if not getattr(self, "_closed", True) and getattr(self, "_owner_pid", 0) == os.getpid():
             with contextlib.suppress(Exception):
                 self.close()
+
+
+# -- work directories: owned while their process lives, reaped after ---------------------
+# Each work directory has a sibling "<workdir>.owner" file that its sandbox holds locked
+# (flock) for its life: the kernel drops the lock when the process dies, however it dies,
+# and across pid namespaces, so a lock that can be taken marks a dead owner (a pid would
+# need its start time, and could not be told apart in another pid namespace).
+
+_OWNER_SUFFIX = ".owner"
+_OWNER_TMP_PREFIX = ".taskgym-owner-"
+_STRAY_OWNER_SECONDS = 60.0
+_OPEN: weakref.WeakSet[LocalSandbox] = weakref.WeakSet()
+_reaped: set[str] = set()
+_reaped_lock = threading.Lock()
+
+
+def _claim_workdir(backend: str, base_dir: str | None) -> tuple[str, int]:
+    """A new work directory in ``base_dir`` (default: the temp directory) and the
+    descriptor of its locked owner file. The file is locked under a temporary name
+    before it takes its real one, so that no reaper ever sees it unlocked."""
+    base = base_dir if base_dir is not None else tempfile.gettempdir()
+    fd, owner_tmp = tempfile.mkstemp(prefix=_OWNER_TMP_PREFIX, dir=base)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        workdir = tempfile.mkdtemp(prefix=f"taskgym-{backend}-", dir=base)
+        try:
+            os.rename(owner_tmp, workdir + _OWNER_SUFFIX)
+        except OSError:
+            os.rmdir(workdir)
+            raise
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(owner_tmp)
+        raise
+    return workdir, fd
+
+
+def _end_ownership(workdir: str, fd: int) -> None:
+    """Remove the owner file, then let go of its lock (the directory is gone)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(workdir + _OWNER_SUFFIX)
+    os.close(fd)
+
+
+def _reap_once(base: str) -> None:
+    """At this process's first sandbox in ``base``: :func:`reap_orphaned_workdirs`."""
+    with _reaped_lock:
+        if base in _reaped:
+            return
+        _reaped.add(base)
+    try:
+        reap_orphaned_workdirs(base)
+    except OSError as e:  # leftovers must never stop a new sandbox
+        _logger.warning("taskgym: could not reap orphaned sandbox directories in %s: %s", base, e)
+
+
+def reap_orphaned_workdirs(base: str | None = None) -> list[str]:
+    """Remove (unmount first, where a quota's tmpfs is mounted) the local and bwrap work
+    directories in ``base`` (default: the temp directory) whose owner process is gone,
+    killed or crashed before it closed them, and say which. Each sandbox calls it once a
+    process for its directory's place. Directories of live processes, of other users,
+    and those without an owner file (made by taskgym before it kept one) are left."""
+    base = base if base is not None else tempfile.gettempdir()
+    reaped: list[str] = []
+    for name in os.listdir(base):
+        path = os.path.join(base, name)
+        if name.startswith("taskgym-") and name.endswith(_OWNER_SUFFIX):
+            workdir = path[: -len(_OWNER_SUFFIX)]
+            if _reap_if_orphaned(workdir):
+                reaped.append(workdir)
+        elif name.startswith(_OWNER_TMP_PREFIX):
+            _remove_stray_owner_file(path)
+    return reaped
+
+
+def _reap_if_orphaned(workdir: str) -> bool:
+    owner = workdir + _OWNER_SUFFIX
+    try:
+        fd = os.open(owner, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+            return False  # not one this user's sandbox made
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # its owner lives
+        try:  # its owner may have closed it, and removed the file, since we opened it
+            current = os.stat(owner, follow_symlinks=False).st_ino == info.st_ino
+        except FileNotFoundError:
+            current = False
+        if not current:
+            return False
+        _remove_orphan(workdir)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(owner)
+        return True
+    finally:
+        os.close(fd)
+
+
+def _remove_orphan(workdir: str) -> None:
+    try:
+        info = os.lstat(workdir)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISDIR(info.st_mode):
+        return  # never follow a link to somewhere else
+    if os.path.ismount(workdir):
+        _remove_mounted(workdir)
+    else:
+        _remove_tree(workdir)
+
+
+def _remove_stray_owner_file(path: str) -> None:
+    """An owner file its process died before naming (it lived a few microseconds)."""
+    with contextlib.suppress(OSError):
+        info = os.lstat(path)
+        if (
+            stat.S_ISREG(info.st_mode)
+            and info.st_uid == os.geteuid()
+            and time.time() - info.st_mtime > _STRAY_OWNER_SECONDS
+        ):
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                os.unlink(path)
+            finally:
+                os.close(fd)
+
+
+@atexit.register
+def _close_open_sandboxes() -> None:
+    """At exit, close what the program left open (its directories, tmpfs mounts and
+    processes would otherwise stay until the next process's reaper)."""
+    for box in list(_OPEN):
+        if not box.closed and box._owner_pid == os.getpid():
+            with contextlib.suppress(Exception):
+                box.close()
 
 
 def _default_uid() -> int:
@@ -632,6 +783,14 @@ def _mount_tmpfs(target: str, options: str) -> None:
 def _unmount_lazily(target: str) -> None:
     mnt_detach = 0x2
     _libc().umount2(target.encode(), mnt_detach)
+
+
+def _remove_mounted(target: str) -> None:
+    # Detach at once even if something still has it open; the kernel frees the tmpfs
+    # (and every file in it) when the last user goes.
+    _unmount_lazily(target)
+    with contextlib.suppress(OSError):
+        os.rmdir(target)
 
 
 def _remove_tree(path: str) -> None:
