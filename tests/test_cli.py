@@ -173,7 +173,8 @@ def test_progress_bar_draws_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) 
     assert pipe.getvalue() == ""
 
 
-def test_set_passes_options_to_the_envs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _function_task_file(path: Path) -> Path:
+    """A task file of one function task, one(), whose test expects 1."""
     record = {
         "id": "one",
         "prompt": "Write one().",
@@ -181,8 +182,12 @@ def test_set_passes_options_to_the_envs(tmp_path: Path, capsys: pytest.CaptureFi
         "solution": "def one():\n    return 1\n",
         "tests": [{"args": [], "expected": 1}],
     }
-    tasks = tmp_path / "tasks.jsonl"
-    tasks.write_text(json.dumps(record) + "\n")
+    path.write_text(json.dumps(record) + "\n")
+    return path
+
+
+def test_set_passes_options_to_the_envs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tasks = _function_task_file(tmp_path / "tasks.jsonl")
     out = tmp_path / "run.jsonl"
     args = ["run", "CodeTests-v0", "--episodes", "1", "--set", f"tasks={tasks}", "--out", str(out)]
     assert main(args) == 0
@@ -216,15 +221,7 @@ def test_set_takes_options_per_env_and_env_ids_come_after_options_too(
 ) -> None:
     """Two envs that each need their own tasks= in one command: --set ENV_ID:KEY=VALUE
     is that env's alone, --set KEY=VALUE every env's; an env id after an option parses."""
-    functions = tmp_path / "functions.jsonl"
-    record = {
-        "id": "one",
-        "prompt": "Write one().",
-        "entry_point": "one",
-        "solution": "def one():\n    return 1\n",
-        "tests": [{"args": [], "expected": 1}],
-    }
-    functions.write_text(json.dumps(record) + "\n")
+    functions = _function_task_file(tmp_path / "functions.jsonl")
     answers = tmp_path / "answers.jsonl"
     answers.write_text(json.dumps({"id": "five", "problem": "2 + 3?", "answer": 5}) + "\n")
     out = tmp_path / "run.jsonl"
