@@ -17,6 +17,7 @@ from taskgym.cli.shared import (
     make_kwargs,
     positive,
     print_table,
+    seed,
     selected,
     unless_unavailable,
 )
@@ -53,7 +54,7 @@ def add_parser(sub: Subcommands) -> None:
     model.add_argument("--price-in", type=float, help="USD a million prompt tokens (0)")
     model.add_argument("--price-out", type=float, help="USD a million completion tokens (0)")
     p.add_argument("--episodes", type=positive, default=10, help="episodes per env (10)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the first episode (0)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the first episode (0)")
     p.add_argument("--out", type=Path, help="write the episodes to this JSONL file")
     p.add_argument("--reward", type=_reward_spec, help="reward name or JSON spec")
     p.add_argument(

@@ -77,6 +77,14 @@ def positive(text: str) -> int:
     return value
 
 
+def seed(text: str) -> int:
+    """A seed: an int >= 0 (gymnasium refuses others)."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is an int >= 0, got {value}")
+    return value
+
+
 @dataclass(frozen=True)
 class Option:
     """One ``--set``: ``key=value`` for every env chosen, or for ``env_id`` alone."""
