@@ -353,6 +353,15 @@ class Task(abc.ABC):
         """The turn limit when the registration and ``make`` do not set one."""
         return 1 if not self.multi_turn else 20
 
+    def with_turn_limit(self, max_turns: int) -> Task:
+        """The task as an env plays it with a turn limit of ``max_turns`` (its
+        ``max_turns`` option or a gymnasium ``TimeLimit``), called when that is not
+        :attr:`default_max_turns`: a task whose prompts or replies count turns
+        (attempts, runs, "3 turn(s) left") returns a copy that counts from the limit
+        that really holds, never more turns than its own. The default, for tasks whose
+        texts name no turn count, returns the task itself."""
+        return self
+
     @abc.abstractmethod
     def problem(self, seed: int) -> Problem:
         """The problem for ``seed``: the same seed always gives the same problem."""

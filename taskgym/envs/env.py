@@ -11,14 +11,18 @@ what is asked and how it is checked; the reward owns what is paid. Beside it:
 
 from __future__ import annotations
 
+import copy
 import math
+import sys
 from collections.abc import Callable, Mapping
 from functools import partial
+from types import FrameType
 from typing import Any, SupportsFloat, TypeVar
 
 import gymnasium as gym
 import numpy as np
 from gymnasium.utils import seeding
+from gymnasium.wrappers import TimeLimit
 
 from taskgym.core import Outcome, Problem, Reply, Task, Turn, Verdict
 from taskgym.envs.loading import load_task
@@ -64,12 +68,20 @@ class TaskEnv(gym.Env[str, str]):
         sandbox_pool: (Python only) a :class:`~taskgym.sandboxes.pool.SandboxPool` to
             lease sandboxes from, shared by several envs; without one, the env keeps its
             own sandbox and resets it between episodes.
-        max_turns: the turn limit; past it the episode is truncated and then checked.
-            Defaults to the task's own limit (1 for single-turn tasks).
+        max_turns: the turn limit; at it the episode is truncated and then checked.
+            Defaults to the task's own limit (1 for single-turn tasks). A gymnasium
+            ``TimeLimit`` over the env (``make(..., max_episode_steps=N)``) lowers it
+            for the episodes it resets, and the task's prompts and replies count from
+            the limit that holds (:meth:`Task.with_turn_limit
+            <taskgym.core.Task.with_turn_limit>`).
         max_action_chars: longer actions end the episode with a zero, unparsed verdict.
         max_observation_chars: longer observations are cut in the middle, with a mark.
         render_mode: ``None`` or ``"ansi"`` (``render()`` returns the transcript).
         **task_options: the task's own options (for example ``difficulty="hard"``).
+
+    ``copy.deepcopy`` and ``pickle`` make an env with the same options and no sandbox
+    (see :meth:`__deepcopy__`); they refuse, with a TypeError, while an episode runs in
+    a sandbox.
 
     Examples:
         >>> import gymnasium, taskgym
@@ -96,14 +108,14 @@ class TaskEnv(gym.Env[str, str]):
         render_mode: str | None = None,
         **task_options: Any,
     ) -> None:
-        self.task = task if isinstance(task, Task) else load_task(task, task_options)
+        configured = task if isinstance(task, Task) else load_task(task, task_options)
         if isinstance(task, Task) and task_options:
             raise TypeError(
                 f"task options {sorted(task_options)} were given with a ready Task instance; "
                 "pass the options to the task's constructor instead"
             )
         self.reward_fn = make_reward(reward)
-        execution = self.task.execution
+        execution = configured.execution
         self._needs_sandbox = execution.needs_sandbox
         self._quick_reward = is_quick_reward(self.reward_fn)
         self._quick_interact = "interact" in execution.quick_stages
@@ -111,13 +123,19 @@ class TaskEnv(gym.Env[str, str]):
         self._quick_reset = not execution.needs_sandbox and "problem" in execution.quick_stages
         self.sandbox_pool = sandbox_pool
         requested = sandbox_pool.backend if sandbox_pool is not None else sandbox
-        self.sandbox_backend = choose_backend(self.task, requested)
-        self.sandbox_options = sandbox_options_for(self.task, sandbox_options)
+        self.sandbox_backend = choose_backend(configured, requested)
+        self.sandbox_options = sandbox_options_for(configured, sandbox_options)
         if self._needs_sandbox and sandbox_pool is None:
             check_sandbox_options(self.sandbox_backend, self.sandbox_options)
         self.max_turns = _positive_int(
-            "max_turns", max_turns if max_turns is not None else self.task.default_max_turns
+            "max_turns", max_turns if max_turns is not None else configured.default_max_turns
         )
+        # The task as played under each turn limit met so far (see Task.with_turn_limit).
+        self._configured_task = configured
+        self._tasks_by_limit: dict[int, Task] = {}
+        self._problem: Problem | None = None
+        self._episode_task = self._task_for(self.max_turns)
+        self._episode_max_turns = self.max_turns
         self.max_action_chars = _positive_int("max_action_chars", max_action_chars)
         self.max_observation_chars = _positive_int("max_observation_chars", max_observation_chars)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -125,7 +143,6 @@ class TaskEnv(gym.Env[str, str]):
         self.render_mode = render_mode
         self.action_space = UnicodeText(max_length=self.max_action_chars)
         self.observation_space = UnicodeText(max_length=self.max_observation_chars)
-        self._problem: Problem | None = None
         self._transcript: list[Turn] = []
         self._sandbox: Sandbox | None = None
         # What the current sandbox was made for: None for the env's own backend and
@@ -138,6 +155,13 @@ class TaskEnv(gym.Env[str, str]):
         self._rng_seed: int | None = None
 
     # -- what the env holds now --------------------------------------------------------
+
+    @property
+    def task(self) -> Task:
+        """The task as the current (or next) episode plays it: the task the env was made
+        with, told the episode's turn limit when that is not its own default (see
+        :meth:`Task.with_turn_limit <taskgym.core.Task.with_turn_limit>`)."""
+        return self._episode_task
 
     @property
     def problem(self) -> Problem:
@@ -171,6 +195,9 @@ class TaskEnv(gym.Env[str, str]):
         seeded by the last seeded reset, as gymnasium's envs do)."""
         if seed is not None:
             self._seed(seed)
+        # Set before the problem is made: its prompt gives the turn limit.
+        limit = min([self.max_turns, *_time_limits_resetting(self)])
+        self._episode_task, self._episode_max_turns = self._task_for(limit), limit
         problem = self._pick_problem(seed, options)
         self._problem, self._transcript, self._outcome = problem, [], None
         if self._needs_sandbox:
@@ -225,7 +252,7 @@ class TaskEnv(gym.Env[str, str]):
         self._transcript.append(Turn(action, observation))
         if reply.done:
             return (yield from self._finishing(observation, truncated=False))
-        if turn >= self.max_turns:
+        if turn >= self._episode_max_turns:
             return (yield from self._finishing(observation, truncated=True))
         return observation, 0.0, False, False, self._info()
 
@@ -250,6 +277,54 @@ class TaskEnv(gym.Env[str, str]):
         start again."""
         self._let_go_of_sandbox()
         self._episode_over = True
+
+    # -- copies ------------------------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A pickle of the env: as :meth:`__deepcopy__`; refused for an env that leases
+        its sandboxes from a pool, which cannot travel."""
+        if self.sandbox_pool is not None:
+            raise TypeError(
+                "a TaskEnv made with sandbox_pool cannot be pickled: the pool holds live "
+                "sandboxes of this process. Pickle an env without one, or send its spec "
+                "and make the env where it is needed: gymnasium.make(env.spec)"
+            )
+        return self._portable_state()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> TaskEnv:
+        """A copy with the same configuration, generator state and last episode, and no
+        sandbox: it makes its own at ``reset()``, so that closing either never touches
+        the other's. The task (immutable) and the sandbox pool are shared. Refused
+        (TypeError) while an episode runs in a sandbox: its processes and files cannot
+        be copied."""
+        state = self._portable_state()
+        for shared in (self._configured_task, self.sandbox_pool, *self._tasks_by_limit.values()):
+            memo[id(shared)] = shared
+        twin = type(self).__new__(type(self))
+        memo[id(self)] = twin
+        twin.__setstate__(copy.deepcopy(state, memo))
+        return twin
+
+    def __copy__(self) -> TaskEnv:
+        twin = type(self).__new__(type(self))
+        twin.__setstate__(self._portable_state())
+        return twin
+
+    def _portable_state(self) -> dict[str, Any]:
+        if self._needs_sandbox and not self._episode_over:
+            raise TypeError(
+                f"this {self.spec.id if self.spec else 'TaskEnv'} is in an episode that lives "
+                "in its sandbox (processes, files), which cannot be copied or pickled. Copy "
+                "it before reset() or after the episode ends (the copy makes a sandbox of "
+                "its own), or make another env: gymnasium.make(env.spec)"
+            )
+        state = dict(self.__dict__)
+        # Lists are copied so that a shallow copy's episode never writes into this one's.
+        state.update(_sandbox=None, _sandbox_needs=None, _transcript=list(self._transcript))
+        return state
 
     # -- seeding -----------------------------------------------------------------------
 
@@ -351,9 +426,25 @@ class TaskEnv(gym.Env[str, str]):
         except Exception as e:
             where = f"problem {self._problem.id!r}" if self._problem else "no problem yet"
             raise CheckerError(
-                f"{type(self.task).__name__} failed in {stage} ({where}): {e!r}. "
+                f"{type(self._configured_task).__name__} failed in {stage} ({where}): {e!r}. "
                 "This is a bug in the task or reward, not a mistake of the agent."
             ) from e
+
+    def _task_for(self, limit: int) -> Task:
+        """The task as played with a turn limit of ``limit`` (made once a limit)."""
+        task = self._tasks_by_limit.get(limit)
+        if task is None:
+            configured = self._configured_task
+            if limit == configured.default_max_turns:
+                task = configured
+            else:
+                task = self._guard("with_turn_limit", configured.with_turn_limit, limit)
+                if not isinstance(task, Task):
+                    raise CheckerError(
+                        f"{type(configured).__name__}.with_turn_limit must return a Task"
+                    )
+            self._tasks_by_limit[limit] = task
+        return task
 
     def _live_sandbox(self) -> Sandbox:
         return self._sandbox if self._sandbox is not None else NO_SANDBOX
@@ -438,6 +529,43 @@ def problem_seed(seed: int) -> int:
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
     return (z ^ (z >> 31)) % (2**31 - 1)
+
+
+# How far up the stack a reset looks for the TimeLimit wrappers calling it.
+_MAX_WRAPPER_FRAMES = 64
+_TIME_LIMIT_RESET = TimeLimit.reset.__code__
+
+
+def _time_limits_resetting(env: TaskEnv) -> list[int]:
+    """The limits of gymnasium ``TimeLimit`` wrappers of ``env`` whose ``reset()`` is
+    calling it now (``make(..., max_episode_steps=N)`` or one applied by hand).
+
+    A TimeLimit truncates after the env's step returned an unfinished turn, too late to
+    check the episode, and gymnasium gives a wrapped env no reference to its wrappers;
+    so the env finds them on the stack of the reset that they pass on to it: up through
+    ``reset`` methods (wrappers') and gymnasium's own code, to the first other caller.
+    Only a TimeLimit's own frame has its locals read (a few microseconds a reset).
+    """
+    limits: list[int] = []
+    frame: FrameType | None = sys._getframe(2)  # past this function and TaskEnv.reset
+    for _ in range(_MAX_WRAPPER_FRAMES):
+        if frame is None:
+            break
+        code = frame.f_code
+        if code is _TIME_LIMIT_RESET:
+            wrapper = frame.f_locals.get("self")
+            steps = getattr(wrapper, "_max_episode_steps", None)
+            ours = isinstance(wrapper, TimeLimit) and wrapper.unwrapped is env
+            if ours and isinstance(steps, int) and steps > 0:
+                limits.append(steps)
+        elif code.co_name != "reset" and not _in_gymnasium(frame):
+            break
+        frame = frame.f_back
+    return limits
+
+
+def _in_gymnasium(frame: FrameType) -> bool:
+    return str(frame.f_globals.get("__name__")).startswith("gymnasium.")
 
 
 def _positive_int(name: str, value: object) -> int:

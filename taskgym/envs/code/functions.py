@@ -37,6 +37,7 @@ from taskgym.envs.common.records import (
     check_fields,
     read_records_or_dirs,
 )
+from taskgym.envs.common.turns import TurnsTold
 from taskgym.errors import ConfigError
 from taskgym.sandboxes import ExecResult, Limits, Sandbox
 from taskgym.sandboxes.zygote import zygote_for
@@ -102,7 +103,7 @@ def _cases(raw: list[Any], where: str) -> tuple[FunctionCase, ...]:
 
 
 @dataclass(frozen=True)
-class FunctionTestsTask(RecordsTask):
+class FunctionTestsTask(TurnsTold, RecordsTask):
     """Write the function a record asks for; its hidden tests grade it.
 
     Args:
@@ -133,6 +134,11 @@ class FunctionTestsTask(RecordsTask):
     def default_max_turns(self) -> int:
         return self.runs + 1 if self.runs else self.attempts
 
+    @property
+    def _runs_told(self) -> int:
+        """The runs the agent is told of: the submission takes a turn too."""
+        return self.turns_told(self.runs + 1) - 1
+
     def __post_init__(self) -> None:
         for name, least in (("attempts", 1), ("runs", 0)):
             value = getattr(self, name)
@@ -146,7 +152,8 @@ class FunctionTestsTask(RecordsTask):
     def _problem_for(self, record: FunctionRecord) -> Problem:
         submission = f"```python\n{record.solution.rstrip()}\n```"
         if not self.runs:
-            return Problem(id=record.id, prompt=_prompt(record), solution=(submission,))
+            prompt = _prompt(record, attempts=self.turns_told(self.attempts))
+            return Problem(id=record.id, prompt=prompt, solution=(submission,))
         # The reference tries itself on the first example before it submits.
         trial = record.solution.rstrip()
         if record.examples:
@@ -154,7 +161,7 @@ class FunctionTestsTask(RecordsTask):
             trial += f"\nprint({record.entry_point}({args}))"
         return Problem(
             id=record.id,
-            prompt=_prompt(record, runs=self.runs),
+            prompt=_prompt(record, runs=self._runs_told),
             solution=(f"<run>\n{trial}\n</run>", submission),
         )
 
@@ -180,7 +187,7 @@ class FunctionTestsTask(RecordsTask):
         return (
             Tool(
                 "run_code",
-                f"Run Python code in the sandbox and see what it prints ({self.runs} runs "
+                f"Run Python code in the sandbox and see what it prints ({self._runs_told} runs "
                 "at most); it does not submit.",
                 {"code": "Python source"},
                 lambda args: f"<run>\n{args['code']}\n</run>",
@@ -225,9 +232,10 @@ class FunctionTestsTask(RecordsTask):
             if shown.solved:
                 return Reply("All examples passed: the hidden tests grade this answer.", done=True)
             feedback = _feedback(record, shown)
-        left = self.attempts - len(transcript) - 1
-        if left <= 0:
-            return Reply(f"{feedback}\nNo attempts left.", done=True)
+        left = self.turns_told(self.attempts) - len(transcript) - 1
+        if left <= 0:  # at the env's lower limit, the env ends the episode
+            last = len(transcript) + 1 >= self.attempts
+            return Reply(f"{feedback}\nNo attempts left.", done=last)
         return Reply(f"{feedback}\n{left} attempt(s) left; answer again.")
 
     def _tool_turn(
@@ -238,13 +246,13 @@ class FunctionTestsTask(RecordsTask):
         if code is None:
             return Reply("Submitted.", done=True)
         used = sum(_run_code(turn.action) is not None for turn in transcript)
-        if used >= self.runs:
-            return Reply(f"No runs left (you had {self.runs}); submit your function now.")
+        runs = self._runs_told
+        if used >= runs:
+            return Reply(f"No runs left (you had {runs}); submit your function now.")
         seconds = record.wall_seconds
         limits = Limits(wall_seconds=seconds, cpu_seconds=max(1, int(seconds)))
         result = zygote_for(sandbox).run(code, limits=limits).execution
-        left = self.runs - used - 1
-        return Reply(f"{_describe_run(result)}\n[{left} run(s) left]")
+        return Reply(f"{_describe_run(result)}\n[{runs - used - 1} run(s) left]")
 
     def _grade(
         self, record: FunctionRecord, answer: str, sandbox: Sandbox, *, visible: bool = False
@@ -311,7 +319,7 @@ def _describe_run(result: ExecResult) -> str:
     return f"{status}\n--- stdout ---\n{cut(result.out)}\n--- stderr ---\n{cut(result.err)}"
 
 
-def _prompt(record: FunctionRecord, runs: int = 0) -> str:
+def _prompt(record: FunctionRecord, runs: int = 0, attempts: int = 1) -> str:
     parts = [record.prompt.rstrip()]
     if record.examples:
         parts.append("Examples:")
@@ -328,4 +336,9 @@ def _prompt(record: FunctionRecord, runs: int = 0) -> str:
         f"Answer with the function `{record.entry_point}` in one ```python code block. "
         "Hidden tests will call it."
     )
+    if attempts > 1:
+        parts.append(
+            f"You have {attempts} attempts: an answer that fails an example is shown what "
+            "went wrong and may answer again."
+        )
     return "\n\n".join(parts)

@@ -306,7 +306,8 @@ class ProjectTestsTask(MultiTurnRecordsTask):
         writes = "".join(
             f'<write path="{path}">\n{text}</write>\n' for path, text in record.solution.items()
         )
-        return Problem(id=record.id, prompt=_prompt(record), solution=(writes + "<submit/>",))
+        prompt = _prompt(record, self.turns_told(record.max_turns))
+        return Problem(id=record.id, prompt=prompt, solution=(writes + "<submit/>",))
 
     def setup(self, problem: Problem, sandbox: Sandbox) -> None:
         for path, text in self._records_by_id[problem.id].files.items():
@@ -335,9 +336,11 @@ class ProjectTestsTask(MultiTurnRecordsTask):
             )
         if not shown:
             shown.append("No action found.\n" + ACTIONS)
-        left = record.max_turns - len(transcript) - 1
-        if left <= 0:  # the task's own limit (the env's may end the episode earlier)
-            return Reply("\n\n".join([*shown, "No turns left: the project is graded."]), True)
+        # Counted from the env's limit where it is lower; the env then ends the episode.
+        left = self.turns_told(record.max_turns) - len(transcript) - 1
+        if left <= 0:
+            own_end = len(transcript) + 1 >= record.max_turns
+            return Reply("\n\n".join([*shown, "No turns left: the project is graded."]), own_end)
         shown.append(f"[{left} turn(s) left]")
         return Reply("\n\n".join(shown))
 
@@ -376,13 +379,13 @@ def _cut(text: str) -> str:
     return f"{text[:half]}\n[... {len(text) - 2 * half} characters cut ...]\n{text[-half:]}"
 
 
-def _prompt(record: ProjectRecord) -> str:
+def _prompt(record: ProjectRecord, turns: int) -> str:
     parts = [record.prompt.rstrip(), "The project's files (in the working directory):"]
     parts += [f"--- {path} ---\n{text.rstrip()}" for path, text in record.files.items()]
     if not record.files:
         parts.append("(none yet)")
     parts.append(
-        f"{ACTIONS}\n\nYou have {record.max_turns} turns; when they run out, the files as "
+        f"{ACTIONS}\n\nYou have {turns} turns; when they run out, the files as "
         "they are then are graded."
     )
     return "\n\n".join(parts)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from taskgym.core import Problem, Task
+from taskgym.envs.common.turns import TurnsTold
 from taskgym.errors import ConfigError, UnknownTaskIdError
 from taskgym.jsonl import read_json_objects
 
@@ -204,9 +205,10 @@ class RecordsTask(Task):
         raise NotImplementedError
 
 
-class MultiTurnRecordsTask(RecordsTask):
+class MultiTurnRecordsTask(TurnsTold, RecordsTask):
     """Records that each carry their own turn limit (``max_turns``): multi-turn, and the
-    env's default limit is the largest, so that no record is cut short."""
+    env's default limit is the largest, so that no record is cut short. Prompts and
+    replies tell the agent ``turns_told(record.max_turns)`` turns."""
 
     @property
     def multi_turn(self) -> bool:

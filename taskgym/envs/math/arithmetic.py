@@ -21,6 +21,7 @@ from typing import ClassVar, Literal
 
 from taskgym.core import Execution, Problem, Reply, Task, Turn, Verdict
 from taskgym.envs.common.extract import extract_code
+from taskgym.envs.common.turns import TurnsTold
 from taskgym.errors import SandboxUnavailableError, UnknownTaskIdError
 from taskgym.sandboxes import Limits, Sandbox
 
@@ -97,7 +98,7 @@ def extract_answer(action: str) -> str:
 
 
 @dataclass(frozen=True)
-class ArithmeticTask(Task):
+class ArithmeticTask(TurnsTold, Task):
     """Compute the exact value of an arithmetic expression.
 
     Args:
@@ -164,7 +165,11 @@ class ArithmeticTask(Task):
 
     def _prompt(self, node: _Node) -> str:
         expression = f"\n\n    {node.text}\n\n"
-        return f"Compute the exact value of this expression:{expression}{self._instructions}"
+        prompt = f"Compute the exact value of this expression:{expression}{self._instructions}"
+        if self.multi_turn:
+            told = self.turns_told(self.attempts)
+            prompt += f" You have {told} attempt{'s' * (told != 1)}; a wrong one is told so."
+        return prompt
 
     def _solution(self, node: _Node) -> tuple[str, ...]:
         return (format_exact(node.value),)
@@ -177,10 +182,10 @@ class ArithmeticTask(Task):
         verdict = self._grade(problem, self._answer_text(action, sandbox))
         if verdict.solved:
             return Reply("Correct.", done=True)
-        left = self.attempts - len(transcript) - 1
+        left = self.turns_told(self.attempts) - len(transcript) - 1
         why = "That is not right." if verdict.parsed else "No answer could be read."
-        if left <= 0:
-            return Reply(f"{why} No attempts left.", done=True)
+        if left <= 0:  # at the env's lower limit, the env ends the episode
+            return Reply(f"{why} No attempts left.", done=len(transcript) + 1 >= self.attempts)
         return Reply(f"{why} {left} attempt(s) left; answer again.")
 
     def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:

@@ -26,14 +26,9 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from taskgym.core import Problem, Reply, Tool, Turn, Verdict
+from taskgym.envs.common.turns import TurnsTold
 from taskgym.envs.math.coqtop import CoqTop, Part, coqtop_for, warm_refusal
-from taskgym.envs.math.proofs import (
-    CoqTheorem,
-    CoqTheoremsTask,
-    check_proof,
-    proof_text,
-    prove_after,
-)
+from taskgym.envs.math.proofs import CoqTheorem, CoqTheoremsTask, check_proof, proof_text
 from taskgym.errors import CheckerError, ConfigError
 from taskgym.sandboxes import Sandbox
 
@@ -77,7 +72,7 @@ _EPISODES: weakref.WeakKeyDictionary[Sandbox, _Episode] = weakref.WeakKeyDiction
 
 
 @dataclass(frozen=True)
-class CoqTacticsTask(CoqTheoremsTask):
+class CoqTacticsTask(TurnsTold, CoqTheoremsTask):
     """Prove a Coq theorem one tactic a turn (the theorems and options of
     :class:`CoqTheoremsTask`); the env's ``max_turns`` (30 by default) counts every
     action, errors included."""
@@ -98,16 +93,17 @@ class CoqTacticsTask(CoqTheoremsTask):
         return 30
 
     def _problem_for(self, theorem: CoqTheorem) -> Problem:
+        turns = self.turn_cap or self.default_max_turns  # the env's limit is the only one
         prompt = (
-            f"{prove_after(theorem, 'Prove in Coq (Rocq), one tactic a turn')}"
+            f"Prove in Coq (Rocq), one tactic a turn, after\n{theorem.imports}\n\n"
             f"Theorem goal : {theorem.statement}.\nProof.\n\n"
             "1 goal\n  ============================\n"
             f"  {theorem.statement}\n\n"
             "Send one tactic (such as `intros n.`) or a few sentences a turn: the reply is "
             "the goals left, or Coq's error (which undoes that turn's sentences). The proof "
-            "is begun and ended for you."
+            f"is begun and ended for you. You have {turns} turns; an error costs one."
         )
-        steps = reference_steps(theorem.proof)  # none without a reference proof
+        steps = reference_steps(theorem.proof) if theorem.proof else ("Admitted.",)
         return Problem(id=theorem.id, prompt=prompt, solution=steps)
 
     def setup(self, problem: Problem, sandbox: Sandbox) -> None:

@@ -251,7 +251,8 @@ class ShellTask(MultiTurnRecordsTask):
         return None if image is None else ("docker", {"image": f"taskgym/{image}:latest"})
 
     def _problem_for(self, record: ShellRecord) -> Problem:
-        return Problem(id=record.id, prompt=_prompt(record), solution=(*record.solution, SUBMIT))
+        prompt = _prompt(record, self.turns_told(record.max_turns))
+        return Problem(id=record.id, prompt=prompt, solution=(*record.solution, SUBMIT))
 
     def tools(self) -> tuple[Tool, ...]:
         return _SHELL_TOOLS
@@ -293,10 +294,11 @@ class ShellTask(MultiTurnRecordsTask):
         else:
             seconds = record.command_seconds
             parts = _ran(_shell(sandbox, record).run(command, timeout=seconds), seconds)
-        # The task's own turn limit (the env's may end the episode earlier).
-        left = record.max_turns - len(transcript) - 1
+        # Counted from the env's limit where it is lower; the env then ends the episode.
+        left = self.turns_told(record.max_turns) - len(transcript) - 1
         if left <= 0:
-            return Reply("\n".join([*parts, "[no turns left: the result is checked]"]), True)
+            own_end = len(transcript) + 1 >= record.max_turns
+            return Reply("\n".join([*parts, "[no turns left: the result is checked]"]), own_end)
         return Reply("\n".join([*parts, f"[{left} turn(s) left]"]))
 
     def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
@@ -375,13 +377,13 @@ def _stop_everything(sandbox: Sandbox) -> None:
     sandbox.stop_processes()
 
 
-def _prompt(record: ShellRecord) -> str:
+def _prompt(record: ShellRecord, turns: int) -> str:
     return (
         f"{record.instruction.rstrip()}\n\n"
         "You are in a bash shell, in the working directory the task is about. Answer each "
         "turn with one shell command (its output and exit code come back); the shell "
         f"keeps its state between commands. Answer {SUBMIT} when you are done. You have "
-        f"{record.max_turns} turns, and each command {record.command_seconds:g} s."
+        f"{turns} turns, and each command {record.command_seconds:g} s."
     )
 
 

@@ -1,1 +1,0 @@
-export TOKEN=akiaiosfodnn7example

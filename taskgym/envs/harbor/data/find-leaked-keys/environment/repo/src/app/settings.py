@@ -1,1 +1,0 @@
-KEY = "AKIAIOSFODNN7EXAMPLE"  # do not commit

@@ -1,3 +1,0 @@
-#!/bin/bash
-
-# Use this file to solve the task.
