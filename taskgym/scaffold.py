@@ -1,9 +1,16 @@
-"""``taskgym new-task FAMILY NAME``: the skeleton of a task that passes the conformance
-checks as written, with its blanks marked ``TODO``: a task module reading its problems
-from a JSONL file beside it (two example problems), and a test that registers the env
-and runs :func:`taskgym.testing.check_task` on it. Fill in the problems and the check,
-keep the test green, and add the printed ``register_task`` line to the family's
-``__init__.py`` (see CONTRIBUTING.md)."""
+"""``taskgym new-task FAMILY NAME``: the skeleton of a task that passes the checks as
+written, with its blanks marked ``TODO``. Each family gets its kind of task:
+
+- ``shell``: a shell task directory (``task.json``, ``setup.sh``, ``solution.sh``; see
+  docs/shell-tasks.md), data that ``ShellTasks-v0`` plays (``tasks=DIR``).
+- ``code``: a function task directory (``task.json``, ``solution.py``; see
+  docs/code-tasks.md), data that ``CodeTests-v0`` plays (``tasks=DIR``).
+- any other family (``math``, one of your own): a task module reading its problems
+  from a JSONL file beside it (two example problems), and a test that registers the env
+  from wherever the module is and runs :func:`taskgym.testing.check_task` on it.
+
+Fill in the blanks, keep ``taskgym validate`` (or the test) green, and ship it as the
+printed lines say (see CONTRIBUTING.md)."""
 
 from __future__ import annotations
 
@@ -35,16 +42,16 @@ PROBLEMS = Path(__file__).with_name("{module}.jsonl")
 
 @dataclass(frozen=True)
 class {cls}(Task):
-    """TODO: what an episode is. Options are dataclass fields: make(..., path=...)."""
+    """TODO: what an episode is. Options are dataclass fields: make(..., tasks=...)."""
 
-    path: str = str(PROBLEMS)
+    tasks: str = str(PROBLEMS)
     family: ClassVar[str] = "{family}"
     _problems: dict[str, Problem] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         problems = {{}}
         # Errors name the file and line (a line that is not a JSON object, say).
-        for where, record in read_json_objects(self.path, what="problem file", item="problem"):
+        for where, record in read_json_objects(self.tasks, what="problem file", item="problem"):
             if not all(isinstance(record.get(key), str) for key in ("id", "prompt", "answer")):
                 raise ConfigError(f"{{where}}: id, prompt and answer must be strings")
             problems[record["id"]] = Problem(
@@ -54,7 +61,7 @@ class {cls}(Task):
                 data={{"answer": record["answer"]}},  # what check() needs
             )
         if not problems:
-            raise ConfigError(f"no problems in {{self.path}}")
+            raise ConfigError(f"no problems in {{self.tasks}}")
         object.__setattr__(self, "_problems", problems)
 
     def task_ids(self) -> list[str]:
@@ -84,11 +91,16 @@ _TEST = '''"""Conformance of {env_id}: run with pytest."""
 from taskgym.registry import register_task
 from taskgym.testing import check_task
 
+# The module beside this test, named from this test's own package, so that the two can
+# move together anywhere (a directory on sys.path, a package).
+_PACKAGE = __name__.rpartition(".")[0]
+ENTRY_POINT = f"{{_PACKAGE + '.' if _PACKAGE else ''}}{module}:{cls}"
+
 
 def test_{module}_passes_conformance() -> None:
     env_id = register_task(
         "{name}",
-        "{import_path}:{cls}",
+        ENTRY_POINT,
         family="{family}",
         description="TODO: one line for `taskgym list`.",
     )
@@ -109,11 +121,38 @@ _EXAMPLES = [
 ]
 
 
+_SHELL_TASK = {
+    "id": "{task_id}",
+    "instruction": "TODO: what the agent is asked. How many lines does notes.txt have? "
+    "Write just the number to count.txt.",
+    "checks": [{"file_equals": "count.txt", "text": "3"}, {"unchanged": "notes.txt"}],
+}
+_SHELL_SETUP = (
+    "# TODO: the starting state, built in the work directory.\nprintf 'a\\nb\\nc\\n' > notes.txt\n"
+)
+_SHELL_SOLUTION = "wc -l < notes.txt > count.txt\n"
+
+_FUNCTION_TASK = {
+    "id": "{task_id}",
+    "prompt": "TODO: what the function does. Write `{function}(a, b)`: the sum of a and b.",
+    "entry_point": "{function}",
+    "examples": [{"args": [1, 2], "expected": 3}],
+    "tests": [{"args": [2, 2], "expected": 4}, {"args": [-5, 5], "expected": 0}],
+}
+_FUNCTION_SOLUTION = "def {function}(a, b):\n    return a + b  # TODO: the reference\n"
+
+DATA_FAMILIES = {"shell": "taskgym/ShellTasks-v0", "code": "taskgym/CodeTests-v0"}
+"""The families whose tasks are data, and the env that plays a directory of them."""
+
+
 def new_task(family: str, name: str, directory: Path, *, package: str | None = None) -> list[Path]:
-    """Write ``<module>.py``, ``<module>.jsonl`` and ``test_<module>.py`` for task
-    ``name`` (CamelCase, the env id's name) of ``family`` into ``directory``; refuse to
-    overwrite. ``package`` is the dotted package of ``directory`` (None: importable as
-    a top-level module, for a directory on ``sys.path``). Returns the files written."""
+    """Write the skeleton of task ``name`` (CamelCase, the env id's name) of ``family``
+    into ``directory``, refusing to overwrite; returns the files written.
+
+    ``shell`` and ``code``: one task directory ``directory/<name-in-kebab-case>`` (see
+    the module docstring). Other families: ``<module>.py``, ``<module>.jsonl`` and
+    ``test_<module>.py`` in ``directory``; ``package`` is not needed by them (the test
+    finds the module from its own package) and is only checked to be a dotted name."""
     if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", name):
         raise ConfigError(
             f"a task name is CamelCase letters and digits, such as WordLadder; got {name!r}"
@@ -122,29 +161,55 @@ def new_task(family: str, name: str, directory: Path, *, package: str | None = N
         raise ConfigError(
             f"a family is a lower-case word such as math, code, shell; got {family!r}"
         )
+    if package is not None and not all(p.isidentifier() for p in package.split(".")):
+        raise ConfigError(f"a package is a dotted Python name, got {package!r}")
+    module = module_name(name)
+    if family in DATA_FAMILIES:
+        files = _data_task(family, module, directory / module.replace("_", "-"))
+    else:
+        files = _task_module(family, name, module, directory)
+    existing = [str(path) for path in files if path.exists()]
+    if existing:
+        raise ConfigError(f"not overwriting {existing}: choose another name or directory")
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return list(files)
+
+
+def module_name(name: str) -> str:
+    """The module (and function) name of task ``name``: WordLadder -> word_ladder."""
     module = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
     if keyword.iskeyword(module):
-        raise ConfigError(f"{name!r} makes the module name {module!r}, a Python keyword")
+        raise ConfigError(f"{name!r} makes the name {module!r}, a Python keyword")
+    return module
+
+
+def _data_task(family: str, module: str, task_dir: Path) -> dict[Path, str]:
+    if family == "shell":
+        task_id = f"shell-{task_dir.name}"  # as the bundled shell tasks' ids
+        manifest = json.loads(json.dumps(_SHELL_TASK).replace("{task_id}", task_id))
+        return {
+            task_dir / "task.json": json.dumps(manifest, indent=2) + "\n",
+            task_dir / "setup.sh": _SHELL_SETUP,
+            task_dir / "solution.sh": _SHELL_SOLUTION,
+        }
+    text = json.dumps(_FUNCTION_TASK).replace("{task_id}", task_dir.name)
+    text = text.replace("{function}", module)
+    return {
+        task_dir / "task.json": json.dumps(json.loads(text), indent=2) + "\n",
+        task_dir / "solution.py": _FUNCTION_SOLUTION.format(function=module),
+    }
+
+
+def _task_module(family: str, name: str, module: str, directory: Path) -> dict[Path, str]:
     cls = f"{name}Task"
-    import_path = f"{package}.{module}" if package else module
-    files = {
+    return {
         directory / f"{module}.py": _MODULE.format(
             title=name, module=module, cls=cls, family=family
         ),
         directory / f"{module}.jsonl": "".join(json.dumps(e) + "\n" for e in _EXAMPLES),
         directory / f"test_{module}.py": _TEST.format(
-            env_id=f"taskgym/{name}-v0",
-            module=module,
-            name=name,
-            import_path=import_path,
-            cls=cls,
-            family=family,
+            env_id=f"taskgym/{name}-v0", module=module, name=name, cls=cls, family=family
         ),
     }
-    existing = [str(path) for path in files if path.exists()]
-    if existing:
-        raise ConfigError(f"not overwriting {existing}: choose another name or directory")
-    directory.mkdir(parents=True, exist_ok=True)
-    for path, text in files.items():
-        path.write_text(text)
-    return list(files)

@@ -121,7 +121,7 @@ def test_validate_every_task_plays_each_problem_once(
         manifest = {"id": name, "instruction": "make x", "checks": [{"file_exists": "x"}]}
         (task / "task.json").write_text(json.dumps(manifest))
         (task / "solution.sh").write_text(solution + "\n")
-    args = ["validate", "ShellTasks-v0", "--set", f"path={tmp_path}", "--every-task"]
+    args = ["validate", "ShellTasks-v0", "--set", f"tasks={tmp_path}", "--every-task"]
     assert main(args) == 1
     row = next(line for line in capsys.readouterr().out.splitlines() if "ShellTasks" in line)
     assert row.split()[1] == "2" and row.endswith("FAIL: bad")
@@ -173,7 +173,8 @@ def test_progress_bar_draws_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) 
     assert pipe.getvalue() == ""
 
 
-def test_set_passes_options_to_the_envs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _function_task_file(path: Path) -> Path:
+    """A task file of one function task, one(), whose test expects 1."""
     record = {
         "id": "one",
         "prompt": "Write one().",
@@ -181,8 +182,12 @@ def test_set_passes_options_to_the_envs(tmp_path: Path, capsys: pytest.CaptureFi
         "solution": "def one():\n    return 1\n",
         "tests": [{"args": [], "expected": 1}],
     }
-    tasks = tmp_path / "tasks.jsonl"
-    tasks.write_text(json.dumps(record) + "\n")
+    path.write_text(json.dumps(record) + "\n")
+    return path
+
+
+def test_set_passes_options_to_the_envs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tasks = _function_task_file(tmp_path / "tasks.jsonl")
     out = tmp_path / "run.jsonl"
     args = ["run", "CodeTests-v0", "--episodes", "1", "--set", f"tasks={tasks}", "--out", str(out)]
     assert main(args) == 0
@@ -209,3 +214,91 @@ def test_an_env_whose_sandbox_cannot_run_here_is_skipped_unless_named(
     named = argparse.Namespace(env_ids=["X-v0"])
     with pytest.raises(SandboxUnavailableError):
         list(unless_unavailable(named, "taskgym/X-v0", episodes()))
+
+
+def test_set_takes_options_per_env_and_env_ids_come_after_options_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two envs that each need their own tasks= in one command: --set ENV_ID:KEY=VALUE
+    is that env's alone, --set KEY=VALUE every env's; an env id after an option parses."""
+    functions = _function_task_file(tmp_path / "functions.jsonl")
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(json.dumps({"id": "five", "problem": "2 + 3?", "answer": 5}) + "\n")
+    out = tmp_path / "run.jsonl"
+    args = [
+        "run",
+        "CodeTests-v0",
+        "--set",
+        f"CodeTests-v0:tasks={functions}",
+        "MathAnswers-v0",
+        "--set",
+        f"MathAnswers-v0:tasks={answers}",
+        "--episodes",
+        "1",
+        "--out",
+        str(out),
+    ]
+    assert main(args) == 0
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(line["task_id"], line["reward"]) for line in lines] == [("one", 1.0), ("five", 1.0)]
+    capsys.readouterr()
+    validate = ["validate", "ArithmeticEasy-v0", "--set", "attempts=2", "Arithmetic-v0"]
+    assert main([*validate, "--seeds", "1"]) == 0
+    assert capsys.readouterr().out.count(" ok") == 2
+
+
+def test_path_is_still_taken_for_tasks_with_a_deprecation_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    task = tmp_path / "t"
+    task.mkdir()
+    manifest = {"id": "t", "instruction": "make x", "checks": [{"file_exists": "x"}]}
+    (task / "task.json").write_text(json.dumps(manifest))
+    (task / "solution.sh").write_text("touch x\n")
+    assert main(["validate", "ShellTasks-v0", "--set", f"path={task}", "--seeds", "1"]) == 0
+    captured = capsys.readouterr()
+    assert " ok" in captured.out
+    assert "taskgym: deprecated: path= is now tasks=" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (
+            ["run", "ArithmeticEasy-v0", "--set", "dificulty=hard"],
+            "taskgym/ArithmeticEasy-v0 takes no option dificulty; its options are attempts, "
+            "difficulty, and every env's",
+        ),
+        (
+            ["validate", "ArithmeticEasy-v0", "--set", "Arithmetic-v0:difficulty=hard"],
+            "names an env not chosen",
+        ),
+        (["run", "ArithmeticEasy-v0", "--agent", "openai"], "--agent openai needs --model"),
+        (["run", "ArithmeticEasy-v0", "--reward", '{"weighted": ['], "a reward spec in JSON"),
+        (["run", "ArithmeticEasy-v0", "--seed", "x"], "invalid seed value: 'x'"),
+        (["run", "ArithmeticEasy-v0", "--seed", "-1"], "a seed is an int >= 0, got -1"),
+        (["run", "ArithmeticEasy-v0", "--executor", "threads"], "unknown executor 'threads'"),
+        (["list", "--family", "chemistry"], "unknown family 'chemistry'"),
+        (["run", "Nope-v0"], "unknown env 'taskgym/Nope-v0'"),
+        (["report", "missing.jsonl"], "cannot read the run file missing.jsonl"),
+        (["run", "ArithmeticEasy-v0", "--episodes", "1", "--out", "."], "Is a directory: ."),
+    ],
+)
+def test_every_user_error_is_one_line_and_exit_code_2(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        code = main(argv)
+    except SystemExit as e:  # argparse's own errors
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert said in err and "Traceback" not in err
+
+
+def test_report_writes_its_page_into_a_directory_it_makes(tmp_path: Path) -> None:
+    run = tmp_path / "run.jsonl"
+    assert main(["run", "ArithmeticEasy-v0", "--episodes", "1", "--out", str(run)]) == 0
+    page = tmp_path / "pages" / "today" / "run.html"
+    assert main(["report", str(run), "--out", str(page)]) == 0
+    assert page.read_text().lower().startswith("<!doctype html>")

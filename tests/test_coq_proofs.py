@@ -295,6 +295,47 @@ def test_bad_theorem_files_say_what_is_wrong(tmp_path: Path) -> None:
         gym.make("taskgym/CoqTheorems-v0", path=str(COQ_FILES), tasks=BUNDLED_THEOREMS)
 
 
+def test_tasks_takes_v_files_and_path_is_its_deprecated_name() -> None:
+    env = gym.make("taskgym/CoqTheorems-v0", tasks=str(COQ_FILES))
+    assert env.unwrapped.task.task_ids() == ["plus_assoc", "two_pow"]
+    with pytest.warns(DeprecationWarning, match="path= is now tasks="):
+        old = gym.make("taskgym/CoqTheorems-v0", path=str(COQ_FILES))
+    assert old.unwrapped.task.task_ids() == ["plus_assoc", "two_pow"]
+    one = gym.make("taskgym/CoqTheorems-v0", tasks=str(COQ_FILES / "two_pow.v"))
+    assert one.unwrapped.task.task_ids() == ["two_pow"]
+
+
+def test_a_theorem_without_a_reference_proof_gives_the_oracle_nothing_to_play(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "bare.v").write_text("Theorem bare : forall n : nat, n + 0 = n.\nAdmitted.\n")
+    env = gym.make("taskgym/CoqTheorems-v0", tasks=str(tmp_path))
+    observation, _ = env.reset(options={"task_id": "bare"})
+    assert env.unwrapped.problem.solution == ()  # never Admitted.
+    # No imports: no empty lines where they would be.
+    assert observation.startswith("Prove in Coq (Rocq):\n\nTheorem goal : forall n")
+    tactics = gym.make("taskgym/CoqTactics-v0", tasks=str(tmp_path))
+    observation, _ = tactics.reset(options={"task_id": "bare"})
+    assert tactics.unwrapped.problem.solution == ()
+    assert observation.startswith("Prove in Coq (Rocq), one tactic a turn:\n\nTheorem goal")
+    env.close()
+    tactics.close()
+
+
+def test_validate_says_a_theorem_has_no_reference_proof(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from taskgym.cli import main
+
+    require_coq()
+    (tmp_path / "bare.v").write_text("Theorem bare : forall n : nat, n + 0 = n.\nAdmitted.\n")
+    args = ["validate", "CoqTheorems-v0", "--set", f"tasks={tmp_path}", "--every-task"]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "FAIL: bare" in out
+    assert "taskgym/CoqTheorems-v0 bare: no reference solution: the oracle had nothing" in out
+
+
 def test_a_theorem_record_needs_its_fields(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     path.write_text('{"id": "a", "statement": "True"}\n')

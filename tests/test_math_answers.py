@@ -364,3 +364,27 @@ def test_the_checker_agrees_with_every_label_of_the_benchmark_set(
         if said != pair.equivalent:
             wrong.append((pair.answer, pair.reference, pair.equivalent))
     assert not wrong
+
+
+@pytest.mark.parametrize(
+    ("answer", "text"), [(5, "5"), (-12, "-12"), (2.5, "2.5"), (1e-05, "0.00001")]
+)
+def test_a_numeric_answer_is_read_as_its_text(tmp_path: Path, answer: float, text: str) -> None:
+    path = tmp_path / "tasks.jsonl"
+    path.write_text(json.dumps({"id": "a", "problem": "p", "answer": answer}) + "\n")
+    (record,) = load_math_answers(path)
+    assert record.answer == text
+    env = gym.make("taskgym/MathAnswers-v0", tasks=str(path))
+    env.reset(options={"task_id": "a"})
+    assert env.step(f"\\boxed{{{text}}}")[1] == 1.0
+    env.close()
+
+
+@pytest.mark.parametrize("answer", [True, float("nan"), [5], None])
+def test_an_answer_that_is_neither_text_nor_a_number_is_refused(
+    tmp_path: Path, answer: object
+) -> None:
+    path = tmp_path / "tasks.jsonl"
+    path.write_text(json.dumps({"id": "a", "problem": "p", "answer": answer}) + "\n")
+    with pytest.raises(ConfigError, match="'answer'"):
+        load_math_answers(path)

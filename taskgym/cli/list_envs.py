@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from taskgym.cli.shared import print_table
+from taskgym.errors import UnknownNameError
 from taskgym.registry import env_info, registered_ids
 
 if TYPE_CHECKING:
@@ -19,6 +20,9 @@ def add_parser(sub: Subcommands) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
+    if args.family is not None and not registered_ids(args.family):
+        families = sorted({env_info(e).family for e in registered_ids()})
+        raise UnknownNameError("family", args.family, families)
     rows = []
     for env_id in registered_ids(args.family):
         info = env_info(env_id)

@@ -28,6 +28,7 @@ def command(args: argparse.Namespace) -> int:
 
     records = load_run(args.run_file)
     out = args.out or args.run_file.with_suffix(".html")
+    out.parent.mkdir(parents=True, exist_ok=True)  # as run --out does
     out.write_text(render_html(records, title=f"taskgym run {args.run_file.name}"))
     rows = [
         (

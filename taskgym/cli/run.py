@@ -17,6 +17,7 @@ from taskgym.cli.shared import (
     make_kwargs,
     positive,
     print_table,
+    seed,
     selected,
     unless_unavailable,
 )
@@ -53,7 +54,7 @@ def add_parser(sub: Subcommands) -> None:
     model.add_argument("--price-in", type=float, help="USD a million prompt tokens (0)")
     model.add_argument("--price-out", type=float, help="USD a million completion tokens (0)")
     p.add_argument("--episodes", type=positive, default=10, help="episodes per env (10)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the first episode (0)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the first episode (0)")
     p.add_argument("--out", type=Path, help="write the episodes to this JSONL file")
     p.add_argument("--reward", type=_reward_spec, help="reward name or JSON spec")
     p.add_argument(
@@ -80,7 +81,12 @@ def add_parser(sub: Subcommands) -> None:
 
 
 def _reward_spec(text: str) -> Any:
-    return json.loads(text) if text.lstrip().startswith(("{", "[", '"')) else text
+    if not text.lstrip().startswith(("{", "[", '"')):
+        return text
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise argparse.ArgumentTypeError(f"a reward spec in JSON, but {e}: {text!r}") from e
 
 
 def command(args: argparse.Namespace) -> int:
@@ -139,6 +145,8 @@ def _agent_options(args: argparse.Namespace) -> dict[str, Any]:
     }
     if options and args.agent != "openai" and ":" not in args.agent:
         raise ConfigError(f"--{next(iter(options)).replace('_', '-')} goes with --agent openai")
+    if args.agent == "openai" and args.model is None:
+        raise ConfigError("--agent openai needs --model, the model name the endpoint serves")
     return options
 
 
@@ -150,7 +158,7 @@ def _sequential(args: argparse.Namespace, env_ids: list[str]) -> Iterator[Episod
             agent,
             episodes=args.episodes,
             seed=args.seed,
-            make_kwargs=make_kwargs(args),
+            make_kwargs=make_kwargs(args, env_id),
         )
         yield from unless_unavailable(args, env_id, episodes)
 
@@ -165,13 +173,12 @@ def _through_executor(
     ``failed``, and an env whose sandbox or extra is missing is skipped as above."""
     from taskgym.parallel import EpisodeSpec, make_executor  # noqa: PLC0415 - only when asked
 
-    kwargs = make_kwargs(args)
     agent_options = _agent_options(args)
     specs = [
         EpisodeSpec(
             env_id,
             seed=args.seed + i,
-            kwargs=kwargs,
+            kwargs=make_kwargs(args, env_id),
             agent=args.agent,
             agent_options=agent_options,
             episode=i,

@@ -1,16 +1,18 @@
 """What several commands share: choosing the envs (``ENV_ID ...``, ``--sandbox``,
-``--set``), skipping one that cannot run here, argument types, and the plain table
-every command prints."""
+``--set [ENV_ID:]KEY=VALUE``, each option checked against what its env takes), skipping
+one that cannot run here, argument types, and the plain table every command prints."""
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from taskgym.errors import DependencyNotInstalledError, SandboxUnavailableError
+from taskgym.errors import ConfigError, DependencyNotInstalledError, SandboxUnavailableError
 from taskgym.registry import registered_ids
 from taskgym.runner import full_env_id
 from taskgym.sandboxes import sandbox_names
@@ -36,10 +38,36 @@ def add_env_selection(p: argparse.ArgumentParser) -> None:
         "--set",
         action="append",
         default=[],
-        metavar="KEY=VALUE",
+        metavar="[ENV_ID:]KEY=VALUE",
         type=_option,
-        help="an option for the envs, e.g. --set tasks=my_tasks.jsonl (a JSON value or text)",
+        help="an option of the envs (a JSON value, else text): --set difficulty=hard for "
+        "every env chosen, --set MathAnswers-v0:tasks=my.jsonl for that env only",
     )
+
+
+def check_options(env_id: str, keys: Iterable[str]) -> None:
+    """ConfigError naming ``env_id``'s options when ``keys`` has one it does not take
+    (before the env is made, so that a typo is one line, not make's TypeError)."""
+    keys = set(keys)
+    if not keys:
+        return
+    import gymnasium  # noqa: PLC0415 - only when options are given
+
+    from taskgym.envs.env import TaskEnv  # noqa: PLC0415
+    from taskgym.envs.loading import task_options  # noqa: PLC0415
+
+    taken = task_options(gymnasium.spec(env_id).kwargs["task"])
+    if taken is None:  # the task's constructor will say
+        return
+    every_env = set(inspect.signature(TaskEnv.__init__).parameters) - {"self", "task"}
+    every_env -= {"task_options", "sandbox_pool"}
+    unknown = sorted(keys - set(taken) - every_env)
+    if unknown:
+        current = sorted(name for name, deprecated in taken.items() if not deprecated)
+        raise ConfigError(
+            f"{env_id} takes no option {', '.join(unknown)}; its options are "
+            f"{', '.join(current) or '(none)'}, and every env's {', '.join(sorted(every_env))}"
+        )
 
 
 def positive(text: str) -> int:
@@ -49,22 +77,62 @@ def positive(text: str) -> int:
     return value
 
 
-def _option(text: str) -> tuple[str, Any]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"options are KEY=VALUE, got {text!r}")
+def seed(text: str) -> int:
+    """A seed: an int >= 0 (gymnasium refuses others)."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is an int >= 0, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Option:
+    """One ``--set``: ``key=value`` for every env chosen, or for ``env_id`` alone."""
+
+    env_id: str | None
+    key: str
+    value: Any
+
+
+def _option(text: str) -> Option:
+    target, sep, value = text.partition("=")
+    env_id, _, key = target.rpartition(":")
+    if not sep or not key.isidentifier() or (":" in target and not env_id):
+        raise argparse.ArgumentTypeError(
+            f"options are KEY=VALUE or ENV_ID:KEY=VALUE (KEY a Python name), got {text!r}"
+        )
     try:
-        return key, json.loads(value)
+        parsed = json.loads(value)
     except json.JSONDecodeError:
-        return key, value
+        parsed = value
+    return Option(env_id or None, key, parsed)
 
 
 def selected(args: argparse.Namespace) -> list[str]:
-    return [full_env_id(e) for e in args.env_ids] or registered_ids(self_contained=True)
+    """The env ids chosen, each known and each ``--set ENV_ID:`` among them; every
+    option named one the env takes (a typo is an error naming the options)."""
+    env_ids = [full_env_id(e) for e in args.env_ids] or registered_ids(self_contained=True)
+    for option in args.set:
+        if option.env_id is not None and full_env_id(option.env_id) not in env_ids:
+            raise ConfigError(
+                f"--set {option.env_id}:{option.key}=... names an env not chosen; the envs "
+                f"chosen are {', '.join(env_ids)}"
+            )
+    for env_id in env_ids:
+        check_options(env_id, list(_options_of(args, env_id)))
+    return env_ids
 
 
-def make_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    kwargs: dict[str, Any] = dict(args.set)
+def _options_of(args: argparse.Namespace, env_id: str) -> dict[str, Any]:
+    """The ``--set`` options of ``env_id``: those for every env, then its own."""
+    mine = [o for o in args.set if o.env_id is None]
+    mine += [o for o in args.set if o.env_id is not None and full_env_id(o.env_id) == env_id]
+    return {o.key: o.value for o in mine}
+
+
+def make_kwargs(args: argparse.Namespace, env_id: str) -> dict[str, Any]:
+    """``make``'s options for ``env_id``."""
+    kwargs = _options_of(args, env_id)
     if args.sandbox:
         kwargs["sandbox"] = args.sandbox
     if getattr(args, "reward", None) is not None:

@@ -20,6 +20,7 @@ from taskgym.runner import run_episodes
 
 if TYPE_CHECKING:
     from taskgym.cli.shared import Subcommands
+    from taskgym.run_file import EpisodeRecord
 
 
 def add_parser(sub: Subcommands) -> None:
@@ -38,9 +39,9 @@ def add_parser(sub: Subcommands) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
-    rows, failures = [], 0
+    rows, reasons = [], []
     for env_id in selected(args):
-        kwargs = make_kwargs(args)
+        kwargs = make_kwargs(args, env_id)
         plan = {"episodes": args.seeds, "make_kwargs": kwargs, "every_task": args.every_task}
         oracle = list(
             unless_unavailable(args, env_id, run_episodes(env_id, make_agent("oracle"), **plan))
@@ -48,22 +49,45 @@ def command(args: argparse.Namespace) -> int:
         if not oracle:
             continue
         null = list(run_episodes(env_id, make_agent("null"), **plan))
-        wrong = sorted(
-            {r.task_id for r in oracle if r.reward != 1.0 or not r.verdict.get("solved")}
-            | {r.task_id for r in null if r.reward > 0.0 or r.verdict.get("solved")}
-        )
-        failures += bool(wrong)
+        wrong = _why_wrong(oracle, null)
+        reasons += [f"  {env_id} {task_id}: {why}" for task_id, why in wrong.items()]
         rows.append(
             (
                 env_id,
                 str(len(oracle)),
                 f"{mean(r.reward for r in oracle):.3f}",
                 f"{mean(r.reward for r in null):.3f}",
-                "ok" if not wrong else "FAIL: " + ", ".join(wrong[:5]),
+                "ok" if not wrong else "FAIL: " + ", ".join(list(wrong)[:5]),
             )
         )
     print_table(("env id", "episodes", "oracle reward", "null reward", "result"), rows)
-    if failures:
-        print(f"\n{failures} env(s) failed: the oracle must earn 1.0 and the null agent 0.0")
+    if reasons:
+        failed = sum(row[-1] != "ok" for row in rows)
+        print(f"\n{failed} env(s) failed: the oracle must earn 1.0 and the null agent 0.0")
+        print(*reasons, sep="\n")
         return 1
     return 0
+
+
+def _why_wrong(oracle: list[EpisodeRecord], null: list[EpisodeRecord]) -> dict[str, str]:
+    """Each problem the oracle did not solve or the null agent did, by id in order,
+    with what went wrong."""
+    wrong: dict[str, str] = {}
+    for record in oracle:
+        if record.reward == 1.0 and record.verdict.get("solved"):
+            continue
+        if not any(record.actions):
+            wrong[record.task_id] = "no reference solution: the oracle had nothing to play"
+        else:
+            wrong[record.task_id] = f"the oracle earned {record.reward:g}{_said(record)}"
+    for record in null:
+        if record.reward > 0.0 or record.verdict.get("solved"):
+            wrong.setdefault(record.task_id, f"the null agent earned {record.reward:g}")
+    return dict(sorted(wrong.items()))
+
+
+def _said(record: EpisodeRecord) -> str:
+    """What the verdict says went wrong, if it says (one line, cut short)."""
+    details = record.verdict.get("details") or {}
+    said = details.get("failure") or details.get("error") or details.get("reason")
+    return f" ({' '.join(str(said).split())[:160]})" if said else ""

@@ -7,8 +7,10 @@ The agent may reason at length; only its final answer counts (see
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar
 
@@ -58,22 +60,33 @@ def load_gsm8k(path: str | Path) -> list[AnswerRecord]:
     return records
 
 
-_FIELDS: FieldTypes = {"id": str, "problem": str, "answer": str}
+_FIELDS: FieldTypes = {"id": str, "problem": str, "answer": (str, int, float)}
 _OPTIONAL: FieldTypes = {"solution": str}
 
 
 def load_math_answers(path: str | Path) -> list[AnswerRecord]:
-    """A file of ``{"id", "problem", "answer", "solution"?}`` records."""
+    """A file of ``{"id", "problem", "answer", "solution"?}`` records; an answer may be
+    text or a JSON number (``5``, ``2.5``), read as its decimal text."""
     records = []
     for where, raw in read_records(path):
         check_fields(raw, where, _FIELDS, _OPTIONAL)
-        if not raw["answer"].strip():
-            raise ConfigError(f"{where}: 'answer' is empty")
-        solution = raw.get("solution") or f"\\boxed{{{raw['answer']}}}"
-        if not answers_match(_final(solution), raw["answer"], shared_checker()):
+        answer = _answer_text(raw["answer"], where)
+        solution = raw.get("solution") or f"\\boxed{{{answer}}}"
+        if not answers_match(_final(solution), answer, shared_checker()):
             raise ConfigError(f"{where}: the solution's final answer is not the answer")
-        records.append(AnswerRecord(raw["id"], raw["problem"], raw["answer"], solution))
+        records.append(AnswerRecord(raw["id"], raw["problem"], answer, solution))
     return records
+
+
+def _answer_text(answer: str | float, where: str) -> str:
+    """A record's answer as text: a number in plain decimal form (``1e-05`` is
+    ``0.00001``, which the answer reader parses)."""
+    if isinstance(answer, bool) or (isinstance(answer, float) and not math.isfinite(answer)):
+        raise ConfigError(f"{where}: 'answer' must be text or a finite number, got {answer!r}")
+    text = answer if isinstance(answer, str) else format(Decimal(repr(answer)), "f")
+    if not text.strip():
+        raise ConfigError(f"{where}: 'answer' is empty")
+    return text
 
 
 def _final(text: str) -> str:

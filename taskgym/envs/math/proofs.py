@@ -69,6 +69,7 @@ __all__ = [
     "keep_coq_warm",
     "load_theorem_files",
     "load_theorems",
+    "prove_after",
     "theorem_problem",
 ]
 
@@ -360,6 +361,8 @@ class CoqTheoremsTask(RecordsTask):
     def near_misses(self, problem: Problem) -> Mapping[str, tuple[str, ...]]:
         """For the conformance checks: the reference proof without its last sentence
         (a reference of several actions, tactic mode's, loses its last action)."""
+        if not problem.solution:
+            return {}  # no reference proof, so no near miss of it
         sentences = re.split(r"(?<=\.)\s+", proof_text(problem.solution[-1]))
         while sentences and re.fullmatch(r"(Qed|Defined)\.", sentences[-1]):
             sentences.pop()  # Qed. is added to a proof without one
@@ -370,16 +373,26 @@ class CoqTheoremsTask(RecordsTask):
 
 
 def theorem_problem(theorem: CoqTheorem) -> Problem:
-    """The whole-proof problem of ``theorem``: the statement, and its reference proof
-    (``Admitted.`` when it has none, which earns nothing)."""
+    """The whole-proof problem of ``theorem``: the statement, and its reference proof as
+    the solution (none when the theorem has none: the oracle has nothing to play, and
+    ``taskgym validate`` says so)."""
     prompt = (
-        f"Prove in Coq (Rocq), after\n{theorem.imports}\n\n"
+        f"{prove_after(theorem, 'Prove in Coq (Rocq)')}"
         f"Theorem goal : {theorem.statement}.\n\n"
         "Answer with the proof script in a ```coq block: the tactics after Proof., "
         "ending with Qed. Coq's kernel checks it; axioms and Admitted do not count."
     )
-    reference = f"```coq\n{theorem.proof.strip()}\n```" if theorem.proof else "Admitted."
-    return Problem(id=theorem.id, prompt=prompt, solution=(reference,))
+    proof = theorem.proof.strip()
+    return Problem(
+        id=theorem.id, prompt=prompt, solution=(f"```coq\n{proof}\n```",) if proof else ()
+    )
+
+
+def prove_after(theorem: CoqTheorem, ask: str) -> str:
+    """The head of a prompt: ``ask``, then the theorem's imports if it has any, and a
+    blank line before what follows."""
+    imports = theorem.imports.strip()
+    return f"{ask}, after\n{imports}\n\n" if imports else f"{ask}:\n\n"
 
 
 def keep_coq_warm(sandbox: Sandbox) -> bool:

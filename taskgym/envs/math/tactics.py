@@ -28,7 +28,13 @@ from typing import ClassVar
 from taskgym.core import Problem, Reply, Tool, Turn, Verdict
 from taskgym.envs.common.turns import TurnsTold
 from taskgym.envs.math.coqtop import CoqTop, Part, coqtop_for, warm_refusal
-from taskgym.envs.math.proofs import CoqTheorem, CoqTheoremsTask, check_proof, proof_text
+from taskgym.envs.math.proofs import (
+    CoqTheorem,
+    CoqTheoremsTask,
+    check_proof,
+    proof_text,
+    prove_after,
+)
 from taskgym.errors import CheckerError, ConfigError
 from taskgym.sandboxes import Sandbox
 
@@ -95,7 +101,7 @@ class CoqTacticsTask(TurnsTold, CoqTheoremsTask):
     def _problem_for(self, theorem: CoqTheorem) -> Problem:
         turns = self.turn_cap or self.default_max_turns  # the env's limit is the only one
         prompt = (
-            f"Prove in Coq (Rocq), one tactic a turn, after\n{theorem.imports}\n\n"
+            f"{prove_after(theorem, 'Prove in Coq (Rocq), one tactic a turn')}"
             f"Theorem goal : {theorem.statement}.\nProof.\n\n"
             "1 goal\n  ============================\n"
             f"  {theorem.statement}\n\n"
@@ -103,7 +109,7 @@ class CoqTacticsTask(TurnsTold, CoqTheoremsTask):
             "the goals left, or Coq's error (which undoes that turn's sentences). The proof "
             f"is begun and ended for you. You have {turns} turns; an error costs one."
         )
-        steps = reference_steps(theorem.proof) if theorem.proof else ("Admitted.",)
+        steps = reference_steps(theorem.proof)  # none without a reference proof
         return Problem(id=theorem.id, prompt=prompt, solution=steps)
 
     def setup(self, problem: Problem, sandbox: Sandbox) -> None:

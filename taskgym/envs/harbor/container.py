@@ -1,0 +1,420 @@
+"""The container a Harbor task runs in: its own image, as that image's user (root unless
+the task says), with a writable root file system, as Harbor's docker environment runs
+it. A :class:`~taskgym.sandboxes.Sandbox`, so shell sessions and the env's sandbox
+lifetime work as for every backend; registered as the ``harbor`` backend.
+
+What holds the agent: no network unless the task's policy is public *and* the env was
+made with ``network=True``; no capabilities but those a root user needs for files
+and users (CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID);
+``no-new-privileges``; the task's memory, CPUs and a process limit on the whole
+container; the OCI runtime of choice (``runsc`` for gVisor).
+
+Stopping the agent (:meth:`stop_processes`) kills the container and starts it again:
+its init dies, so the kernel kills every process in its pid namespace however it
+hid, and the files (the container's writable layer, ``/tmp`` included) stay.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shlex
+import socket
+import subprocess
+import tarfile
+import uuid
+from collections.abc import Mapping
+from typing import IO
+
+from taskgym.errors import ConfigError, SandboxError, SandboxUnavailableError
+from taskgym.inside.pump import communicate, end_process
+from taskgym.sandboxes.base import ExecResult, Limits, Sandbox
+from taskgym.sandboxes.images import docker_command
+from taskgym.sandboxes.shell import Signaller
+
+__all__ = ["HarborContainer", "carry_paths", "harbor_unavailable_reason"]
+
+# The labels of the docker backend, so that its reaper removes what a killed run left.
+LABEL = "taskgym.sandbox"
+OWNER_LABEL = "taskgym.owner"
+_CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID")
+_MARGIN_SECONDS = 15.0
+# Signals the descendants of a process (and the process, if asked) from inside: the
+# image may have no procps, so bash reads /proc itself.
+_SIGNAL_DESCENDANTS = r"""
+root=$1 sig=$2 self=$3; declare -A parent
+for s in /proc/[0-9]*/stat; do
+  read -r line <"$s" 2>/dev/null || continue
+  pid=${line%% *}; rest=${line##*) }; set -- $rest; parent[$pid]=$2
+done
+all="" todo=$root
+while [ -n "$todo" ]; do next=""
+  for p in "${!parent[@]}"; do for w in $todo; do
+    [ "${parent[$p]}" = "$w" ] && next="$next $p"; done; done
+  all="$all $next" todo=$next
+done
+[ "$self" = 1 ] && all="$root $all"
+[ -n "${all// }" ] && kill -"$sig" $all 2>/dev/null; exit 0
+"""
+
+
+class HarborContainer(Sandbox):
+    """A running container of ``image`` for one Harbor task.
+
+    Args:
+        image: the task's built image (``taskgym/harbor-<task>:<hash>``).
+        workdir: where commands run and relative paths point; default the image's
+            ``WORKDIR`` (``/`` when it has none).
+        user: the agent's user (name or uid); default the image's ``USER``.
+        env: variables every command sees (the task's ``[environment].env``).
+        memory_mb, cpus, pids: limits of the whole container.
+        network: attach the engine's default network instead of none.
+        runtime: the OCI runtime (``runc``; ``runsc`` for gVisor).
+        limits: default limits of each command (its wall-clock time).
+    """
+
+    backend = "harbor"
+
+    def __init__(
+        self,
+        image: str = "",
+        *,
+        workdir: str | None = None,
+        user: str | int | None = None,
+        env: Mapping[str, str] | None = None,
+        memory_mb: int | None = None,
+        cpus: float | None = None,
+        pids: int = 1024,
+        network: bool = False,
+        runtime: str = "runc",
+        limits: Limits | None = None,
+    ) -> None:
+        super().__init__(limits)
+        if not image:
+            raise ConfigError(
+                "the harbor backend runs a Harbor task's own image: use taskgym/Harbor-v0"
+            )
+        reason = harbor_unavailable_reason()
+        if reason is not None:
+            raise SandboxUnavailableError(reason)
+        self.image = image
+        self.user = None if user is None else str(user)
+        self.env = dict(env or {})
+        self._options = (memory_mb, cpus, pids, network, runtime)
+        self.inside_workdir = workdir or _image_workdir(image)
+        self.name = ""
+        self._create()
+
+    # -- the container's life ----------------------------------------------------------
+
+    def _create(self) -> None:
+        memory_mb, cpus, pids, network, runtime = self._options
+        self.name = f"taskgym-harbor-{uuid.uuid4().hex[:16]}"
+        owner = f"{socket.gethostname()}:{os.getpid()}"
+        argv = [
+            docker_command(), "run", "--detach", "--init", "--name", self.name,
+            "--label", f"{LABEL}=1", "--label", f"{OWNER_LABEL}={owner}",
+            "--runtime", runtime, *([] if network else ["--network", "none"]),
+            "--pids-limit", str(pids), "--cap-drop", "ALL",
+            *(arg for cap in _CAPABILITIES for arg in ("--cap-add", cap)),
+            "--security-opt", "no-new-privileges", "--workdir", self.inside_workdir,
+            *(["--memory", f"{memory_mb}m", "--memory-swap", f"{memory_mb}m"] if memory_mb else []),
+            *(["--cpus", f"{cpus:g}"] if cpus else []),
+            *(arg for key, value in self.env.items() for arg in ("--env", f"{key}={value}")),
+            "--entrypoint", "sleep", self.image, "infinity",
+        ]  # fmt: skip
+        result = _docker(argv, timeout=120)
+        if result.returncode != 0:
+            _docker([docker_command(), "rm", "--force", self.name], timeout=60)
+            raise SandboxError(f"the container of {self.image} did not start: {_err(result)}")
+
+    def stop_everything(self) -> None:
+        """Kill every process in the container and start it again, files kept: what
+        runs after this is only what the caller starts."""
+        self._ensure_open()
+        super()._stop_processes()
+        for verb in ("kill", "start"):
+            result = _docker([docker_command(), verb, self.name], timeout=120)
+            if result.returncode != 0 and verb == "start":
+                raise SandboxError(f"the container {self.name} did not restart: {_err(result)}")
+
+    def _stop_processes(self) -> None:
+        super()._stop_processes()
+        if not self.closed:
+            self.stop_everything()
+
+    def halt(self) -> None:
+        """Kill every process and leave the container stopped, its files readable (by
+        :func:`carry_paths`): the agent's final state, frozen."""
+        self._ensure_open()
+        super()._stop_processes()
+        _docker([docker_command(), "kill", self.name], timeout=120)
+
+    def reset(self) -> None:
+        """A new container of the same image: nothing of the last episode is left."""
+        self._ensure_open()
+        super()._stop_processes()
+        _docker([docker_command(), "rm", "--force", self.name], timeout=120)
+        self._create()
+
+    def _close(self) -> None:
+        if self.name:
+            _docker([docker_command(), "rm", "--force", self.name], timeout=120)
+
+    @property
+    def reset_leaves_no_trace(self) -> bool:
+        return True
+
+    @property
+    def memory_cap_bytes(self) -> int | None:
+        memory_mb = self._options[0]
+        return None if memory_mb is None else memory_mb * 1024 * 1024
+
+    @property
+    def memory_cap_unavailable_reason(self) -> str | None:
+        return None if self._options[0] else "the task sets no memory_mb"
+
+    # -- commands ----------------------------------------------------------------------
+
+    def exec_argv(
+        self, argv: list[str], *, user: str | None = None, env: Mapping[str, str] | None = None
+    ) -> list[str]:
+        """The ``docker exec`` command line that runs ``argv`` in the container."""
+        who = user if user is not None else self.user
+        return [
+            docker_command(), "exec", "--interactive", "--workdir", self.inside_workdir,
+            *(["--user", who] if who is not None else []),
+            *(arg for key, value in (env or {}).items() for arg in ("--env", f"{key}={value}")),
+            self.name, *argv,
+        ]  # fmt: skip
+
+    def run_as(
+        self,
+        argv: list[str],
+        *,
+        user: str | None,
+        seconds: float,
+        env: Mapping[str, str] | None = None,
+        stdin: bytes = b"",
+        output_bytes: int = 1024 * 1024,
+    ) -> ExecResult:
+        """``argv`` as ``user`` (None: the image's), killed inside after ``seconds``."""
+        self._ensure_open()
+        timed = ["timeout", "--signal=KILL", f"{seconds:g}", *argv]
+        proc = subprocess.Popen(
+            self.exec_argv(timed, user=user, env=env),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        done = communicate(proc, stdin, seconds + _MARGIN_SECONDS, output_bytes)
+        timed_out = done.timed_out or done.exit_code == 137
+        return ExecResult(done.exit_code, done.stdout, done.stderr, timed_out, *done[4:])
+
+    def _run(
+        self, argv: list[str], stdin: bytes, limits: Limits, env: dict[str, str]
+    ) -> ExecResult:
+        return self.run_as(
+            argv,
+            user=self.user,
+            seconds=limits.wall_seconds,
+            env=env,
+            stdin=stdin,
+            output_bytes=int(limits.output_bytes),
+        )
+
+    def _start_process(
+        self, argv: list[str], limits: Limits, merge_stderr: bool
+    ) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            self.exec_argv(argv),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
+            start_new_session=True,
+        )
+
+    def _session_signaller(self) -> Signaller:
+        def signal_descendants(pid: int, sig: int, include_root: bool) -> None:
+            if self.closed:
+                return
+            script = ["bash", "-c", _SIGNAL_DESCENDANTS, "signal", str(pid), str(int(sig))]
+            self.run_as([*script, "1" if include_root else "0"], user="0", seconds=10)
+
+        return signal_descendants
+
+    # -- files -------------------------------------------------------------------------
+
+    def put_files(self, directory: str, files: Mapping[str, tuple[bytes, int]]) -> None:
+        """Write ``files`` (relative path -> bytes and mode, owned by root) under the
+        absolute ``directory``, which must exist."""
+        self._ensure_open()
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            made: set[str] = set()
+            for path, (data, mode) in sorted(files.items()):
+                parts = path.split("/")
+                for depth in range(1, len(parts)):
+                    folder = "/".join(parts[:depth])
+                    if folder not in made:
+                        made.add(folder)
+                        info = tarfile.TarInfo(folder)
+                        info.type, info.mode = tarfile.DIRTYPE, 0o755
+                        tar.addfile(info)
+                info = tarfile.TarInfo(path)
+                info.size, info.mode = len(data), mode
+                tar.addfile(info, io.BytesIO(data))
+        result = _docker(
+            [docker_command(), "cp", "-", f"{self.name}:{directory}"],
+            timeout=120,
+            stdin=buffer.getvalue(),
+        )
+        if result.returncode != 0:
+            raise SandboxError(f"could not copy files into {directory}: {_err(result)}")
+
+    def read_absolute(self, path: str, max_bytes: int) -> bytes:
+        """A regular file of the container (not through a link), at most ``max_bytes``:
+        FileNotFoundError, PermissionError (not a regular file) or EFBIG otherwise."""
+        self._ensure_open()
+        proc = subprocess.Popen(
+            [docker_command(), "cp", f"{self.name}:{path}", "-"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        try:
+            assert proc.stdout is not None
+            raw = proc.stdout.read(max_bytes + 64 * 1024)
+        finally:
+            end_process(proc)
+        try:
+            with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
+                member = tar.next()
+                if member is None:
+                    raise FileNotFoundError(path)
+                if not member.isfile():
+                    raise PermissionError(f"{path} is not a regular file")
+                if member.size > max_bytes:
+                    raise OSError(27, f"{path} is larger than {max_bytes} bytes")
+                extracted = tar.extractfile(member)
+                return extracted.read() if extracted is not None else b""
+        except tarfile.TarError as e:
+            if not raw:
+                raise FileNotFoundError(path) from e
+            raise OSError(27, f"{path} is larger than {max_bytes} bytes") from e
+
+    def _write(self, path: str, data: bytes, mode: int) -> None:
+        self.put_files(self.inside_workdir, {path: (data, mode)})
+
+    def _read(self, path: str, max_bytes: int) -> bytes:
+        return self.read_absolute(f"{self.inside_workdir.rstrip('/')}/{path}", max_bytes)
+
+
+def carry_paths(source: HarborContainer, target: HarborContainer, paths: list[str]) -> list[str]:
+    """Copy each absolute path of the (halted) ``source`` to the same place in
+    ``target``, through a filter that keeps regular files, directories and links that
+    stay inside what is copied (no devices, no setuid bits), as Harbor re-materialises
+    a verifier's artifacts. Returns the paths that did not exist."""
+    missing = []
+    for path in paths:
+        reader = subprocess.Popen(
+            [docker_command(), "cp", f"{source.name}:{path}", "-"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        parent = os.path.dirname(path.rstrip("/")) or "/"
+        target.run_as(["mkdir", "-p", parent], user="0", seconds=30)
+        writer = subprocess.Popen(
+            [docker_command(), "cp", "-", f"{target.name}:{parent}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        try:
+            assert reader.stdout is not None
+            assert writer.stdin is not None
+            copied = _filter_tar(reader.stdout, writer.stdin)
+        finally:
+            if writer.stdin is not None:
+                with contextlib.suppress(OSError):
+                    writer.stdin.close()
+            writer.wait(timeout=300)
+            end_process(reader)
+        if not copied:
+            missing.append(path)
+    return missing
+
+
+def _filter_tar(source: IO[bytes], sink: IO[bytes]) -> bool:
+    """Pass a tar stream on, member by member, without what could reach outside it."""
+    count = 0
+    with (
+        contextlib.suppress(tarfile.ReadError, EOFError),
+        tarfile.open(fileobj=source, mode="r|") as tar_in,
+        tarfile.open(fileobj=sink, mode="w|") as tar_out,
+    ):
+        for member in tar_in:
+            kept = _kept(member)
+            if kept is None:
+                continue
+            data = tar_in.extractfile(member) if member.isfile() else None
+            tar_out.addfile(kept, data)
+            count += 1
+    return count > 0
+
+
+def _kept(member: tarfile.TarInfo) -> tarfile.TarInfo | None:
+    try:
+        kept = tarfile.data_filter(member, "/nonexistent-destination")
+    except tarfile.FilterError:
+        return None
+    # The filter leaves None where it changes nothing (a link's mode, owners): a tar
+    # being written needs values.
+    return kept.replace(
+        mode=member.mode if kept.mode is None else kept.mode,
+        uid=member.uid if kept.uid is None else kept.uid,
+        gid=member.gid if kept.gid is None else kept.gid,
+        uname=member.uname if kept.uname is None else kept.uname,
+        gname=member.gname if kept.gname is None else kept.gname,
+        deep=False,
+    )
+
+
+def _image_workdir(image: str) -> str:
+    result = _docker(
+        [docker_command(), "image", "inspect", "--format", "{{.Config.WorkingDir}}", image],
+        timeout=60,
+    )
+    if result.returncode != 0:
+        raise SandboxUnavailableError(f"the image {image} is missing: {_err(result)}")
+    return result.stdout.decode().strip() or "/"
+
+
+def _docker(
+    argv: list[str], *, timeout: float, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(argv, input=stdin, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as e:
+        raise SandboxError(f"{shlex.join(argv[:3])} took more than {timeout:g} s") from e
+
+
+def _err(result: subprocess.CompletedProcess[bytes]) -> str:
+    return (result.stderr or b"").decode(errors="replace").strip()[-1000:]
+
+
+def harbor_unavailable_reason() -> str | None:
+    """None if a Docker engine answers, else why not and what to do."""
+    try:
+        result = _docker(
+            [docker_command(), "version", "--format", "{{.Server.APIVersion}}"], timeout=30
+        )
+    except (SandboxUnavailableError, SandboxError) as e:
+        return str(e)
+    if result.returncode != 0:
+        return f"no Docker engine answers ({_err(result)[:200]}); start dockerd or set DOCKER_HOST"
+    return None

@@ -1,0 +1,1 @@
+export TOKEN=akiaiosfodnn7example

@@ -1,0 +1,1 @@
+KEY = "AKIAIOSFODNN7EXAMPLE"  # do not commit
