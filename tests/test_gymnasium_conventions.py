@@ -16,6 +16,7 @@ from gymnasium.utils.env_checker import check_env
 from gymnasium.wrappers import TimeLimit
 
 from taskgym import Problem, Reply, Task, TaskEnv, Turn, Verdict
+from taskgym.envs.env import make_task_env
 from taskgym.errors import TaskgymError
 from taskgym.registry import env_info, registered_ids
 from taskgym.sandboxes import Sandbox, make_sandbox
@@ -193,6 +194,14 @@ def test_a_shell_task_solved_when_max_episode_steps_runs_out_earns_its_reward() 
         assert info["verdict"]["solved"]
     finally:
         env.close()
+
+
+def test_drivers_that_reset_the_env_past_its_wrappers_keep_make_s_time_limit() -> None:
+    # The episode pool resets and steps the TaskEnv itself, not through the TimeLimit.
+    with registered("taskgym/SayForPool-v0", "tests.test_gymnasium_conventions:SayTask"):
+        _, task_env = make_task_env("taskgym/SayForPool-v0", max_episode_steps=2)
+        reward, truncated, info = _play_solved_then_idle(task_env, 2)
+        assert (reward, truncated, info["verdict"]["solved"]) == (1.0, True, True)
 
 
 def test_a_time_limit_over_another_env_does_not_limit_this_one() -> None:

@@ -136,6 +136,9 @@ class TaskEnv(gym.Env[str, str]):
         self._problem: Problem | None = None
         self._episode_task = self._task_for(self.max_turns)
         self._episode_max_turns = self.max_turns
+        # TimeLimits over the env known from make_task_env, for drivers that reset it
+        # directly, past its wrappers (the episode pool).
+        self._wrapper_limits: tuple[int, ...] = ()
         self.max_action_chars = _positive_int("max_action_chars", max_action_chars)
         self.max_observation_chars = _positive_int("max_observation_chars", max_observation_chars)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -196,7 +199,7 @@ class TaskEnv(gym.Env[str, str]):
         if seed is not None:
             self._seed(seed)
         # Set before the problem is made: its prompt gives the turn limit.
-        limit = min([self.max_turns, *_time_limits_resetting(self)])
+        limit = min([self.max_turns, *self._wrapper_limits, *_time_limits_resetting(self)])
         self._episode_task, self._episode_max_turns = self._task_for(limit), limit
         problem = self._pick_problem(seed, options)
         self._problem, self._transcript, self._outcome = problem, [], None
@@ -410,8 +413,11 @@ class TaskEnv(gym.Env[str, str]):
         return observation, float(reward), not truncated, truncated, info
 
     def _info(self) -> dict[str, Any]:
+        problem = self.problem
+        extra = self._guard("episode_info", self.task.episode_info, problem)
         return {
-            "task_id": self.problem.id,
+            **extra,
+            "task_id": problem.id,
             "family": self.task.family,
             "turn": len(self._transcript),
         }
@@ -510,6 +516,7 @@ def make_task_env(env_id: str, **kwargs: Any) -> tuple[gym.Env[str, str], TaskEn
             "executors, episode pools and grade_many play envs registered with "
             "taskgym.register_task"
         )
+    task_env._wrapper_limits = tuple(_time_limits_over(env))
     return env, task_env
 
 
@@ -561,6 +568,16 @@ def _time_limits_resetting(env: TaskEnv) -> list[int]:
         elif code.co_name != "reset" and not _in_gymnasium(frame):
             break
         frame = frame.f_back
+    return limits
+
+
+def _time_limits_over(env: gym.Env[str, str]) -> list[int]:
+    """The limits of the gymnasium ``TimeLimit`` wrappers in ``env``'s chain."""
+    limits = []
+    while isinstance(env, gym.Wrapper):
+        if isinstance(env, TimeLimit) and isinstance(env._max_episode_steps, int):
+            limits.append(env._max_episode_steps)
+        env = env.env
     return limits
 
 
