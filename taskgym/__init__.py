@@ -31,6 +31,7 @@ from taskgym.errors import (
     UnknownTaskIdError,
 )
 from taskgym.registry import EnvInfo, env_info, register_task, registered_ids
+from taskgym.version import __version__
 
 if TYPE_CHECKING:
     from taskgym.batch import Graded, grade_many
@@ -80,8 +81,6 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     return sorted({*globals(), *_LAZY})
 
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ActionTypeError",

@@ -8,12 +8,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from taskgym import __version__
 from taskgym.agents import Agent
 from taskgym.envs.env import TaskEnv, make_task_env
 from taskgym.errors import ConfigError
 from taskgym.registry import NAMESPACE, env_info
 from taskgym.run_file import EpisodeRecord, public_options
+from taskgym.version import __version__
 
 __all__ = [
     "EnvSummary",

@@ -43,7 +43,6 @@ from typing import Any, TypeVar
 
 import gymnasium as gym
 
-from taskgym import __version__
 from taskgym.chat import Conversation
 from taskgym.closing import AsyncClosing, Closing
 from taskgym.envs.env import TaskEnv, make_task_env
@@ -52,6 +51,7 @@ from taskgym.errors import ConfigError, EpisodeStateError
 from taskgym.parallel.loop_threads import LoopThreads
 from taskgym.parallel.spec import EpisodeSpec
 from taskgym.run_file import EpisodeRecord, public_options
+from taskgym.version import __version__
 
 __all__ = ["AsyncEpisodePool", "Episode", "EpisodePool", "SyncEpisode"]
 
