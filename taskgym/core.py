@@ -391,6 +391,12 @@ class Task(abc.ABC):
         (the default) when the action is plain text (an answer, a program)."""
         return ()
 
+    def episode_info(self, problem: Problem) -> Mapping[str, Any]:
+        """What the env adds to ``info`` for ``problem`` besides its own keys (``task_id``,
+        ``family``, ``turn``, ``verdict``, which win): JSON values, the same whenever
+        asked (a mixture's source, a curriculum's level). Empty by default."""
+        return {}
+
     def setup(self, problem: Problem, sandbox: Sandbox) -> None:  # noqa: B027 - optional hook
         """Prepare the sandbox for ``problem`` before the first observation."""
 
