@@ -16,7 +16,13 @@ from taskgym import ConformanceError, Problem, Turn, Verdict
 from taskgym.envs.shell.tasks import BUNDLED_SHELL_TASKS
 from taskgym.sandboxes import Sandbox
 from taskgym.testing import check_task
-from tests.conftest import require_backend, require_coq, require_lean, require_pytest_in
+from tests.conftest import (
+    require_backend,
+    require_coq,
+    require_lean,
+    require_module,
+    require_pytest_in,
+)
 from tests.helpers import CountdownTask, EchoTask, FileTask, registered
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -59,6 +65,8 @@ def test_registered_env_conforms(env_id: str) -> None:
         require_coq()
     if env_id.startswith("taskgym/Lean"):
         require_lean()
+    if env_id == "taskgym/ReasoningGym-v0":
+        require_module("reasoning_gym", "reasoning-gym")
     # Envs whose episodes start compilers or several processes: two seeds are enough to
     # check determinism and keep the default run short.
     check_task(env_id, seeds=2 if env_id in HEAVY_ENVS else 3, **make_kwargs)
