@@ -147,6 +147,7 @@ def replay_specs(
                 agent_options=dict(record.get("agent_options") or {}),
                 actions=played,
                 episode=int(record.get("episode", number)),
+                sample=int(record.get("sample", 0)),
             )
         )
     return specs

@@ -58,6 +58,8 @@ class EpisodeRecord:
     """The sandbox backend the env used (what ``auto`` chose), None for none."""
     seconds: float = 0.0
     """The episode's wall time, reset to end."""
+    sample: int = 0
+    """Which of the samples of its problem this episode is (``taskgym run --samples``)."""
     taskgym_version: str = ""
 
     @property
@@ -90,6 +92,7 @@ class EpisodeRecord:
             "sandbox": self.sandbox,
             "seconds": round(self.seconds, 6),
             "taskgym_version": self.taskgym_version,
+            "sample": self.sample,
             **extra,
         }
 

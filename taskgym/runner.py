@@ -42,6 +42,7 @@ def play_episode(
     task_id: str | None = None,
     make_options: Mapping[str, Any] | None = None,
     agent_options: Mapping[str, Any] | None = None,
+    sample: int = 0,
 ) -> EpisodeRecord:
     """Reset ``env`` with ``seed`` (on problem ``task_id`` when given) and let ``agent``
     play until the episode ends. ``make_options`` (what ``env`` was made with) and
@@ -83,6 +84,7 @@ def play_episode(
         sandbox=env.sandbox.backend if env.sandbox is not None else None,
         seconds=time.perf_counter() - started,
         taskgym_version=__version__,
+        sample=sample,
     )
 
 
@@ -108,26 +110,30 @@ def run_episodes(
     seed: int = 0,
     make_kwargs: Mapping[str, Any] | None = None,
     every_task: bool = False,
+    samples: int = 1,
 ) -> Iterator[EpisodeRecord]:
-    """``episodes`` episodes of ``env_id`` with seeds ``seed, seed+1, ...``, one env reused.
-    With ``every_task``, one episode on each problem of a task with a fixed set of them
-    (see :meth:`~taskgym.core.Task.task_ids`) instead; ``episodes`` is then ignored."""
-    if episodes < 1:
-        raise ConfigError(f"episodes must be >= 1, got {episodes}")
+    """``episodes`` problems of ``env_id`` with seeds ``seed, seed+1, ...``, one env reused,
+    each played ``samples`` times in a row (for pass@k: :mod:`taskgym.evaluation`).
+    With ``every_task``, each problem of a task with a fixed set of them (see
+    :meth:`~taskgym.core.Task.task_ids`) instead; ``episodes`` is then ignored."""
+    if episodes < 1 or samples < 1:
+        raise ConfigError(f"episodes and samples must be >= 1, got {episodes} and {samples}")
     env, task_env = make_task_env(env_id, **dict(make_kwargs or {}))
     try:
         ids = task_env.task.task_ids() if every_task else None
         plan = [(i, None) for i in range(episodes)] if ids is None else list(enumerate(ids))
         for i, task_id in plan:
-            yield play_episode(
-                task_env,
-                agent,
-                env_id=env_id,
-                episode=i,
-                seed=seed + i,
-                task_id=task_id,
-                make_options=make_kwargs,
-            )
+            for sample in range(samples):
+                yield play_episode(
+                    task_env,
+                    agent,
+                    env_id=env_id,
+                    episode=i * samples + sample,
+                    seed=seed + i,
+                    task_id=task_id,
+                    make_options=make_kwargs,
+                    sample=sample,
+                )
     finally:
         env.close()
 

@@ -4,6 +4,7 @@ file's episodes, and regrading stored episodes with today's graders."""
 from __future__ import annotations
 
 import itertools
+import json
 from math import comb
 from typing import Any
 
@@ -101,3 +102,58 @@ def test_regrading_reports_what_a_grader_change_moved() -> None:
 def test_an_episode_that_cannot_be_regraded_says_why() -> None:
     (bad,) = regrade([{**_record("taskgym/Nope-v0", "x", True), "actions": ["1"], "seed": 0}])
     assert bad.changed and bad.new_reward is None and "Nope" in str(bad.error)
+
+
+# -- the command line ----------------------------------------------------------------------
+
+
+def test_run_with_samples_prints_pass_at_k(tmp_path: Any, capsys: Any) -> None:
+    from taskgym.cli import main
+
+    out = tmp_path / "run.jsonl"
+    args = ["run", "ArithmeticEasy-v0", "--episodes", "5", "--samples", "4", "--out", str(out)]
+    assert main([*args, "--per-task"]) == 0
+    printed = capsys.readouterr().out
+    assert "pass@1" in printed and "pass@2" in printed and "pass@4" in printed
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(lines) == 20 and [r["sample"] for r in lines[:4]] == [0, 1, 2, 3]
+    assert len({r["task_id"] for r in lines[:4]}) == 1  # four samples of one problem
+    assert "1.000 [1.00, 1.00]" in printed  # the oracle: pass@k 1 and its interval
+
+
+def test_run_replay_reaches_the_recorded_rewards(tmp_path: Any, capsys: Any) -> None:
+    from taskgym.cli import main
+
+    first, again = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    assert (
+        main(["run", "ArithmeticEasy-v0", "MathGen-v0", "--episodes", "2", "--out", str(first)])
+        == 0
+    )
+    assert main(["run", "--replay", str(first), "--out", str(again)]) == 0
+    assert "4 of 4 episodes reached their recorded reward" in capsys.readouterr().out
+    old = [json.loads(line) for line in first.read_text().splitlines()]
+    new = [json.loads(line) for line in again.read_text().splitlines()]
+    assert [(r["task_id"], r["reward"]) for r in new] == [(r["task_id"], r["reward"]) for r in old]
+    assert main(["run", "ArithmeticEasy-v0", "--replay", str(first)]) == 2
+
+
+def test_regrade_says_which_verdicts_changed(tmp_path: Any, capsys: Any) -> None:
+    from taskgym.cli import main
+
+    run = tmp_path / "run.jsonl"
+    assert main(["run", "ArithmeticEasy-v0", "--episodes", "3", "--out", str(run)]) == 0
+    lines = run.read_text().splitlines()
+    doctored = json.loads(lines[1])
+    doctored["reward"], doctored["verdict"]["solved"] = 0.0, False  # as an old bug graded
+    run.write_text("\n".join([lines[0], json.dumps(doctored), lines[2]]) + "\n")
+    capsys.readouterr()
+    out = tmp_path / "regraded.jsonl"
+    assert main(["regrade", str(run), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "2 of 3 episodes graded as before" in printed
+    assert [json.loads(line)["changed"] for line in out.read_text().splitlines()] == [
+        False,
+        True,
+        False,
+    ]
+    assert main(["regrade", str(run), "--check"]) == 1

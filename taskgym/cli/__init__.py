@@ -15,13 +15,13 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
-from taskgym.cli import images, list_envs, new_task, report, run, serve, validate
+from taskgym.cli import images, list_envs, new_task, regrade, report, run, serve, validate
 from taskgym.errors import TaskgymError
 
 __all__ = ["main"]
 
 # In the order ``taskgym --help`` lists them.
-_COMMANDS = (list_envs, run, validate, images, report, new_task, serve)
+_COMMANDS = (list_envs, run, validate, images, report, regrade, new_task, serve)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

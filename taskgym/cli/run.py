@@ -4,7 +4,6 @@ run file as each ends (``--out``); one after another here, or through an executo
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -17,12 +16,14 @@ from taskgym.cli.shared import (
     make_kwargs,
     positive,
     print_table,
+    reward_spec,
     seed,
     selected,
     unless_unavailable,
 )
 from taskgym.errors import ConfigError, DependencyNotInstalledError, SandboxUnavailableError
-from taskgym.run_file import EpisodeRecord, open_run_file, write_record
+from taskgym.evaluation import pass_at_k_table, replay_specs
+from taskgym.run_file import EpisodeRecord, load_run, open_run_file, write_record
 from taskgym.runner import EnvSummary, run_episodes, summarize
 
 if TYPE_CHECKING:
@@ -53,10 +54,31 @@ def add_parser(sub: Subcommands) -> None:
     model.add_argument("--retries", type=int, help="retries of a failed request (5)")
     model.add_argument("--price-in", type=float, help="USD a million prompt tokens (0)")
     model.add_argument("--price-out", type=float, help="USD a million completion tokens (0)")
-    p.add_argument("--episodes", type=positive, default=10, help="episodes per env (10)")
+    p.add_argument("--episodes", type=positive, default=10, help="problems per env (10)")
+    p.add_argument(
+        "--samples",
+        type=positive,
+        default=1,
+        help="play each problem this many times; the summary gives pass@1 and pass@k (1)",
+    )
+    p.add_argument(
+        "--per-task", action="store_true", help="with --samples: pass@k of each task too"
+    )
+    p.add_argument(
+        "--replay",
+        type=Path,
+        metavar="RUN.jsonl",
+        help="play a run file's episodes again (same envs, options, seeds and problems) "
+        "with their recorded actions, and say which rewards differ",
+    )
+    p.add_argument(
+        "--replay-agent",
+        action="store_true",
+        help="with --replay: the recorded agent plays again instead of its actions",
+    )
     p.add_argument("--seed", type=seed, default=0, help="seed of the first episode (0)")
     p.add_argument("--out", type=Path, help="write the episodes to this JSONL file")
-    p.add_argument("--reward", type=_reward_spec, help="reward name or JSON spec")
+    p.add_argument("--reward", type=reward_spec, help="reward name or JSON spec")
     p.add_argument(
         "--executor",
         metavar="{inline,process,ray}",
@@ -80,25 +102,20 @@ def add_parser(sub: Subcommands) -> None:
     p.set_defaults(command=command)
 
 
-def _reward_spec(text: str) -> Any:
-    if not text.lstrip().startswith(("{", "[", '"')):
-        return text
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise argparse.ArgumentTypeError(f"a reward spec in JSON, but {e}: {text!r}") from e
-
-
 def command(args: argparse.Namespace) -> int:
-    env_ids = selected(args)
     if args.executor is None and (args.concurrency or args.timeout or args.workers):
         raise ConfigError(
             "--concurrency, --workers and --timeout go with --executor inline|process|ray"
         )
+    if args.replay is not None:
+        return _replay(args)
+    if args.replay_agent:
+        raise ConfigError("--replay-agent goes with --replay RUN.jsonl")
+    env_ids = selected(args)
     records: list[EpisodeRecord] = []
     failed: list[str] = []
     out = open_run_file(args.out) if args.out is not None else None
-    progress = _Progress(total=len(env_ids) * args.episodes)
+    progress = _Progress(total=len(env_ids) * args.episodes * args.samples)
     try:
         played = (
             _sequential(args, env_ids)
@@ -116,6 +133,8 @@ def command(args: argparse.Namespace) -> int:
         if out is not None:
             out.close()
     _print_summary(summarize(records))
+    if args.samples > 1:
+        print_pass_at_k([r.to_json() for r in records], args.samples, per_task=args.per_task)
     if args.out is not None:
         print(f"\n{len(records)} episodes written to {args.out}")
     if failed:
@@ -159,6 +178,7 @@ def _sequential(args: argparse.Namespace, env_ids: list[str]) -> Iterator[Episod
             episodes=args.episodes,
             seed=args.seed,
             make_kwargs=make_kwargs(args, env_id),
+            samples=args.samples,
         )
         yield from unless_unavailable(args, env_id, episodes)
 
@@ -171,7 +191,7 @@ def _through_executor(
 ) -> Iterator[EpisodeRecord]:
     """The episodes played by an executor, in order; a failed one is noted in
     ``failed``, and an env whose sandbox or extra is missing is skipped as above."""
-    from taskgym.parallel import EpisodeSpec, make_executor  # noqa: PLC0415 - only when asked
+    from taskgym.parallel import EpisodeSpec  # noqa: PLC0415 - only when asked
 
     agent_options = _agent_options(args)
     specs = [
@@ -181,14 +201,28 @@ def _through_executor(
             kwargs=make_kwargs(args, env_id),
             agent=args.agent,
             agent_options=agent_options,
-            episode=i,
+            episode=i * args.samples + sample,
+            sample=sample,
         )
         for env_id in env_ids
         for i in range(args.episodes)
+        for sample in range(args.samples)
     ]
+    yield from _played(args, specs, failed)
+
+
+def _played(
+    args: argparse.Namespace, specs: list[Any], failed: list[str]
+) -> Iterator[EpisodeRecord]:
+    """``specs`` played by ``args``' executor (inline if none), their records in order."""
+    from taskgym.parallel import make_executor  # noqa: PLC0415 - only when asked
+
     skipped: set[str] = set()
     with make_executor(
-        args.executor, concurrency=args.concurrency, timeout=args.timeout, workers=args.workers
+        args.executor or "inline",
+        concurrency=args.concurrency,
+        timeout=args.timeout,
+        workers=args.workers,
     ) as executor:
         for result in executor.map(specs):
             env_id = result.spec.env_id
@@ -200,6 +234,73 @@ def _through_executor(
                 skipped.add(env_id)
             else:
                 failed.append(f"{env_id} episode {result.spec.episode}: {result.error}")
+
+
+def _replay(args: argparse.Namespace) -> int:
+    """``--replay RUN.jsonl``: the run's episodes again, compared reward by reward."""
+    if args.env_ids or args.samples > 1:
+        raise ConfigError(
+            "--replay plays the run file's envs and problems: leave out env ids and --samples"
+        )
+    recorded = load_run(args.replay)
+    specs = replay_specs(recorded, actions=not args.replay_agent, reward=args.reward)
+    failed: list[str] = []
+    records = []
+    out = open_run_file(args.out) if args.out is not None else None
+    try:
+        for record in _played(args, specs, failed):
+            records.append(record)
+            if out is not None:
+                write_record(out, record)
+    finally:
+        if out is not None:
+            out.close()
+    _print_summary(summarize(records))
+    by_episode = {(r.env_id, r.episode): r.reward for r in records}
+    differ = [
+        f"{old['env_id']} episode {old['episode']}: {old['reward']} then {by_episode[key]}"
+        for old in recorded
+        if (key := (old["env_id"], old["episode"])) in by_episode
+        and by_episode[key] != old["reward"]
+    ]
+    print(
+        f"\n{len(records) - len(differ)} of {len(recorded)} episodes reached their recorded reward"
+    )
+    if differ:
+        print("rewards that differ:", *differ, sep="\n  ")
+    if failed:
+        print(f"{len(failed)} episode(s) failed:", *failed, sep="\n  ", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def print_pass_at_k(records: list[dict[str, Any]], samples: int, *, per_task: bool) -> None:
+    """pass@1 and pass@k (k up to ``samples``, in powers of two) per env, and per task."""
+    ks = sorted({1, samples, *(2**i for i in range(1, samples.bit_length()) if 2**i < samples)})
+    rows = pass_at_k_table(records, ks, per_task=False)
+    if per_task:
+        rows += pass_at_k_table(records, ks, per_task=True)
+    header = ("env id", "task", "problems", *(f"pass@{k}" for k in ks))
+    table = [
+        (
+            row.env_id,
+            row.task_id or "(all)",
+            str(row.problems),
+            *(_with_interval(row.pass_at.get(k), row.interval.get(k)) for k in ks),
+        )
+        for row in rows
+    ]
+    print()
+    print_table(header, table)
+
+
+def _with_interval(value: float | None, interval: tuple[float, float] | None) -> str:
+    if value is None:
+        return "-"
+    return (
+        f"{value:.3f}"
+        if interval is None
+        else f"{value:.3f} [{interval[0]:.2f}, {interval[1]:.2f}]"
+    )
 
 
 def _print_summary(summaries: list[EnvSummary]) -> None:
@@ -219,9 +320,10 @@ def _print_summary(summaries: list[EnvSummary]) -> None:
 class _Progress:
     """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
 
-    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
-        self.total, self.done, self.stream = total, 0, stream
-        self.enabled = stream.isatty() and os.environ.get("TERM") != "dumb"
+    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+        # sys.stderr when called, not when defined: it may have been replaced since.
+        self.total, self.done, self.stream = total, 0, stream or sys.stderr
+        self.enabled = self.stream.isatty() and os.environ.get("TERM") != "dumb"
 
     def advance(self, label: str) -> None:
         self.done += 1

@@ -164,3 +164,13 @@ def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
     for line in (header, ["-" * w for w in widths], *rows):
         print("  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+
+
+def reward_spec(text: str) -> Any:
+    """A ``--reward`` value: a reward's name, or a JSON spec."""
+    if not text.lstrip().startswith(("{", "[", '"')):
+        return text
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise argparse.ArgumentTypeError(f"a reward spec in JSON, but {e}: {text!r}") from e

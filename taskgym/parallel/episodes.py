@@ -184,6 +184,7 @@ class Episode(AsyncClosing):
             sandbox=self._sandbox,
             seconds=(self._ended or time.perf_counter()) - self._started,
             taskgym_version=__version__,
+            sample=self.spec.sample,
         )
 
     async def aclose(self) -> None:

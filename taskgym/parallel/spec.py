@@ -52,6 +52,8 @@ class EpisodeSpec:
     to replay)."""
     episode: int = 0
     """Its number in the caller's run, carried into the record."""
+    sample: int = 0
+    """Which sample of its problem it is (several a problem for pass@k)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.env_id, str) or not self.env_id:
@@ -152,6 +154,7 @@ def play_spec(spec: EpisodeSpec, envs: EnvCache) -> EpisodeResult:
             task_id=spec.task_id,
             make_options=spec.kwargs,
             agent_options=spec.agent_options,
+            sample=spec.sample,
         )
     except Exception as e:  # the boundary: a failed episode is a result, not a crash
         envs.drop(spec)
