@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -196,4 +197,38 @@ def timeless(records: Any) -> list[dict[str, Any]]:
     for record in records:
         data = record if isinstance(record, dict) else record.to_json()
         found.append({k: v for k, v in data.items() if k != "seconds"})
+    return found
+
+
+def confined_worker(pid: int | None) -> Path:
+    """``/proc/<pid>`` of the Python worker (``worker.py``) under ``pid`` (a
+    :class:`~taskgym.envs.common.confined.ConfinedWorker`'s), after checking that it is
+    confined: namespaces of its own, no capabilities, no home directory to see."""
+    assert pid is not None, "no worker runs"
+    pids = [pid, *descendants(pid)]
+    python = [p for p in pids if "worker.py" in Path(f"/proc/{p}/cmdline").read_text()]
+    assert python, "no worker process found"
+    inside = Path(f"/proc/{python[-1]}")
+    for namespace in ("net", "pid", "user", "mnt"):
+        ours = Path(f"/proc/self/ns/{namespace}").readlink()
+        assert (inside / "ns" / namespace).readlink() != ours, namespace
+    assert "CapEff:\t0000000000000000" in (inside / "status").read_text()
+    home = inside / "root" / "home"
+    assert not home.exists() or not any(home.iterdir())
+    return inside
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, theirs...), read from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
     return found

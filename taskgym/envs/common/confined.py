@@ -6,8 +6,9 @@ The worker is a file run as ``python -I FILE FD ARGS...``: requests arrive on it
 one JSON object a line; it replies on the descriptor ``FD`` (never stdout, which goes
 nowhere), one JSON object a line carrying the ``id`` of the request it answers, and says
 ``{"ready": true}`` there first, once its imports are done (their time is not a
-request's). A request that gets no reply in time stops the worker; the next request
-starts a new one.
+request's). A request that gets no reply in time, or a reply that is not one JSON
+object carrying its id, stops the worker: nothing of it is trusted again, and the next
+request starts a new one.
 
 Confinement (where bubblewrap works): no network, its own pid, IPC and user namespaces,
 no capabilities, a read-only view of the system, of Python and of the directories the
@@ -33,7 +34,7 @@ from typing import Any
 from taskgym.closing import Closing
 from taskgym.errors import CheckerError
 
-__all__ = ["ConfinedWorker", "WorkerTimeout"]
+__all__ = ["ConfinedWorker", "WorkerFailed", "WorkerTimeout"]
 
 _MAX_REPLY = 1 << 20
 _CONFINEMENT = (
@@ -48,7 +49,13 @@ _CONFINEMENT = (
 )
 
 
-class WorkerTimeout(Exception):
+class WorkerFailed(Exception):
+    """The worker died, or replied out of step (not JSON, another request's id): it was
+    stopped. Whether that is the caller's failure or the request's is the caller's call
+    (a request may crash what it runs on purpose)."""
+
+
+class WorkerTimeout(WorkerFailed):
     """A request got no reply within its time: the worker was stopped."""
 
 
@@ -83,8 +90,8 @@ class ConfinedWorker(Closing):
 
     def ask(self, request: Mapping[str, Any], seconds: float) -> dict[str, Any]:
         """The worker's reply to ``request`` (a JSON object; an ``id`` is added), read
-        within ``seconds`` of sending it. Raises WorkerTimeout (the worker is stopped)
-        or CheckerError when the worker breaks or cannot start."""
+        within ``seconds`` of sending it. Raises WorkerTimeout or WorkerFailed (the
+        worker is stopped), or CheckerError when a worker cannot start at all."""
         with self._lock:
             if self._closed:
                 raise CheckerError("the worker was closed")
@@ -93,16 +100,23 @@ class ConfinedWorker(Closing):
             request_id = secrets.token_hex(8)
             try:
                 proc.send({**request, "id": request_id})
-                while True:
-                    reply = json.loads(proc.read_line(time.monotonic() + seconds))
-                    if isinstance(reply, dict) and reply.get("id") == request_id:
-                        return reply
+                reply = json.loads(proc.read_line(time.monotonic() + seconds))
+                if not isinstance(reply, dict) or reply.get("id") != request_id:
+                    raise ValueError("a reply to another request")
             except TimeoutError:
                 self._stop()
                 raise WorkerTimeout(f"no reply within {seconds} s") from None
             except (EOFError, OSError, ValueError) as e:
                 self._stop()
-                raise CheckerError(f"the worker {self.script} broke: {e!r}") from e
+                raise WorkerFailed(f"the worker {self.script} broke: {e!r}") from e
+            return reply
+
+    @property
+    def pid(self) -> int | None:
+        """The pid of the worker's first process (bubblewrap, where it confines), or None
+        while none runs."""
+        proc = self._proc
+        return proc.proc.pid if proc is not None else None
 
     def close(self) -> None:
         with self._lock:

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from taskgym.envs.common.confined import ConfinedWorker, WorkerTimeout
+from taskgym.envs.common.confined import ConfinedWorker, WorkerFailed, WorkerTimeout
 from taskgym.errors import CheckerError, ConfigError, DependencyNotInstalledError
 
 __all__ = [
@@ -95,8 +95,8 @@ def _ask(request: Mapping[str, Any], seconds: float = _ITEM_SECONDS) -> dict[str
     """The worker's reply; a CheckerError where reasoning-gym itself failed."""
     try:
         reply = _worker().ask(request, seconds)
-    except WorkerTimeout as e:
-        raise CheckerError(f"reasoning-gym took too long on {dict(request)}: {e}") from e
+    except WorkerFailed as e:  # no agent text in these requests: the framework's failure
+        raise CheckerError(f"reasoning-gym failed on {dict(request)}: {e}") from e
     if "error" in reply:
         raise CheckerError(f"reasoning-gym failed on {dict(request)}: {reply['error']}")
     return reply
@@ -174,6 +174,8 @@ def score_answer(
         reply = _worker().ask(request, seconds)
     except WorkerTimeout:
         return Score(0.0, f"score_answer took more than {seconds} s")
+    except WorkerFailed as e:  # the answer may crash what scores it: the agent's doing
+        return Score(0.0, f"the scoring worker died on the answer: {e}")
     if "error" in reply:
         raise CheckerError(f"reasoning-gym's {name!r} failed: {reply['error']}")
     if "refused" in reply:

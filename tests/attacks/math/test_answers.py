@@ -21,8 +21,10 @@ import gymnasium as gym
 import pytest
 
 import taskgym  # noqa: F401 - registers the envs
+from taskgym.envs.common import confined
 from taskgym.envs.math import symbolic, sympy_worker
 from taskgym.envs.math.answers import answers_match, find_answer, parse_number
+from tests.helpers import confined_worker
 
 needs_sympy = pytest.mark.skipif(
     symbolic.sympy_missing() is not None, reason="sympy is not installed: pip install sympy"
@@ -173,7 +175,8 @@ def test_a_reply_that_does_not_carry_the_request_id_is_not_a_verdict(
     started over), so no printed text can stand in for the grader's reply."""
     with symbolic.SymbolicChecker() as made:
         assert made.equal("2x", "x + x")
-        monkeypatch.setattr(symbolic._Worker, "read_line", lambda self, deadline: '{"equal": true}')
+        forged = '{"equal": true}'
+        monkeypatch.setattr(confined._Process, "read_line", lambda self, deadline: forged)
         assert not made.equal("2x", "x + 3")
         assert made.timeouts == 1
         monkeypatch.undo()
@@ -362,21 +365,6 @@ def test_arithmetic_answers_are_bounded_too() -> None:
             assert time.monotonic() - start < 5
 
 
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                children.setdefault(int(fields[1]), []).append(int(entry.name))
-    found, queue = [], [pid]
-    while queue:
-        for child in children.get(queue.pop(), []):
-            found.append(child)
-            queue.append(child)
-    return found
-
-
 @needs_sympy
 def test_the_worker_is_confined_where_bubblewrap_works() -> None:
     """The second wall: were the parser ever to run something, it would run with no
@@ -387,20 +375,7 @@ def test_the_worker_is_confined_where_bubblewrap_works() -> None:
         pytest.skip(f"bubblewrap does not work here: {bwrap_unavailable_reason()}")
     with symbolic.SymbolicChecker() as made:
         assert made.equal("2x", "x + x")
-        assert made._proc is not None
-        pids = [made._proc.proc.pid, *_descendants(made._proc.proc.pid)]
-        python = [p for p in pids if "worker.py" in Path(f"/proc/{p}/cmdline").read_text()]
-        assert python, "no worker process found"
-        inside = Path(f"/proc/{python[-1]}")
-        for namespace in ("net", "pid", "user", "mnt"):
-            assert (inside / "ns" / namespace).readlink() != Path(
-                f"/proc/self/ns/{namespace}"
-            ).readlink(), namespace
-        status = (inside / "status").read_text()
-        assert "CapEff:\t0000000000000000" in status
-        assert not (inside / "root" / "home").exists() or not any(
-            (inside / "root" / "home").iterdir()
-        )
+        confined_worker(made._worker.pid)
 
 
 # -- found by a red team that had only the action text (each broke through) ----------------

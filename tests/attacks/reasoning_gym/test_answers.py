@@ -24,6 +24,7 @@ import pytest
 import taskgym
 from taskgym.envs.common.confined import ConfinedWorker
 from tests.conftest import require_module
+from tests.helpers import confined_worker
 
 ENV = "taskgym/ReasoningGym-v0"
 WORKER = Path(taskgym.__file__).parent / "envs" / "reasoning_gym" / "score_worker.py"
@@ -185,3 +186,17 @@ def test_an_answer_that_asks_for_all_memory_earns_nothing(env: gym.Env[str, str]
     env.reset(options={"task_id": "rg/spiral_matrix/1"})
     reference = env.unwrapped.problem.solution[0]  # type: ignore[attr-defined]
     assert _play(env, "rg/spiral_matrix/1", reference)[0] == 1.0
+
+
+def test_the_scoring_worker_is_confined_where_bubblewrap_works(env: gym.Env[str, str]) -> None:
+    """The second wall: were an answer ever to run, it would run with no network, in
+    namespaces of its own, with no capabilities, seeing no home directory."""
+    from taskgym.envs.reasoning_gym import datasets
+    from taskgym.sandboxes.bwrap import bwrap_unavailable_reason
+
+    if bwrap_unavailable_reason() is not None:
+        pytest.skip(f"bubblewrap does not work here: {bwrap_unavailable_reason()}")
+    assert _play(env, "rg/basic_arithmetic/1", "<answer>0</answer>")[0] == 0.0
+    inside = confined_worker(datasets._worker().pid)
+    environ = (inside / "environ").read_bytes().split(b"\0")
+    assert b"PYTHONHASHSEED=0" in environ
