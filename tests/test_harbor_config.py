@@ -28,7 +28,7 @@ from taskgym.envs.harbor.images import map_base_image, rewrite_from_lines
 from taskgym.envs.harbor.tasks import BUNDLED_HARBOR_TASKS, load_harbor_tasks
 from taskgym.envs.harbor.verify import parse_reward
 from taskgym.errors import ConfigError
-from tests.conftest import missing
+from tests.attacks.harbor.common import missing
 
 TEMPLATE = Path(__file__).parent / "data" / "harbor" / "template-task"
 BUNDLED = sorted(p for p in Path(BUNDLED_HARBOR_TASKS).iterdir() if (p / "task.toml").is_file())

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from taskgym.envs import code as _code  # noqa: F401 - registers the code family
 from taskgym.envs import composite as _composite  # noqa: F401 - registers mixtures, curricula
+from taskgym.envs import harbor as _harbor  # noqa: F401 - registers Harbor task directories
 from taskgym.envs import math as _math  # noqa: F401 - registers the math family
 from taskgym.envs import reasoning_gym as _reasoning_gym  # noqa: F401 - registers reasoning-gym
 from taskgym.envs import shell as _shell  # noqa: F401 - registers the shell family

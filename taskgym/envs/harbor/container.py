@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import posixpath
 import shlex
 import socket
 import subprocess
@@ -40,6 +41,8 @@ LABEL = "taskgym.sandbox"
 OWNER_LABEL = "taskgym.owner"
 _CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID")
 _MARGIN_SECONDS = 15.0
+# Emptied once the engine said it cannot cap a container's writable layer.
+_STORAGE_OPT = [True]
 # Signals the descendants of a process (and the process, if asked) from inside: the
 # image may have no procps, so bash reads /proc itself.
 _SIGNAL_DESCENDANTS = r"""
@@ -69,6 +72,10 @@ class HarborContainer(Sandbox):
         user: the agent's user (name or uid); default the image's ``USER``.
         env: variables every command sees (the task's ``[environment].env``).
         memory_mb, cpus, pids: limits of the whole container.
+        storage_mb: the size of its writable layer, where the engine can cap it
+            (``--storage-opt size``: overlay2 on xfs with ``pquota``); elsewhere only
+            ``file_bytes`` holds.
+        file_bytes: the largest file any process may write (RLIMIT_FSIZE).
         network: attach the engine's default network instead of none.
         runtime: the OCI runtime (``runc``; ``runsc`` for gVisor).
         limits: default limits of each command (its wall-clock time).
@@ -86,6 +93,8 @@ class HarborContainer(Sandbox):
         memory_mb: int | None = None,
         cpus: float | None = None,
         pids: int = 1024,
+        storage_mb: int | None = None,
+        file_bytes: int = 1024 * 1024 * 1024,
         network: bool = False,
         runtime: str = "runc",
         limits: Limits | None = None,
@@ -102,6 +111,7 @@ class HarborContainer(Sandbox):
         self.user = None if user is None else str(user)
         self.env = dict(env or {})
         self._options = (memory_mb, cpus, pids, network, runtime)
+        self._disk = (storage_mb, file_bytes)
         self.inside_workdir = workdir or _image_workdir(image)
         self.name = ""
         self._create()
@@ -110,6 +120,7 @@ class HarborContainer(Sandbox):
 
     def _create(self) -> None:
         memory_mb, cpus, pids, network, runtime = self._options
+        storage_mb, file_bytes = self._disk
         self.name = f"taskgym-harbor-{uuid.uuid4().hex[:16]}"
         owner = f"{socket.gethostname()}:{os.getpid()}"
         argv = [
@@ -121,10 +132,18 @@ class HarborContainer(Sandbox):
             "--security-opt", "no-new-privileges", "--workdir", self.inside_workdir,
             *(["--memory", f"{memory_mb}m", "--memory-swap", f"{memory_mb}m"] if memory_mb else []),
             *(["--cpus", f"{cpus:g}"] if cpus else []),
+            "--ulimit", f"fsize={int(file_bytes)}",
+            *(["--storage-opt", f"size={storage_mb}m"] if storage_mb and _STORAGE_OPT else []),
             *(arg for key, value in self.env.items() for arg in ("--env", f"{key}={value}")),
             "--entrypoint", "sleep", self.image, "infinity",
         ]  # fmt: skip
         result = _docker(argv, timeout=120)
+        if result.returncode != 0 and b"--storage-opt is supported only" in result.stderr:
+            # overlay2 on anything but xfs with pquota: no cap on the layer (docs/harbor.md)
+            _STORAGE_OPT.clear()
+            _docker([docker_command(), "rm", "--force", self.name], timeout=60)
+            self._create()
+            return
         if result.returncode != 0:
             _docker([docker_command(), "rm", "--force", self.name], timeout=60)
             raise SandboxError(f"the container of {self.image} did not start: {_err(result)}")
@@ -305,6 +324,31 @@ class HarborContainer(Sandbox):
                 raise FileNotFoundError(path) from e
             raise OSError(27, f"{path} is larger than {max_bytes} bytes") from e
 
+    def entries(self, path: str, *, limit: int = 100) -> list[str] | None:
+        """The names under ``path`` (itself first), read by the engine rather than by
+        any program of the container; None where nothing is there. At most ``limit``."""
+        self._ensure_open()
+        proc = subprocess.Popen(
+            [docker_command(), "cp", f"{self.name}:{path}", "-"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        names: list[str] = []
+        try:
+            assert proc.stdout is not None
+            with (
+                contextlib.suppress(tarfile.TarError, EOFError),
+                tarfile.open(fileobj=proc.stdout, mode="r|") as tar,
+            ):
+                for member in tar:
+                    names.append(member.name)
+                    if len(names) >= limit:
+                        break
+        finally:
+            end_process(proc)
+        return names or None
+
     def _write(self, path: str, data: bytes, mode: int) -> None:
         self.put_files(self.inside_workdir, {path: (data, mode)})
 
@@ -322,7 +366,7 @@ def carry_paths(source: HarborContainer, target: HarborContainer, paths: list[st
         reader = subprocess.Popen(
             [docker_command(), "cp", f"{source.name}:{path}", "-"],
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,  # a missing path: an empty stream, reported below
             start_new_session=True,
         )
         parent = os.path.dirname(path.rstrip("/")) or "/"
@@ -330,8 +374,8 @@ def carry_paths(source: HarborContainer, target: HarborContainer, paths: list[st
         writer = subprocess.Popen(
             [docker_command(), "cp", "-", f"{target.name}:{parent}"],
             stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
         try:
@@ -357,8 +401,10 @@ def _filter_tar(source: IO[bytes], sink: IO[bytes]) -> bool:
         tarfile.open(fileobj=source, mode="r|") as tar_in,
         tarfile.open(fileobj=sink, mode="w|") as tar_out,
     ):
+        top = ""  # what is carried: the first member (docker cp's stream starts with it)
         for member in tar_in:
-            kept = _kept(member)
+            top = top or member.name.split("/")[0]
+            kept = _kept(member, top)
             if kept is None:
                 continue
             data = tar_in.extractfile(member) if member.isfile() else None
@@ -367,21 +413,22 @@ def _filter_tar(source: IO[bytes], sink: IO[bytes]) -> bool:
     return count > 0
 
 
-def _kept(member: tarfile.TarInfo) -> tarfile.TarInfo | None:
-    try:
-        kept = tarfile.data_filter(member, "/nonexistent-destination")
-    except tarfile.FilterError:
+def _kept(member: tarfile.TarInfo, top: str) -> tarfile.TarInfo | None:
+    """``member`` as it may be carried, or None: regular files, directories and links
+    that stay inside ``top`` (what is carried), without setuid, setgid or sticky bits,
+    as tarfile's ``data`` filter passes them (written out here: that filter is missing
+    from older Pythons, and it lets links reach anywhere under the destination)."""
+    name = posixpath.normpath(member.name)
+    if name.startswith(("/", "../")) or name == ".." or name.split("/")[0] != top:
         return None
-    # The filter leaves None where it changes nothing (a link's mode, owners): a tar
-    # being written needs values.
-    return kept.replace(
-        mode=member.mode if kept.mode is None else kept.mode,
-        uid=member.uid if kept.uid is None else kept.uid,
-        gid=member.gid if kept.gid is None else kept.gid,
-        uname=member.uname if kept.uname is None else kept.uname,
-        gname=member.gname if kept.gname is None else kept.gname,
-        deep=False,
-    )
+    if member.issym() or member.islnk():
+        base = posixpath.dirname(name) if member.issym() else ""
+        target = posixpath.normpath(posixpath.join(base, member.linkname))
+        if member.linkname.startswith("/") or (target != top and not target.startswith(f"{top}/")):
+            return None
+    elif not (member.isfile() or member.isdir()):
+        return None  # devices, fifos
+    return member.replace(name=name, mode=member.mode & 0o777, deep=False)
 
 
 def _image_workdir(image: str) -> str:

@@ -211,9 +211,8 @@ class HarborTask(MultiTurnRecordsTask):
     max_turns: int = 40
     command_seconds: float = 120.0
     family: ClassVar[str] = "harbor"
-    execution: ClassVar[Execution] = Execution(
-        needs_sandbox=True, sandbox_backends=("harbor",), hides_tests=True
-    )
+    # Only the task's own container: "auto" never picks a backend that shows the tests.
+    execution: ClassVar[Execution] = Execution(needs_sandbox=True, sandbox_backends=("harbor",))
 
     def __post_init__(self) -> None:
         if self.tasks and self.path:
@@ -262,6 +261,7 @@ class HarborTask(MultiTurnRecordsTask):
                 "env": resolve_env(spec.env, f"{record.id}: [environment].env"),
                 "memory_mb": spec.memory_mb,
                 "cpus": spec.cpus,
+                "storage_mb": spec.storage_mb,
                 "network": self.network and mode == "public",
                 "runtime": self.runtime,
             },

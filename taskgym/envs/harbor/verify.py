@@ -87,6 +87,10 @@ def _run_tests(
     prepared = box.run_as(["sh", "-c", _PREPARE], user="0", seconds=60)
     if not prepared.ok:
         return _broken(f"could not prepare /logs/verifier: {prepared.err[-500:]}")
+    # Checked by the engine, not by the container's tools, which the agent may have
+    # replaced (an rm that removes nothing would leave a planted reward).
+    if box.entries("/tests") is not None or box.entries("/logs/verifier") != ["verifier"]:
+        return _broken("/tests and /logs/verifier could not be made afresh (tools changed?)")
     if carry is not None:
         carry_paths(carry[0], box, [p for p in carry[1] if p != "/"])
     # A verifier image built from tests/Dockerfile holds the tests already (its COPY);
@@ -221,6 +225,7 @@ def _separate_container(plan: VerifierPlan) -> HarborContainer:
         env=resolve_env(spec.env, f"{plan.task_id}: [verifier.environment].env"),
         memory_mb=spec.memory_mb,
         cpus=spec.cpus,
+        storage_mb=spec.storage_mb,
         network=plan.network and mode == "public",
         runtime=plan.runtime,
     )

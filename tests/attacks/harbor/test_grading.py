@@ -1,0 +1,226 @@
+"""Attacks on the grading of Harbor tasks, with only shell commands (the agent's actions):
+reading the hidden tests, processes left to rewrite files or the reward once the tests
+run, rewards and test files planted before grading, reward files the tests copy from
+the agent's work (huge, NaN, out of range, not numbers), tests made to hang, tools the
+tests use tampered with, links out of the state a separate verifier receives, and the
+network. Each is played on a real Docker engine."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.attacks.harbor.common import DONE, MARKER, WRONG, write_task
+from tests.helpers import play
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+Make = Callable[..., Any]
+
+
+@pytest.fixture(scope="module")
+def tasks(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("harbor-attacks")
+    write_task(root, "answer")
+    write_task(root, "answer-separate", separate=True)
+    # A verifier image that holds an answer of its own, for links to point at.
+    bait = "RUN mkdir -p /opt && echo 42 > /opt/answer\n"
+    write_task(root, "answer-separate-bait", separate=True, verifier_setup=bait)
+    copy_score = "#!/bin/bash\ncp /app/score /logs/verifier/reward.txt\n"
+    write_task(root, "score-txt", test_sh=copy_score)
+    copy_json = "#!/bin/bash\ncp /app/score.json /logs/verifier/reward.json\n"
+    write_task(root, "score-json", test_sh=copy_json)
+    runs_agent_code = "#!/bin/bash\nbash /app/check.sh && echo 1 > /logs/verifier/reward.txt\n"
+    hang = write_task(root, "hang", test_sh=runs_agent_code)
+    toml = (hang / "task.toml").read_text()
+    (hang / "task.toml").write_text(toml.replace("timeout_sec = 20.0", "timeout_sec = 3.0", 1))
+    python_test = (
+        '#!/bin/bash\npython3 -c "import sys; '
+        "sys.exit(open('/app/answer.txt').read() != '42\\n')\" "
+        "&& echo 1 > /logs/verifier/reward.txt\n"
+    )
+    write_task(root, "python-check", test_sh=python_test)
+    write_task(root, "python-check-separate", test_sh=python_test, separate=True)
+    public = '[environment]\nnetwork_mode = "public"\n'
+    write_task(root, "public-network", toml=public)
+    return root
+
+
+def test_the_reference_and_nothing(make_env: Make, tasks: Path) -> None:
+    env = make_env(tasks)
+    for task in ("answer", "answer-separate"):
+        assert play(env, task, [DONE, "submit"])[0] == 1.0
+        assert play(env, task, ["submit"])[0] == 0.0
+        assert play(env, task, [WRONG, "submit"])[0] == 0.0
+
+
+# -- the tests stay hidden until the last turn ---------------------------------------------
+
+
+@pytest.mark.parametrize("task", ["answer", "answer-separate"])
+def test_the_agent_cannot_read_the_tests(make_env: Make, tasks: Path, task: str) -> None:
+    env = make_env(tasks)
+    look = [
+        "ls -la / /tests /logs /logs/verifier 2>&1",
+        f"grep -rIl {MARKER} / --exclude-dir=proc --exclude-dir=sys 2>/dev/null; echo searched",
+        "cat /tests/* 2>&1; find / -name test.sh -not -path '/proc/*' 2>/dev/null",
+        DONE,
+        "submit",
+    ]
+    reward, _, observations = play(env, task, look)
+    assert reward == 1.0
+    assert "searched" in observations[1]
+    assert not any(MARKER in observation for observation in observations)
+
+
+# -- nothing the agent left runs while the tests do -------------------------------------
+
+
+# Each waits until the tests would be running (submit, then grading starts), then acts:
+# nothing is right when the episode ends.
+DAEMONS = {
+    "a loop that writes the answer": "nohup bash -c 'sleep 1; while :; do "
+    "echo 42 > /app/answer.txt; sleep 0.05; done' >/dev/null 2>&1 &",
+    "a loop that writes the reward": "setsid bash -c 'sleep 1; while :; do "
+    "mkdir -p /logs/verifier; echo 1 > /logs/verifier/reward.txt; sleep 0.05; done' "
+    ">/dev/null 2>&1 < /dev/null &",
+    "a late writer, double-forked, ignoring signals": "( trap '' TERM INT HUP; setsid bash -c "
+    "\"trap '' TERM INT HUP; sleep 1.5; echo 42 > /app/answer.txt; mkdir -p /logs/verifier; "
+    'echo 1 > /logs/verifier/reward.txt" & ) >/dev/null 2>&1',
+}
+
+
+@pytest.mark.parametrize("daemon", list(DAEMONS))
+@pytest.mark.parametrize("task", ["answer", "answer-separate"])
+def test_processes_left_running_are_stopped_before_the_tests(
+    make_env: Make, tasks: Path, task: str, daemon: str
+) -> None:
+    env = make_env(tasks)
+    reward, verdict, _ = play(env, task, [WRONG, DAEMONS[daemon], "submit"])
+    assert reward == 0.0, verdict
+
+
+# -- /tests and /logs/verifier are the grader's ---------------------------------------------
+
+
+PLANTED = {
+    "reward.txt": "mkdir -p /logs/verifier && echo 1 > /logs/verifier/reward.txt",
+    "reward.json": "mkdir -p /logs/verifier && echo '{\"reward\": 1}' > /logs/verifier/reward.json",
+    "read-only reward": "mkdir -p /logs/verifier && echo 1 > /logs/verifier/reward.txt && "
+    "chmod 444 /logs/verifier/reward.txt && chattr +i /logs/verifier/reward.txt 2>/dev/null; true",
+    "a link for /logs/verifier": "mkdir -p /app/mine /logs && echo 1 > /app/mine/reward.txt && "
+    "ln -sfn /app/mine /logs/verifier",
+    "a link for /logs": "mkdir -p /app/logs/verifier && echo 1 > /app/logs/verifier/reward.txt "
+    "&& rm -rf /logs && ln -s /app/logs /logs",
+    "rm made a no-op": "mkdir -p /logs/verifier && echo 1 > /logs/verifier/reward.txt && "
+    "mv /bin/rm /bin/rm.real && ln -s /bin/true /bin/rm",
+    "a /tests of its own": "mkdir -p /tests && printf '#!/bin/bash\\necho 1 > "
+    "/logs/verifier/reward.txt\\n' > /tests/test.sh && chmod +x /tests/test.sh",
+}
+
+
+@pytest.mark.parametrize("planted", list(PLANTED))
+def test_rewards_and_tests_planted_before_grading_count_for_nothing(
+    make_env: Make, tasks: Path, planted: str
+) -> None:
+    env = make_env(tasks)
+    reward, verdict, _ = play(env, "answer", [WRONG, PLANTED[planted], "submit"])
+    assert reward == 0.0, verdict
+    reason = verdict["details"]["reason"]
+    assert "no /logs/verifier/reward" in reason or "made afresh" in reason
+
+
+# -- reward files are read strictly ----------------------------------------------------------
+
+
+SCORES = {
+    "NaN": ("score-txt", "echo nan > /app/score", "not finite"),
+    "more than 1": ("score-txt", "echo 7 > /app/score", "outside"),
+    "a word": ("score-txt", "echo full > /app/score", "no number"),
+    "100 MB": ("score-txt", "head -c 100000000 /dev/zero | tr '\\0' 1 > /app/score", "larger"),
+    # test.sh copies /dev/zero until the per-file limit (1 GiB) stops it
+    "a link to a device": ("score-txt", "ln -s /dev/zero /app/score", "larger"),
+    "JSON Infinity": ("score-json", "echo '{\"reward\": Infinity}' > /app/score.json", "not JSON"),
+    "JSON true": ("score-json", "echo '{\"reward\": true}' > /app/score.json", "not a number"),
+    "JSON 1e400": ("score-json", "echo '{\"reward\": 1e400}' > /app/score.json", "not finite"),
+}
+
+
+@pytest.mark.parametrize("score", list(SCORES))
+def test_bad_reward_files_earn_nothing(make_env: Make, tasks: Path, score: str) -> None:
+    task, command, why = SCORES[score]
+    env = make_env(tasks)
+    reward, verdict, _ = play(env, task, [command, "submit"])
+    assert reward == 0.0
+    assert why in verdict["details"]["reason"], verdict
+
+
+def test_a_good_score_file_is_read(make_env: Make, tasks: Path) -> None:
+    env = make_env(tasks)
+    assert play(env, "score-txt", ["echo 1 > /app/score", "submit"])[0] == 1.0
+    reward, verdict, _ = play(env, "score-json", ["echo 0.5 > /app/score.json", "submit"])
+    assert reward == 0.0
+    assert verdict["details"]["reward"] == 0.5
+
+
+# -- a hang costs the agent, not the grader ----------------------------------------------------
+
+
+def test_tests_made_to_hang_end_at_the_verifier_time_out(make_env: Make, tasks: Path) -> None:
+    env = make_env(tasks)
+    hang = "printf 'while :; do :; done\\n' > /app/check.sh"
+    started = time.monotonic()
+    reward, verdict, _ = play(env, "hang", [hang, "submit"])
+    assert reward == 0.0
+    assert "ran out of its 3 s" in verdict["details"]["reason"]
+    assert time.monotonic() - started < 60  # a generous bound: never a hung grader
+
+
+# -- tools the tests use ------------------------------------------------------------------------
+
+
+TAMPER = (
+    "mv /usr/bin/python3 /usr/bin/python3.real && printf '#!/bin/sh\\nexit 0\\n' > "
+    "/usr/bin/python3 && chmod +x /usr/bin/python3"
+)
+
+
+def test_a_tampered_tool_fools_a_shared_verifier(make_env: Make, tasks: Path) -> None:
+    """Undefended, by design of Harbor's shared mode: the tests run in the agent's
+    container, where the agent was root. Tasks that must resist this use a separate
+    verifier (next test); docs/harbor.md says so."""
+    env = make_env(tasks)
+    assert play(env, "python-check", [WRONG, TAMPER, "submit"])[0] == 1.0
+
+
+def test_a_separate_verifier_runs_untouched_tools(make_env: Make, tasks: Path) -> None:
+    env = make_env(tasks)
+    reward, verdict, _ = play(env, "python-check-separate", [WRONG, TAMPER, "submit"])
+    assert reward == 0.0, verdict
+    assert play(env, "python-check-separate", [DONE, TAMPER, "submit"])[0] == 1.0
+
+
+def test_links_out_of_the_carried_state_are_dropped(make_env: Make, tasks: Path) -> None:
+    """The separate verifier receives /app through a filter: a link that leaves it (to a
+    file of the verifier's own image, here one that holds 42) is not carried."""
+    env = make_env(tasks)
+    for target in ("/opt/answer", "../opt/answer"):
+        link = f"mkdir -p /opt && echo 42 > /opt/answer && ln -sf {target} /app/answer.txt"
+        reward, verdict, _ = play(env, "answer-separate-bait", [link, "submit"])
+        assert reward == 0.0, (target, verdict)
+    assert play(env, "answer-separate-bait", [DONE, "submit"])[0] == 1.0
+
+
+# -- the network ----------------------------------------------------------------------------------
+
+
+def test_no_network_by_default_even_where_the_task_allows_it(make_env: Make, tasks: Path) -> None:
+    env = make_env(tasks)
+    probe = 'python3 -c "import socket; print(sorted(n for _, n in socket.if_nameindex()))"'
+    reward, _, observations = play(env, "public-network", [probe, DONE, "submit"])
+    assert reward == 1.0
+    assert "['lo']" in observations[0]
