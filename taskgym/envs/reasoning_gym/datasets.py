@@ -167,9 +167,12 @@ def score_answer(
     *,
     seconds: float,
 ) -> Score:
-    """reasoning-gym's score of ``answer`` on that item, within ``seconds`` (making the
-    item again included). Raises CheckerError where reasoning-gym fails otherwise."""
-    request = {"op": "score", "seed": seed, "answer": answer, **_item_request(name, level, config)}
+    """reasoning-gym's score of ``answer`` on that item, within ``seconds`` of scoring
+    (the item is made first, outside them). Raises CheckerError where reasoning-gym
+    fails otherwise."""
+    item = {"seed": seed, **_item_request(name, level, config)}
+    _ask({"op": "prepare", **item})  # the item is made (some take seconds) before the clock
+    request = {"op": "score", "answer": answer, **item}
     try:
         reply = _worker().ask(request, seconds)
     except WorkerTimeout:

@@ -23,8 +23,9 @@ function of its seed only in a process whose hash seed is fixed. The worker runs
 
 Protocol: ``{"ready": true}`` on ``FD`` once reasoning_gym is loaded; then one JSON
 object a line on stdin with an ``id`` and an ``op``: ``describe`` (every dataset and
-its curriculum's highest level), ``check``, ``item`` or ``score`` (with ``dataset``,
-``level``, ``config``, ``seed``; ``score`` with ``answer`` too). The reply on ``FD``
+its curriculum's highest level), ``check``, ``item``, ``prepare`` (make the item, kept
+for the ``score`` that follows) or ``score`` (with ``dataset``, ``level``, ``config``,
+``seed``; ``score`` with ``answer`` too). The reply on ``FD``
 carries the ``id`` and ``datasets``; ``ok`` or ``bad`` (what is wrong with the config);
 ``question`` and ``answer``; ``score`` or ``refused`` (the scoring function raised, or
 was refused something); or ``error`` (a failure of reasoning-gym or of this worker).
@@ -38,6 +39,7 @@ import math
 import os
 import resource
 import sys
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -207,6 +209,29 @@ def _dataset(factory: Any, request: dict[str, Any]) -> Any:
     return factory.create_dataset(name, seed=request["seed"], size=1, **kwargs)
 
 
+_MADE: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
+_MADE_SIZE = 256
+
+
+def _made(factory: Any, request: dict[str, Any]) -> tuple[Any, Any]:
+    """The dataset and item of the request, kept for the last items made: an answer's
+    scoring time starts after its item is made (some take seconds)."""
+    key = json.dumps([request[k] for k in ("dataset", "level", "config", "seed")])
+    found = _MADE.get(key)
+    if found is None:
+        dataset = _dataset(factory, request)
+        found = _MADE[key] = (dataset, dataset[0])
+        if len(_MADE) > _MADE_SIZE:
+            _MADE.popitem(last=False)
+    _MADE.move_to_end(key)
+    return found
+
+
+def _prepare(factory: Any, request: dict[str, Any]) -> dict[str, Any]:
+    _made(factory, request)
+    return {"ok": True}
+
+
 def _describe(factory: Any, request: dict[str, Any]) -> dict[str, Any]:
     """Every dataset and the highest level of its curriculum (None for none)."""
     return {"datasets": {name: _max_level(factory, name) for name in sorted(factory.DATASETS)}}
@@ -233,7 +258,7 @@ _EXAMPLES = ("possible_answer", "example_answer", "example_correct_answer")
 
 
 def _item(factory: Any, request: dict[str, Any]) -> dict[str, Any]:
-    entry = _dataset(factory, request)[0]
+    _, entry = _made(factory, request)
     answer, metadata = entry["answer"], entry.get("metadata") or {}
     example = next((metadata[key] for key in _EXAMPLES if metadata.get(key) is not None), None)
     return {
@@ -245,8 +270,7 @@ def _item(factory: Any, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _score(factory: Any, request: dict[str, Any]) -> dict[str, Any]:
-    dataset = _dataset(factory, request)
-    entry = dataset[0]
+    dataset, entry = _made(factory, request)
     _SCORING[0] = True
     try:
         score = dataset.score_answer(request["answer"], entry)
@@ -263,7 +287,13 @@ def _score(factory: Any, request: dict[str, Any]) -> dict[str, Any]:
     return {"score": value}
 
 
-_OPS = {"describe": _describe, "check": _check, "item": _item, "score": _score}
+_OPS = {
+    "describe": _describe,
+    "check": _check,
+    "item": _item,
+    "prepare": _prepare,
+    "score": _score,
+}
 
 
 def _answer(factory: Any, request: dict[str, Any]) -> dict[str, Any]:

@@ -44,8 +44,8 @@ class ReasoningGymTask(Task):
     - ``config``: fields of its config dataclass (JSON values), over the level's.
     - ``level``: a level of its curriculum, 0 up to its highest; None for the config's
       defaults.
-    - ``score_seconds``: the time ``score_answer`` may take on one answer (making the
-      item again included); longer scores nothing.
+    - ``score_seconds``: the time ``score_answer`` may take on one answer; longer scores
+      nothing.
     """
 
     family: ClassVar[str] = "reasoning_gym"
