@@ -33,6 +33,7 @@ BENCHMARKS = (
     "humaneval_grading",
     "coq_check",
     "math_verify_comparison",
+    "reasoning_gym_scoring",
 )
 """Every benchmark, a module of this package, in the order they run."""
 
