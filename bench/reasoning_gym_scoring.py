@@ -1,5 +1,7 @@
-"""reasoning-gym scoring: what grading an answer in taskgym's confined worker costs,
-against reasoning-gym's own ``score_answer`` called in the trainer's process.
+"""reasoning-gym scoring: an answer graded in the confined worker, against score_answer in process.
+
+What grading an answer in taskgym's confined worker costs, against reasoning-gym's own
+``score_answer`` called in the trainer's process.
 
     pip install 'taskgym[reasoning-gym]'
     python -m bench.reasoning_gym_scoring [--rounds 5] [--answers 200]
