@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
+from taskgym.cli.progress import Progress
+
 EXECUTORS = ("inline", "process", "ray")
 
 
@@ -31,9 +33,12 @@ def interleaved_rounds(
     """Each measure's samples (what it returns, such as seconds), ``rounds`` rounds in
     which every measure runs once, in order, back to back."""
     samples: dict[str, list[float]] = {name: [] for name in measures}
-    for _ in range(rounds):
-        for name, measure in measures.items():
-            samples[name].append(measure())
+    # On a terminal, a line on stderr says how far the rounds are and how long is left.
+    with Progress(rounds * len(measures), unit="measures") as progress:
+        for _ in range(rounds):
+            for name, measure in measures.items():
+                samples[name].append(measure())
+                progress.advance(name or "baseline")
     return samples
 
 

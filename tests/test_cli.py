@@ -153,26 +153,6 @@ def test_run_file_keeps_lone_surrogates_as_json_escapes(tmp_path: Path) -> None:
     assert json.loads(path.read_text(encoding="utf-8"))["actions"] == ["\ud800é"]
 
 
-def test_progress_bar_draws_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    import io
-
-    monkeypatch.setenv("TERM", "xterm")
-    from taskgym.cli.run import _Progress
-
-    class Tty(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    tty, pipe = Tty(), io.StringIO()
-    for stream in (tty, pipe):
-        bar = _Progress(total=4, stream=stream)
-        bar.advance("taskgym/A-v0")
-        bar.advance("taskgym/A-v0")
-        bar.finish()
-    assert "[###############...............] 2/4 taskgym/A-v0" in tty.getvalue()
-    assert pipe.getvalue() == ""
-
-
 def _function_task_file(path: Path) -> Path:
     """A task file of one function task, one(), whose test expects 1."""
     record = {

@@ -4,13 +4,13 @@ run file as each ends (``--out``); one after another here, or through an executo
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from taskgym.agents import agent_names, make_agent
+from taskgym.cli.progress import Progress
 from taskgym.cli.shared import (
     add_env_selection,
     make_kwargs,
@@ -115,7 +115,7 @@ def command(args: argparse.Namespace) -> int:
     records: list[EpisodeRecord] = []
     failed: list[str] = []
     out = open_run_file(args.out) if args.out is not None else None
-    progress = _Progress(total=len(env_ids) * args.episodes * args.samples)
+    progress = Progress(total=len(env_ids) * args.episodes * args.samples)
     try:
         played = (
             _sequential(args, env_ids)
@@ -315,25 +315,3 @@ def _print_summary(summaries: list[EnvSummary]) -> None:
         for s in summaries
     ]
     print_table(("env id", "episodes", "mean reward", "solved", "mean turns"), rows)
-
-
-class _Progress:
-    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
-
-    def __init__(self, total: int, stream: TextIO | None = None) -> None:
-        # sys.stderr when called, not when defined: it may have been replaced since.
-        self.total, self.done, self.stream = total, 0, stream or sys.stderr
-        self.enabled = self.stream.isatty() and os.environ.get("TERM") != "dumb"
-
-    def advance(self, label: str) -> None:
-        self.done += 1
-        if self.enabled:
-            filled = int(30 * self.done / self.total)
-            bar = "#" * filled + "." * (30 - filled)
-            self.stream.write(f"\r[{bar}] {self.done}/{self.total} {label[:40]:<40}")
-            self.stream.flush()
-
-    def finish(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()

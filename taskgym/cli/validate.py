@@ -7,6 +7,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from taskgym.agents import make_agent
+from taskgym.cli.progress import Progress
 from taskgym.cli.shared import (
     add_env_selection,
     make_kwargs,
@@ -39,16 +40,35 @@ def add_parser(sub: Subcommands) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
-    rows, reasons = [], []
-    for env_id in selected(args):
+    env_ids = selected(args)
+    # Two agents an env; with --every-task the problems are counted as the envs open.
+    total = None if args.every_task else 2 * args.seeds * len(env_ids)
+    with Progress(total) as progress:
+        rows, reasons = _validate(args, env_ids, progress)
+    print_table(("env id", "episodes", "oracle reward", "null reward", "result"), rows)
+    if reasons:
+        failed = sum(row[-1] != "ok" for row in rows)
+        print(f"\n{failed} env(s) failed: the oracle must earn 1.0 and the null agent 0.0")
+        print(*reasons, sep="\n")
+        return 1
+    return 0
+
+
+def _validate(
+    args: argparse.Namespace, env_ids: list[str], progress: Progress
+) -> tuple[list[tuple[str, ...]], list[str]]:
+    """A table row an env validated, and why each problem that failed did."""
+    rows: list[tuple[str, ...]] = []
+    reasons: list[str] = []
+    for env_id in env_ids:
         kwargs = make_kwargs(args, env_id)
         plan = {"episodes": args.seeds, "make_kwargs": kwargs, "every_task": args.every_task}
-        oracle = list(
-            unless_unavailable(args, env_id, run_episodes(env_id, make_agent("oracle"), **plan))
-        )
+        played = run_episodes(env_id, make_agent("oracle"), **plan)
+        oracle = list(progress.count(unless_unavailable(args, env_id, played), env_id))
         if not oracle:
+            progress.drop(2 * args.seeds)  # skipped: what it would have played
             continue
-        null = list(run_episodes(env_id, make_agent("null"), **plan))
+        null = list(progress.count(run_episodes(env_id, make_agent("null"), **plan), env_id))
         wrong = _why_wrong(oracle, null)
         reasons += [f"  {env_id} {task_id}: {why}" for task_id, why in wrong.items()]
         rows.append(
@@ -60,13 +80,7 @@ def command(args: argparse.Namespace) -> int:
                 "ok" if not wrong else "FAIL: " + ", ".join(list(wrong)[:5]),
             )
         )
-    print_table(("env id", "episodes", "oracle reward", "null reward", "result"), rows)
-    if reasons:
-        failed = sum(row[-1] != "ok" for row in rows)
-        print(f"\n{failed} env(s) failed: the oracle must earn 1.0 and the null agent 0.0")
-        print(*reasons, sep="\n")
-        return 1
-    return 0
+    return rows, reasons
 
 
 def _why_wrong(oracle: list[EpisodeRecord], null: list[EpisodeRecord]) -> dict[str, str]:
