@@ -268,3 +268,24 @@ def test_both_play_through_the_process_executor_from_json_specs() -> None:
     assert all(rec is not None and rec.reward == 1.0 for rec in mixed)
     levels = [r.record.task_id.split("|")[0] for r in results[6:] if r.record]
     assert levels == ["L0", "L1", "L2"]  # one worker, one env: its curriculum moved
+
+
+def test_both_play_in_the_episode_pool() -> None:
+    from taskgym.parallel.episodes import EpisodePool
+
+    with EpisodePool(4) as pool:
+        levels = []
+        for env_id, kwargs in ((MIX, {"envs": TWO}), (CURRICULUM, {"rule": {"window": 1}})):
+            for seed in range(3):
+                episode = pool.start(EpisodeSpec(env_id, seed=seed, kwargs=kwargs))
+                local = gym.make(env_id, **kwargs)
+                try:
+                    local.reset(options={"task_id": episode.info["task_id"]})
+                    _, reward, terminated, _, info = episode.step(_answer(local))
+                finally:
+                    local.close()
+                    episode.close()
+                assert terminated and reward == 1.0
+                levels.append(info.get("level"))
+                assert (env_id == MIX) == ("source" in info)
+    assert levels[3:] == [0, 1, 2]  # one env in the pool for the curriculum: it moved
