@@ -34,6 +34,7 @@ was refused something); or ``error`` (a failure of reasoning-gym or of this work
 from __future__ import annotations
 
 import ast
+import copy
 import json
 import math
 import os
@@ -270,7 +271,8 @@ def _item(factory: Any, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _score(factory: Any, request: dict[str, Any]) -> dict[str, Any]:
-    dataset, entry = _made(factory, request)
+    dataset, kept = _made(factory, request)
+    entry = copy.deepcopy(kept)  # what scoring one answer changes in it, no other sees
     _SCORING[0] = True
     try:
         score = dataset.score_answer(request["answer"], entry)
