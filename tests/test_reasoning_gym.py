@@ -237,3 +237,16 @@ def test_a_check_reads_only_the_last_turn() -> None:
     verdict = task.check(problem, [Turn(problem.solution[0], "")], None)  # type: ignore[arg-type]
     assert verdict.solved
     assert not task.check(problem, [], None).parsed  # type: ignore[arg-type]
+
+
+def test_without_reasoning_gym_make_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from taskgym.envs.reasoning_gym import datasets
+    from taskgym.errors import DependencyNotInstalledError
+
+    monkeypatch.setattr(datasets, "reasoning_gym_missing", lambda: "not here")
+    monkeypatch.setattr(datasets, "_SHARED", None)
+    datasets._levels.cache_clear()
+    with pytest.raises(DependencyNotInstalledError, match=r"taskgym\[reasoning-gym\]"):
+        gym.make(ENV)
+    monkeypatch.undo()
+    datasets._levels.cache_clear()
