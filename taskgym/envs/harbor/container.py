@@ -297,12 +297,7 @@ class HarborContainer(Sandbox):
         """A regular file of the container (not through a link), at most ``max_bytes``:
         FileNotFoundError, PermissionError (not a regular file) or EFBIG otherwise."""
         self._ensure_open()
-        proc = subprocess.Popen(
-            [docker_command(), "cp", f"{self.name}:{path}", "-"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        proc = _tar_of(self.name, path)
         try:
             assert proc.stdout is not None
             raw = proc.stdout.read(max_bytes + 64 * 1024)
@@ -328,12 +323,7 @@ class HarborContainer(Sandbox):
         """The names under ``path`` (itself first), read by the engine rather than by
         any program of the container; None where nothing is there. At most ``limit``."""
         self._ensure_open()
-        proc = subprocess.Popen(
-            [docker_command(), "cp", f"{self.name}:{path}", "-"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        proc = _tar_of(self.name, path)
         names: list[str] = []
         try:
             assert proc.stdout is not None
@@ -363,12 +353,7 @@ def carry_paths(source: HarborContainer, target: HarborContainer, paths: list[st
     a verifier's artifacts. Returns the paths that did not exist."""
     missing = []
     for path in paths:
-        reader = subprocess.Popen(
-            [docker_command(), "cp", f"{source.name}:{path}", "-"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,  # a missing path: an empty stream, reported below
-            start_new_session=True,
-        )
+        reader = _tar_of(source.name, path)  # a missing path: an empty stream
         parent = os.path.dirname(path.rstrip("/")) or "/"
         target.run_as(["mkdir", "-p", parent], user="0", seconds=30)
         writer = subprocess.Popen(
@@ -429,6 +414,17 @@ def _kept(member: tarfile.TarInfo, top: str) -> tarfile.TarInfo | None:
     elif not (member.isfile() or member.isdir()):
         return None  # devices, fifos
     return member.replace(name=name, mode=member.mode & 0o777, deep=False)
+
+
+def _tar_of(container: str, path: str) -> subprocess.Popen[bytes]:
+    """``docker cp`` of ``path`` as a tar stream on the process's stdout, read by the
+    engine (a missing path gives an empty stream)."""
+    return subprocess.Popen(
+        [docker_command(), "cp", f"{container}:{path}", "-"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def _image_workdir(image: str) -> str:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import base64
 import io
-import re
 import shlex
 import tarfile
 import time
@@ -36,6 +35,7 @@ from typing import Any, ClassVar
 
 from taskgym.core import Execution, Problem, Reply, Tool, Turn, Verdict
 from taskgym.envs.common.records import MultiTurnRecordsTask
+from taskgym.envs.common.shell_turns import SUBMIT, command_report, shell_tools, strip_fence
 from taskgym.envs.harbor.config import HarborConfig, read_task_config, resolve_env
 from taskgym.envs.harbor.container import HarborContainer
 from taskgym.envs.harbor.images import (
@@ -46,23 +46,16 @@ from taskgym.envs.harbor.images import (
 )
 from taskgym.envs.harbor.verify import VerifierPlan, verify
 from taskgym.errors import CheckerError, ConfigError, SandboxError
-from taskgym.sandboxes import Sandbox
+from taskgym.sandboxes import Sandbox, ShellSession
 
 __all__ = ["BUNDLED_HARBOR_TASKS", "HarborRecord", "HarborTask", "load_harbor_tasks"]
 
 BUNDLED_HARBOR_TASKS = str(Path(__file__).with_name("data"))
-SUBMIT = "submit"
 # The oracle's command carries solution/ in it: a bigger solution is refused at load.
 MAX_COMMAND_CHARS = 256 * 1024
 _OUTPUT_BYTES = 16 * 1024
-_TOOLS = (
-    Tool(
-        "run_command",
-        "Run one command in the persistent bash shell of the task's container.",
-        {"command": "the shell command"},
-        lambda args: args["command"],
-    ),
-    Tool("submit", "End the episode: the task's tests grade the state left.", {}, lambda _: SUBMIT),
+_TOOLS = shell_tools(
+    "the persistent bash shell of the task's container", "the task's tests grade the state left"
 )
 
 
@@ -293,7 +286,7 @@ class HarborTask(MultiTurnRecordsTask):
     def interact(
         self, problem: Problem, transcript: Sequence[Turn], action: str, sandbox: Sandbox
     ) -> Reply:
-        command = _strip_fence(action).strip()
+        command = strip_fence(action).strip()
         if command == SUBMIT:
             return Reply("Submitted.", done=True)
         left_seconds = _DEADLINES.get(sandbox, float("inf")) - time.monotonic()
@@ -307,7 +300,7 @@ class HarborTask(MultiTurnRecordsTask):
             ]
         else:
             seconds = min(self.command_seconds, left_seconds)
-            parts = _ran(_shell(sandbox, seconds), command, seconds)
+            parts = command_report(_shell(sandbox, seconds).run(command, timeout=seconds), seconds)
         left = self.max_turns - len(transcript) - 1
         if left <= 0:
             return Reply("\n".join([*parts, "[no turns left: the result is checked]"]), True)
@@ -341,25 +334,15 @@ class HarborTask(MultiTurnRecordsTask):
 
 
 # One persistent shell per sandbox, opened at the episode's first command.
-_SHELLS: weakref.WeakKeyDictionary[Sandbox, Any] = weakref.WeakKeyDictionary()
+_SHELLS: weakref.WeakKeyDictionary[Sandbox, ShellSession] = weakref.WeakKeyDictionary()
 
 
-def _shell(sandbox: Sandbox, seconds: float) -> Any:
+def _shell(sandbox: Sandbox, seconds: float) -> ShellSession:
     session = _SHELLS.get(sandbox)
     if session is None or session.closed:
         session = sandbox.shell(timeout=seconds, output_bytes=_OUTPUT_BYTES)
         _SHELLS[sandbox] = session
     return session
-
-
-def _ran(session: Any, command: str, seconds: float) -> list[str]:
-    result = session.run(command, timeout=seconds)
-    parts = [result.output.rstrip("\n")] if result.output.strip() else []
-    if result.timed_out:
-        parts.append(f"[the command ran out of its {seconds:g} s and was interrupted]")
-    if result.exit_code is not None:
-        parts.append(f"[exit code {result.exit_code}]")
-    return parts
 
 
 def _container(sandbox: Sandbox) -> HarborContainer:
@@ -378,8 +361,3 @@ def _wait_healthy(
             return
         time.sleep(interval)
     raise CheckerError(f"the task's healthcheck {command!r} never passed")
-
-
-def _strip_fence(action: str) -> str:
-    match = re.fullmatch(r"\s*```[a-z]*\n(.*?)\n?```\s*", action, re.DOTALL)
-    return match.group(1) if match else action

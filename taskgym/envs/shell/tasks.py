@@ -28,7 +28,6 @@ checks compare with is walked right after the setup, before the agent's first co
 
 from __future__ import annotations
 
-import re
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -44,25 +43,17 @@ from taskgym.envs.common.records import (
     read_task_dirs,
     take_deprecated_path,
 )
+from taskgym.envs.common.shell_turns import SUBMIT, command_report, shell_tools, strip_fence
 from taskgym.envs.shell.checks import Baseline, Check, parse_checks, run_checks, take_baseline
 from taskgym.envs.shell.reference import command_output, compare_with_reference, snapshot
 from taskgym.errors import CheckerError, ConfigError
 from taskgym.sandboxes import Sandbox
-from taskgym.sandboxes.shell import ShellResult, ShellSession
+from taskgym.sandboxes.shell import ShellSession
 
-__all__ = ["BUNDLED_SHELL_TASKS", "ShellRecord", "ShellTask", "load_shell_tasks"]
+__all__ = ["BUNDLED_SHELL_TASKS", "ShellRecord", "ShellTask", "load_shell_tasks", "strip_fence"]
 
 BUNDLED_SHELL_TASKS = str(Path(__file__).with_name("data"))
-SUBMIT = "submit"
-_SHELL_TOOLS = (
-    Tool(
-        "run_command",
-        "Run one command in the persistent bash shell; see its output.",
-        {"command": "the shell command"},
-        lambda args: args["command"],
-    ),
-    Tool("submit", "End the episode: the files and state left are checked.", {}, lambda _: SUBMIT),
-)
+_SHELL_TOOLS = shell_tools("the persistent bash shell", "the files and state left are checked")
 _FIELDS: dict[str, type | tuple[type, ...]] = {
     "id": str,
     "instruction": str,
@@ -293,7 +284,7 @@ class ShellTask(MultiTurnRecordsTask):
             ]
         else:
             seconds = record.command_seconds
-            parts = _ran(_shell(sandbox, record).run(command, timeout=seconds), seconds)
+            parts = command_report(_shell(sandbox, record).run(command, timeout=seconds), seconds)
         # Counted from the env's limit where it is lower; the env then ends the episode.
         left = self.turns_told(record.max_turns) - len(transcript) - 1
         if left <= 0:
@@ -360,16 +351,6 @@ def _with_tests(verdict: Verdict, sandbox: Sandbox, record: ShellRecord) -> Verd
     )
 
 
-def _ran(result: ShellResult, seconds: float) -> list[str]:
-    """What the agent reads of a command: its output, then taskgym's notes."""
-    parts = [result.output.rstrip("\n")] if result.output.strip() else []
-    if result.timed_out:
-        parts.append(f"[the command ran out of its {seconds:g} s and was interrupted]")
-    if result.exit_code is not None:
-        parts.append(f"[exit code {result.exit_code}]")
-    return parts
-
-
 def _stop_everything(sandbox: Sandbox) -> None:
     """Nothing of the episode may run while the checks do: a process left behind could
     rewrite what they read, or answer for the agent."""
@@ -385,9 +366,3 @@ def _prompt(record: ShellRecord, turns: int) -> str:
         f"keeps its state between commands. Answer {SUBMIT} when you are done. You have "
         f"{turns} turns, and each command {record.command_seconds:g} s."
     )
-
-
-def strip_fence(action: str) -> str:
-    """A command given in a fenced block, unwrapped (models often answer that way)."""
-    match = re.fullmatch(r"\s*```[a-z]*\n(.*?)\n?```\s*", action, re.DOTALL)
-    return match.group(1) if match else action
