@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import string
 
 import gymnasium as gym
 import pytest
@@ -104,7 +105,10 @@ def test_each_dataset_pays_its_reference_and_not_a_wrong_answer(name: str) -> No
 
 
 def _wrong_answers(env: gym.Env[str, str], seed: int, reference: str) -> list[str]:
-    """A word no dataset takes, and the task's near misses of the reference (an integer
+    """A word no dataset takes, the reference with every digit and letter shifted by one
+    (its shape, nothing right; not where the item has no reference, only an example
+    among many right answers, nor where it has no digit or letter), and the task's near
+    misses of the reference (an integer
     off by one, negated; none for other answers, which may be right close to the
     reference: decimals within a tolerance, another solution of a puzzle). Another
     item's reference is no sure wrong answer either: a 24 puzzle with the same four
@@ -112,7 +116,18 @@ def _wrong_answers(env: gym.Env[str, str], seed: int, reference: str) -> list[st
     env.reset(seed=seed)
     problem = env.unwrapped.problem  # type: ignore[attr-defined]
     misses = env.unwrapped.task.near_misses(problem).values()  # type: ignore[attr-defined]
-    return ["<answer>zzqx</answer>", *(plan[-1] for plan in misses if plan)]
+    wrong = ["<answer>zzqx</answer>", *(m[-1] for m in misses if m)]
+    inner = reference.removeprefix("<answer>").removesuffix("</answer>")
+    shifted = inner.translate(_SHIFT)  # the reference's shape, every digit and letter wrong
+    if problem.data["answer"] is not None and shifted != inner:
+        wrong.append(f"<answer>{shifted}</answer>")
+    return wrong
+
+
+_SHIFT = str.maketrans(
+    string.digits + string.ascii_lowercase + string.ascii_uppercase,
+    "1234567890" + string.ascii_lowercase[1:] + "a" + string.ascii_uppercase[1:] + "A",
+)
 
 
 def test_a_few_datasets_pay_their_reference_and_not_a_wrong_answer() -> None:
