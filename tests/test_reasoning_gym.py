@@ -108,11 +108,11 @@ def _wrong_answers(env: gym.Env[str, str], seed: int, reference: str) -> list[st
     """A word no dataset takes, the reference with every digit and letter shifted by one
     (its shape, nothing right; not where the item has no reference, only an example
     among many right answers, nor where it has no digit or letter), and the task's near
-    misses of the reference (an integer
-    off by one, negated; none for other answers, which may be right close to the
-    reference: decimals within a tolerance, another solution of a puzzle). Another
-    item's reference is no sure wrong answer either: a 24 puzzle with the same four
-    numbers, or an inference from the same premises, may rightly take it."""
+    misses of the reference (an integer off by one, negated; none for other answers,
+    which may be right close to the reference: decimals within a tolerance, another
+    solution of a puzzle). Another item's reference is no sure wrong answer either: a
+    24 puzzle with the same four numbers, or an inference from the same premises, may
+    rightly take it."""
     env.reset(seed=seed)
     problem = env.unwrapped.problem  # type: ignore[attr-defined]
     misses = env.unwrapped.task.near_misses(problem).values()  # type: ignore[attr-defined]
