@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,7 @@ Record = Mapping[str, Any]
 DEFAULT_TRANSCRIPTS = 100
 """Episodes a run whose transcripts the page holds, unless told otherwise."""
 _TEXT_CHARS = 4000  # of each action, observation or message shown on the page
+_BLOCKS = 300  # actions, observations or messages an episode shown on the page
 _COLORS = ("#3b6fc4", "#e07b28", "#3a9b5a", "#b8443f", "#7d5bb5", "#8c6d31", "#c55a9d", "#555")
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
@@ -175,6 +177,8 @@ class _Page:
     """The page of some runs, section by section."""
 
     def __init__(self, runs: Sequence[Run], title: str, transcripts: int) -> None:
+        for run in runs:
+            _check(run)
         self.runs, self.title, self.transcripts = list(runs), title, transcripts
         self.envs = list(dict.fromkeys(str(r["env_id"]) for run in runs for r in run.records))
         self.domain = _reward_domain(runs)
@@ -438,6 +442,30 @@ class _Page:
         return "\n".join(out)
 
 
+def _check(run: Run) -> None:
+    """Refuse records the page cannot show, naming the first (a run file edited by
+    hand, or not one: load_run checks only that the fields are there)."""
+    for number, record in enumerate(run.records, 1):
+        problem = _problem(record)
+        if problem:
+            raise ConfigError(
+                f"{run.path}: episode record {number} {problem}; is this a run file "
+                "written by taskgym run --out?"
+            )
+
+
+def _problem(record: Record) -> str | None:
+    if not _is_number(record.get("reward")) or not math.isfinite(record["reward"]):
+        return f"has the reward {record.get('reward')!r}, not a finite number"
+    for key in ("actions", "observations"):
+        if not isinstance(record.get(key), list):
+            return f"has {key} that are not a list"
+    rewards = record.get("rewards") or []
+    if not isinstance(rewards, list) or not all(_is_number(r) for r in rewards):
+        return "has rewards that are not a list of numbers"
+    return None
+
+
 def _pass_row(entry: PassAtK, run_cell: str, ks: Sequence[int]) -> list[str]:
     cells = [_e(entry.env_id), run_cell, str(entry.problems), str(entry.samples)]
     for k in ks:
@@ -462,7 +490,10 @@ def _transcript(record: Record, anchor: str) -> str:
     )
     lines = [f'<details class="episode" id="{anchor}"><summary>{_e(head)}</summary>']
     messages = record.get("messages") or []
-    lines.extend(_messages(messages) if messages else _steps(record))
+    blocks = _messages(messages) if isinstance(messages, list) and messages else _steps(record)
+    lines.extend(blocks[:_BLOCKS])
+    if len(blocks) > _BLOCKS:
+        lines.append(f'<p class="note">[... {len(blocks) - _BLOCKS} more not shown]</p>')
     lines.append(_block("verdict", json.dumps(verdict, indent=1, ensure_ascii=False), "verdict"))
     for key in ("agent_stats", "options", "agent_options"):
         if record.get(key):
@@ -498,9 +529,10 @@ def _messages(messages: Sequence[Any]) -> list[str]:
             if message.get(key):
                 lines.append(_block(f"{label}: reasoning", str(message[key]), "reasoning"))
         content = _content_text(message.get("content"))
-        if content or not message.get("tool_calls"):
+        calls = message.get("tool_calls")
+        if content or not calls:
             lines.append(_block(label, content, _role_class(role)))
-        for call in message.get("tool_calls") or []:
+        for call in calls if isinstance(calls, list) else []:
             lines.append(_block(f"{label}: tool call", _call_text(call), "action"))
     return lines
 

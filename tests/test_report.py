@@ -4,17 +4,13 @@ in a real headless Chromium (Debian's chromium) where it is installed.
 The runs are real: the oracle and the null agent through ``taskgym run``, and the
 openai agent over HTTP against a scripted chat server (tests/openai_server.py: the
 protocol is real, the model a table of answers) playing each problem four times, so
-the page has tokens, cost, chat transcripts and pass@k. One of its replies is an attack
-on the page: markup meant to run in the reader's browser.
+the page has tokens, cost, chat transcripts and pass@k. The attacks on the page are in
+tests/attacks/report/.
 """
 
 from __future__ import annotations
 
-import html
-import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +22,11 @@ from taskgym.cli import main
 from taskgym.report import Run, group_runs, render_html, summary_rows, usage
 from taskgym.run_file import load_run, open_run_file, write_record
 from taskgym.runner import run_episodes
-from tests.conftest import missing
 from tests.helpers import registered
-from tests.openai_server import ChatServer, completion
+from tests.openai_server import completion
+from tests.report_helpers import HOSTILE, browse, chat_run, probe
 
 LONG_ENV = "taskgym/ArithmeticEasyUnderANameLongEnoughToWrapInsteadOfRunningIntoTheBars-v0"
-# Markup a model might write to run code in whoever opens the report.
-HOSTILE = (
-    "<script>document.title='pwned-script'</script>"
-    "</textarea></pre></details><img src=x onerror=\"document.title='pwned-img'\">"
-    "<svg onload=\"document.title='pwned-svg'\"></svg>"
-    '<a href="javascript:document.title=1" onmouseover="document.title=2">x</a>'
-)
 
 
 @pytest.fixture(scope="module")
@@ -76,12 +65,7 @@ def _chat_run(path: Path, oracle: list[dict[str, Any]]) -> None:
         right = tries[prompt] <= n
         return completion(answers[prompt] if right else "-1", prompt_tokens=100)
 
-    with ChatServer(reply) as server, open_run_file(path) as out:
-        agent = make_agent(
-            "openai", model="scripted-7b", base_url=server.url, price_in=2.0, price_out=8.0
-        )
-        for record in run_episodes("taskgym/ArithmeticEasy-v0", agent, episodes=5, samples=4):
-            write_record(out, record)
+    chat_run(path, reply, episodes=5, samples=4)
 
 
 def _page(runs: dict[str, Path], *names: str, extra: tuple[str, ...] = ()) -> tuple[Path, str]:
@@ -189,15 +173,6 @@ def test_each_episode_has_its_transcript_and_a_chat_agent_its_messages(
     assert "2 of 20 episode transcripts (taskgym report --transcripts N holds more)" in few
 
 
-def test_the_agents_markup_is_text_on_the_page(runs: dict[str, Path]) -> None:
-    _, page = _page(runs, "chat")
-    body = page.split("</style>", 1)[1]
-    for tag in ("<script", "<img", "<svg", "</textarea", '<a href="javascript'):
-        assert tag not in body
-    assert html.escape(HOSTILE) in page
-    assert "Content-Security-Policy" in page and "default-src 'none'" in page
-
-
 def test_rewards_outside_zero_to_one_widen_the_axis_and_keep_bars_to_scale(
     runs: dict[str, Path],
 ) -> None:
@@ -236,83 +211,11 @@ def test_bad_input_is_refused_with_what_to_do(
 # -- in a browser ------------------------------------------------------------------------
 
 
-def _chromium() -> str:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        missing("chromium", "chromium is not installed (apt-get install chromium)")
-    assert browser is not None
-    return browser
-
-
-def _browse(page: Path, *what: str, width: int = 1200) -> str:
-    """Chromium's run of ``page``: ``--dump-dom`` gives the document its scripts left."""
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", f"--window-size={width},900"]
-    flags.append(f"--user-data-dir={page.parent / 'profile'}")
-    result = subprocess.run(
-        [_chromium(), *flags, *what, page.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return result.stdout
-
-
-# Measures the page as laid out: every bar against its track and axis, every label
-# against the box it is in, and whatever in the document could run code.
-_PROBE = """<script>
-const box = (e) => e.getBoundingClientRect();
-const found = {bars: [], labels: [], overlaps: [], scripts: document.scripts.length,
-  handlers: [], title: document.title,
-  pageWidth: document.documentElement.scrollWidth, viewWidth: document.documentElement.clientWidth};
-for (const e of document.querySelectorAll('*'))
-  for (const a of e.attributes)
-    if (a.name.startsWith('on') || /^\\s*javascript:/i.test(a.value)) found.handlers.push(a.name);
-for (const chart of document.querySelectorAll('.chart')) {
-  const axis = chart.querySelector('.axis');
-  for (const track of chart.querySelectorAll('.track')) {
-    const bar = track.querySelector('.bar');
-    found.bars.push({chart: chart.id, value: +bar.dataset.value, track: box(track),
-      bar: box(bar), axis: axis ? box(axis) : null});
-  }
-  for (const label of chart.querySelectorAll('.label, .bar-run, .value, .bin')) {
-    found.labels.push({text: label.textContent, scroll: label.scrollWidth,
-      client: label.clientWidth, box: box(label)});
-  }
-  for (const group of chart.querySelectorAll('.group')) {
-    const label = group.querySelector('.label');
-    if (!label) continue;
-    for (const track of group.querySelectorAll('.track'))
-      if (box(label).right > box(track).left) found.overlaps.push(label.textContent);
-  }
-}
-document.body.setAttribute('data-probe', JSON.stringify(found));
-</script></body>"""
-
-
-def _probe(page: Path, width: int) -> dict[str, Any]:
-    """The page's measures in Chromium at ``width`` pixels (a copy of it that carries
-    the probe, without the Content-Security-Policy that would stop it)."""
-    text = page.read_text(encoding="utf-8")
-    probed = page.with_name(page.stem + f"-probe-{width}.html")
-    probed.write_text(
-        re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", text).replace(
-            "</body>", _PROBE
-        ),
-        encoding="utf-8",
-    )
-    dom = _browse(probed, "--dump-dom", width=width)
-    found = re.search(r'<body data-probe="([^"]*)"', dom)
-    assert found, dom[:2000]
-    result: dict[str, Any] = json.loads(html.unescape(found.group(1)))
-    return result
-
-
 @pytest.mark.integration
 @pytest.mark.parametrize("width", [1200, 560])
 def test_in_chromium_bars_are_to_scale_and_labels_fit(runs: dict[str, Path], width: int) -> None:
     page, _ = _page(runs, "long", "chat", "oracle")
-    found = _probe(page, width)
+    found = probe(page, width)
     reward_bars = [b for b in found["bars"] if b["chart"] == "reward-chart"]
     assert len(reward_bars) == 5  # long: oracle, null; chat; oracle: two envs
     for bar in found["bars"]:
@@ -335,28 +238,12 @@ def test_in_chromium_bars_are_to_scale_and_labels_fit(runs: dict[str, Path], wid
 
 
 @pytest.mark.integration
-def test_in_chromium_an_agents_markup_runs_nothing(runs: dict[str, Path]) -> None:
-    """The attack: a transcript that closes the elements around it and opens script,
-    image, svg and link elements that would set the title. Rendered as the report ships
-    (its Content-Security-Policy on) and without that policy (escaping alone), the
-    browser builds no element of it and runs nothing."""
-    page, _ = _page(runs, "chat")
-    dom = _browse(page, "--dump-dom")
-    assert "<title>taskgym run chat.jsonl</title>" in dom
-    assert "pwned" not in dom.split("</head>")[0]
-    found = _probe(page, 1200)
-    assert found["title"] == "taskgym run chat.jsonl"
-    assert found["scripts"] == 1  # the probe's own
-    assert found["handlers"] == []
-
-
-@pytest.mark.integration
 def test_in_chromium_the_page_has_its_tables_and_a_screenshot(runs: dict[str, Path]) -> None:
     page, _ = _page(runs, "oracle", "null")
-    dom = _browse(page, "--dump-dom")
+    dom = browse(page, "--dump-dom")
     assert '<table id="runs">' in dom and '<table id="tasks">' in dom
     shot = page.parent / "page.png"
-    _browse(page, f"--screenshot={shot}")
+    browse(page, f"--screenshot={shot}")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
