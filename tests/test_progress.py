@@ -14,6 +14,7 @@ import sys
 import termios
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 
@@ -53,51 +54,53 @@ def _drain(master: int) -> str:
     return b"".join(chunks).decode()
 
 
+def _steps(progress: Progress, clock: Clock, count: int, seconds: float, label: str = "") -> None:
+    """``count`` steps of ``seconds`` each."""
+    for _ in range(count):
+        clock.now += seconds
+        progress.advance(label)
+
+
 @pytest.fixture
-def terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[int, int]]:
+def terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[int, TextIO]]:
+    """A pseudo-terminal: its master, and a stream that writes to it."""
     monkeypatch.setenv("TERM", "xterm")
     master, slave = _terminal()
-    yield master, slave
+    with os.fdopen(slave, "w") as stream:
+        yield master, stream
     os.close(master)
-    os.close(slave)
 
 
 def test_on_a_terminal_it_shows_done_of_total_the_rate_and_the_time_left(
-    terminal: tuple[int, int],
+    terminal: tuple[int, TextIO],
 ) -> None:
-    master, slave = terminal
+    master, stream = terminal
     clock = Clock()
-    with os.fdopen(os.dup(slave), "w") as stream:
-        progress = Progress(total=8, unit="episodes", stream=stream, clock=clock)
-        for _ in range(2):
-            clock.now += 1.5
-            progress.advance("taskgym/ArithmeticEasy-v0")
-        shown = _drain(master)
-        # 2 of 8 in 3 s: 0.667/s, so 1.5 s each and 9 s left.
-        assert shown.startswith("\r\x1b[K[....................]  0/8 episodes  0s so far")
-        assert shown.endswith(
-            "\r\x1b[K[#####...............]  2/8 episodes  1.5s each  9s left  3s so far"
-            "  taskgym/ArithmeticEasy-v0"
-        )
-        clock.now += 60
-        progress.advance("b", steps=6)
-        # Done: no time left, the rate over the whole run (8 in 63 s).
-        assert _drain(master).endswith("]  8/8 episodes  7.9s each  1m03s so far  b")
-        progress.finish()
-        assert _drain(master) == "\r\x1b[K"  # erased: the terminal is as it was
+    progress = Progress(total=8, unit="episodes", stream=stream, clock=clock)
+    _steps(progress, clock, 2, 1.5, "taskgym/ArithmeticEasy-v0")
+    shown = _drain(master)
+    # 2 of 8 in 3 s: 0.667/s, so 1.5 s each and 9 s left.
+    assert shown.startswith("\r\x1b[K[....................]  0/8 episodes  0s so far")
+    assert shown.endswith(
+        "\r\x1b[K[#####...............]  2/8 episodes  1.5s each  9s left  3s so far"
+        "  taskgym/ArithmeticEasy-v0"
+    )
+    clock.now += 60
+    progress.advance("b", steps=6)
+    # Done: no time left, the rate over the whole run (8 in 63 s).
+    assert _drain(master).endswith("]  8/8 episodes  7.9s each  1m03s so far  b")
+    progress.finish()
+    assert _drain(master) == "\r\x1b[K"  # erased: the terminal is as it was
 
 
 def test_redraws_are_at_most_ten_a_second_and_the_last_always_shows(
-    terminal: tuple[int, int],
+    terminal: tuple[int, TextIO],
 ) -> None:
-    master, slave = terminal
+    master, stream = terminal
     clock = Clock()
-    with os.fdopen(os.dup(slave), "w") as stream:
-        progress = Progress(total=1000, stream=stream, clock=clock)
-        for _ in range(1000):
-            clock.now += 1 / 128  # exact in binary: 13 steps are the first >= 0.1 s
-            progress.advance()
-        shown = _drain(master)
+    progress = Progress(total=1000, stream=stream, clock=clock)
+    _steps(progress, clock, 1000, 1 / 128)  # exact in binary: 13 steps first >= 0.1 s
+    shown = _drain(master)
     # At the start, every 13th step (76 of them), and the last.
     assert shown.count("\r\x1b[K") == 78
     assert shown.endswith("1000/1000 episodes  128/s  8s so far")
@@ -123,7 +126,7 @@ def test_without_a_total_it_counts_and_the_line_fits_the_terminal(
 
 
 def test_on_a_pipe_a_file_or_a_dumb_terminal_it_writes_nothing(
-    tmp_path: Path, terminal: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, terminal: tuple[int, TextIO], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     read, write = os.pipe()
     with os.fdopen(write, "w") as pipe, (tmp_path / "log").open("w") as log:
@@ -134,8 +137,8 @@ def test_on_a_pipe_a_file_or_a_dumb_terminal_it_writes_nothing(
     assert os.read(read, 100) == b"" and (tmp_path / "log").read_text() == ""
     os.close(read)
     monkeypatch.setenv("TERM", "dumb")
-    master, slave = terminal
-    with os.fdopen(os.dup(slave), "w") as stream, Progress(total=3, stream=stream) as progress:
+    master, stream = terminal
+    with Progress(total=3, stream=stream) as progress:
         progress.advance("x")
     assert _drain(master) == ""
 
