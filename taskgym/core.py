@@ -248,6 +248,11 @@ class Execution:
     """Whether the task uses its sandbox only through :func:`~taskgym.sandboxes.zygote.
     zygote_for` (no setup files, shells or other processes). Between such episodes the
     env then scrubs the sandbox instead of resetting it, and the zygote stays warm."""
+    hides_tests: bool = False
+    """Whether the checks rest on files the agent must never read (hidden tests, a shell
+    task's hidden checks, expected outputs): ``"auto"`` then never picks the ``local``
+    backend, whose programs read any host file their uid may; it refuses instead, and
+    only a user who names ``local`` gets it."""
     quick_stages: AbstractSet[StageName] = frozenset()
     """Which stages (:data:`STAGES`) are quick pure-Python calls: no I/O, no processes,
     no sandbox, well under a millisecond. The episode pool runs those on its event loop
@@ -256,7 +261,7 @@ class Execution:
     use); when unsure, leave it out. Kept as a frozenset."""
 
     def __post_init__(self) -> None:
-        for flag in ("needs_sandbox", "runs_only_in_zygote"):
+        for flag in ("needs_sandbox", "runs_only_in_zygote", "hides_tests"):
             if not isinstance(getattr(self, flag), bool):
                 raise ConfigError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
         backends = _names("sandbox_backends", self.sandbox_backends)
@@ -266,10 +271,10 @@ class Execution:
             raise ConfigError(
                 f"quick_stages names {sorted(unknown)}; the stages are {sorted(STAGES)}"
             )
-        if not self.needs_sandbox and (backends or self.runs_only_in_zygote):
+        if not self.needs_sandbox and (backends or self.runs_only_in_zygote or self.hides_tests):
             raise ConfigError(
-                "sandbox_backends and runs_only_in_zygote are for tasks that run something: "
-                "set needs_sandbox=True too"
+                "sandbox_backends, runs_only_in_zygote and hides_tests are for tasks that run "
+                "something: set needs_sandbox=True too"
             )
         # Normalised in place: the dataclass is frozen to its users, not to itself.
         object.__setattr__(self, "sandbox_backends", backends)

@@ -17,33 +17,28 @@ from taskgym.sandboxes import (
     Limits,
     Sandbox,
     make_sandbox,
+    resolve_auto,
     resolve_sandbox_name,
-    unavailable_reason,
 )
 
 __all__ = ["NO_SANDBOX", "choose_backend", "kept_warm", "problem_sandbox", "sandbox_options_for"]
 
 
 def choose_backend(task: Task, requested: str) -> str:
-    """The backend for ``task``: ``requested``, which must be one the task can run in
-    ("auto" picks the first of those that works here)."""
+    """The backend for ``task``: ``requested``, which must be one the task can run in.
+
+    ``"auto"`` picks the first of those that works here
+    (:func:`~taskgym.sandboxes.resolve_auto`); for a task whose tests must stay hidden
+    (:attr:`~taskgym.core.Execution.hides_tests`) never ``local``, which hides no host
+    file: it raises SandboxUnavailableError instead, unless ``local`` is named.
+    """
     execution = task.execution
     allowed = execution.sandbox_backends if execution.needs_sandbox else ()
-    if not allowed:
-        return resolve_sandbox_name(requested)
     if requested == "auto":
-        reasons = []
-        for candidate in allowed:
-            reason = unavailable_reason(candidate)
-            if reason is None:
-                return resolve_sandbox_name(candidate)
-            reasons.append(f"{candidate}: {reason}")
-        raise SandboxUnavailableError(
-            f"{type(task).__name__} runs only in {list(allowed)}, and none works here: "
-            + "; ".join(reasons)
-        )
+        hidden_tests_of = type(task).__name__ if execution.hides_tests else ""
+        return resolve_auto(allowed, hidden_tests_of=hidden_tests_of, warn=execution.needs_sandbox)
     backend = resolve_sandbox_name(requested)
-    if backend not in allowed:
+    if allowed and backend not in allowed:
         raise ConfigError(
             f"{type(task).__name__} runs only in the {list(allowed)} sandbox(es), not {backend!r}"
         )

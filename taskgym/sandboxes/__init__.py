@@ -6,7 +6,8 @@ first used, so that ``import taskgym`` never pulls in a backend's dependencies;
 :func:`register_sandbox` adds one of your own.
 
 =========  ===========================================================================
-``auto``   the strongest backend that works on this machine (bwrap, else local)
+``auto``   the strongest backend that works on this machine (bwrap, else local; never
+           local for a task with hidden tests, see :func:`resolve_auto`)
 ``bwrap``  bubblewrap namespaces: no network, read-only system, private /tmp and pids
 ``docker`` a container of an image (taskgym[docker] extra, a Docker engine, an image)
 ``local``  child process with rlimits, private work dir, no namespaces (trusted code)
@@ -18,7 +19,8 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from taskgym.errors import ConfigError, SandboxUnavailableError, UnknownNameError
@@ -27,6 +29,10 @@ from taskgym.sandboxes.base import ExecResult, Limits, Sandbox, normalize_relati
 from taskgym.sandboxes.shell import ShellResult, ShellSession
 
 __all__ = [
+    "ALLOW_LOCAL",
+    "AUTO_ORDER",
+    "DOCTOR_HINT",
+    "HIDES_NOTHING",
     "SANDBOXES",
     "ExecResult",
     "Limits",
@@ -39,6 +45,7 @@ __all__ = [
     "make_sandbox",
     "normalize_relative_path",
     "register_sandbox",
+    "resolve_auto",
     "resolve_sandbox_name",
     "sandbox_names",
     "unavailable_reason",
@@ -50,8 +57,18 @@ SandboxFactory = Callable[..., Sandbox]
 SandboxProbe = Callable[[], str | None]
 
 SANDBOXES: Registry[SandboxFactory] = Registry("sandbox", reserved=["auto"])
-# Tried in order by "auto"; stronger isolation first.
-_AUTO_ORDER = ("bwrap", "local")
+AUTO_ORDER = ("bwrap", "local")
+"""What ``auto`` tries, in order: stronger isolation first. Docker is left out: it needs
+images built and starts slower; name it to use it."""
+HIDES_NOTHING = frozenset({"local", "fake"})
+"""Backends whose programs can read any host file their uid may: ``auto`` never picks
+them for a task with hidden tests (:func:`resolve_auto`)."""
+ALLOW_LOCAL = "TASKGYM_ALLOW_LOCAL"
+"""The environment variable that, set to 1, lets ``auto`` pick a backend of
+:data:`HIDES_NOTHING` for tasks with hidden tests too, as naming it does: for a process
+whose whole machine is the sandbox (a throw-away container or VM) and for trusted
+agents."""
+DOCTOR_HINT = " (`taskgym doctor` lists what works here and what to install)"
 _logger = logging.getLogger("taskgym")
 _warned_fallback = False
 
@@ -91,22 +108,78 @@ def resolve_sandbox_name(name: str) -> str:
         if name not in SANDBOXES:
             raise UnknownNameError("sandbox", name, sandbox_names())
         return name
-    global _warned_fallback  # noqa: PLW0603 - warn once per process, not per env
+    return resolve_auto()
+
+
+def resolve_auto(
+    allowed: Sequence[str] = (), *, hidden_tests_of: str = "", warn: bool = True
+) -> str:
+    """What ``auto`` picks: the first backend that works here of ``allowed`` (a task's
+    :attr:`~taskgym.core.Execution.sandbox_backends`), or of :data:`AUTO_ORDER` when
+    it is empty.
+
+    ``hidden_tests_of`` names a task whose checks the agent must never read (its
+    :attr:`~taskgym.core.Execution.hides_tests`): a backend that hides no host file
+    (:data:`HIDES_NOTHING`) is then never picked, and where it is the only one that
+    works, SandboxUnavailableError says what to install, and that naming it accepts
+    the risk, as :data:`ALLOW_LOCAL` set to 1 does for a whole process. Otherwise
+    falling back to one logs a warning, once (unless not ``warn``: for a task that runs
+    nothing in it).
+    """
     reasons: list[str] = []
-    for candidate in _AUTO_ORDER:
+    refused: list[str] = []
+    refuse = bool(hidden_tests_of) and os.environ.get(ALLOW_LOCAL) != "1"
+    for candidate in allowed or AUTO_ORDER:
         reason = unavailable_reason(candidate)
-        if reason is None:
-            if reasons and not _warned_fallback:
-                _warned_fallback = True
-                _logger.warning(
-                    "taskgym: sandbox 'auto' falls back to %r, which does not isolate "
-                    "programs from the host: %s",
-                    candidate,
-                    "; ".join(reasons),
-                )
+        if reason is not None:
+            reasons.append(f"{candidate}: {reason}")
+        elif refuse and candidate in HIDES_NOTHING:
+            refused.append(candidate)
+        else:
+            if warn and candidate in HIDES_NOTHING and reasons:
+                _warn_fallback(candidate, reasons)
             return candidate
-        reasons.append(f"{candidate}: {reason}")
-    raise SandboxUnavailableError("no sandbox backend works here: " + "; ".join(reasons))
+    if refused:
+        raise SandboxUnavailableError(_refusal(hidden_tests_of, refused[0], allowed, reasons))
+    raise SandboxUnavailableError(
+        f"no sandbox backend of {list(allowed or AUTO_ORDER)} works here: "
+        f"{'; '.join(reasons)}{DOCTOR_HINT}"
+    )
+
+
+def _warn_fallback(candidate: str, reasons: list[str]) -> None:
+    global _warned_fallback  # noqa: PLW0603 - warn once per process, not per env
+    if not _warned_fallback:
+        _warned_fallback = True
+        _logger.warning(
+            "taskgym: sandbox 'auto' falls back to %r, which does not isolate programs from "
+            "the host: %s",
+            candidate,
+            "; ".join(reasons),
+        )
+
+
+def _refusal(task: str, fallback: str, allowed: Sequence[str], reasons: list[str]) -> str:
+    """Why ``auto`` will not run ``task``'s hidden tests in ``fallback``, and the ways out."""
+    ways = []
+    if "bwrap" in (allowed or AUTO_ORDER):
+        ways.append("install bubblewrap (Debian: apt-get install bubblewrap), which auto picks")
+    if not allowed or "docker" in allowed:
+        ways.append(
+            "use sandbox='docker' (pip install 'taskgym[docker]', a Docker engine, "
+            "taskgym images build)"
+        )
+    ways.append(
+        f"pass sandbox={fallback!r} by name to accept that risk (trusted agents only), or "
+        f"set {ALLOW_LOCAL}=1 to accept it for the whole process (where a container or VM "
+        "is the isolation)"
+    )
+    return (
+        f"{task} grades with tests the agent must never read, and sandbox 'auto' found only "
+        f"{fallback!r} working here ({'; '.join(reasons)}), which lets the agent's programs "
+        f"read the host's files, those tests included. To run it: {'; or '.join(ways)}."
+        f"{DOCTOR_HINT}"
+    )
 
 
 def unavailable_reason(name: str) -> str | None:

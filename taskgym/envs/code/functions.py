@@ -124,7 +124,9 @@ class FunctionTestsTask(TurnsTold, RecordsTask):
     attempts: int = 1
     runs: int = 0
     family: ClassVar[str] = "code"
-    execution: ClassVar[Execution] = Execution(needs_sandbox=True, runs_only_in_zygote=True)
+    execution: ClassVar[Execution] = Execution(
+        needs_sandbox=True, runs_only_in_zygote=True, hides_tests=True
+    )
 
     @property
     def multi_turn(self) -> bool:

@@ -125,7 +125,9 @@ class MBPPTask(RecordsTask):
     path: str | None = deprecated_path()  # the old name of tasks=
 
     family: ClassVar[str] = "code"
-    execution: ClassVar[Execution] = Execution(needs_sandbox=True, runs_only_in_zygote=True)
+    execution: ClassVar[Execution] = Execution(
+        needs_sandbox=True, runs_only_in_zygote=True, hides_tests=True
+    )
 
     def __post_init__(self) -> None:
         take_deprecated_path(self)

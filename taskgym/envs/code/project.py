@@ -292,7 +292,7 @@ class ProjectTestsTask(MultiTurnRecordsTask):
     tasks: str | None = None
     path: str | None = deprecated_path()  # the old name of tasks=
     family: ClassVar[str] = "code"
-    execution: ClassVar[Execution] = Execution(needs_sandbox=True)
+    execution: ClassVar[Execution] = Execution(needs_sandbox=True, hides_tests=True)
 
     def __post_init__(self) -> None:
         take_deprecated_path(self)

@@ -153,7 +153,9 @@ class StdioTestsTask(RecordsTask):
 
     tasks: str | None = None
     family: ClassVar[str] = "code"
-    execution: ClassVar[Execution] = Execution(needs_sandbox=True, runs_only_in_zygote=True)
+    execution: ClassVar[Execution] = Execution(
+        needs_sandbox=True, runs_only_in_zygote=True, hides_tests=True
+    )
 
     def __post_init__(self) -> None:
         records = load_stdio_tasks(self.tasks or BUNDLED_STDIO)

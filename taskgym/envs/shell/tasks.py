@@ -221,7 +221,7 @@ class ShellTask(MultiTurnRecordsTask):
     reference_run: bool = False
     path: str | None = deprecated_path()  # the old name of tasks=
     family: ClassVar[str] = "shell"
-    execution: ClassVar[Execution] = Execution(needs_sandbox=True)
+    execution: ClassVar[Execution] = Execution(needs_sandbox=True, hides_tests=True)
 
     def __post_init__(self) -> None:
         take_deprecated_path(self)
