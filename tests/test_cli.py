@@ -37,14 +37,16 @@ def test_run_with_the_oracle_writes_one_line_per_episode_and_earns_one(
     assert main(["run", "--episodes", "3", "--seed", "7", "--out", str(out_file)]) == 0
     printed = capsys.readouterr()
     # An env is skipped only for a part missing here and not required: a sandbox backend
-    # (a machine without a Docker engine skips the shell tasks that run in an image), or
-    # Coq (the proof envs).
+    # (a machine without a Docker engine skips the shell tasks that run in an image), Coq
+    # (the proof envs), or an extra; the note says so and points to taskgym doctor.
     skipped = set()
     for env_id, reason in re.findall(r"^skipped (\S+): (.*)$", printed.err, re.MULTILINE):
         missing = {b for b in ("bwrap", "docker") if b in reason and unavailable_reason(b)}
         if "apt-get install coq" in reason and shutil.which("coqtop") is None:
             missing.add("coq")
+        missing.update(re.findall(r"is not installed.*pip install 'taskgym\[([\w-]+)\]'", reason))
         assert missing and not missing & REQUIRED_BACKENDS, (env_id, reason)
+        assert "`taskgym doctor`" in reason, reason
         skipped.add(env_id)
     played = set(taskgym.registered_ids(self_contained=True)) - skipped
     lines = [json.loads(line) for line in out_file.read_text().splitlines()]
@@ -190,7 +192,8 @@ def test_an_env_whose_sandbox_cannot_run_here_is_skipped_unless_named(
 
     everything = argparse.Namespace(env_ids=[])
     assert list(unless_unavailable(everything, "taskgym/X-v0", episodes())) == []
-    assert "skipped taskgym/X-v0: no pytest" in capsys.readouterr().err
+    note = capsys.readouterr().err
+    assert "skipped taskgym/X-v0: no pytest" in note and "`taskgym doctor`" in note
     named = argparse.Namespace(env_ids=["X-v0"])
     with pytest.raises(SandboxUnavailableError):
         list(unless_unavailable(named, "taskgym/X-v0", episodes()))

@@ -1,5 +1,6 @@
 """The ``taskgym`` command: list, run and validate the registered envs, build the docker
-sandbox's images, report on a run file, write a new task's skeleton.
+sandbox's images, report on a run file, write a new task's skeleton, say what works on
+this machine.
 
 One module a command, each adding its parser (``add_parser``) and doing its work
 (``command``); :mod:`taskgym.cli.shared` holds what several share. The library never
@@ -15,13 +16,23 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
-from taskgym.cli import images, list_envs, new_task, regrade, report, run, serve, validate
+from taskgym.cli import (
+    doctor,
+    images,
+    list_envs,
+    new_task,
+    regrade,
+    report,
+    run,
+    serve,
+    validate,
+)
 from taskgym.errors import TaskgymError
 
 __all__ = ["main"]
 
 # In the order ``taskgym --help`` lists them.
-_COMMANDS = (list_envs, run, validate, images, report, regrade, new_task, serve)
+_COMMANDS = (list_envs, run, validate, images, report, regrade, new_task, doctor, serve)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

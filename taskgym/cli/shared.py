@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from taskgym.errors import ConfigError, DependencyNotInstalledError, SandboxUnavailableError
 from taskgym.registry import registered_ids
 from taskgym.runner import full_env_id
-from taskgym.sandboxes import sandbox_names
+from taskgym.sandboxes import DOCTOR_HINT, sandbox_names
 
 if TYPE_CHECKING:
     from taskgym.run_file import EpisodeRecord
@@ -152,7 +152,8 @@ def unless_unavailable(
     except (SandboxUnavailableError, DependencyNotInstalledError) as e:
         if args.env_ids:
             raise
-        print(f"skipped {env_id}: {e}", file=sys.stderr)
+        hint = "" if "taskgym doctor" in str(e) else DOCTOR_HINT
+        print(f"skipped {env_id}: {e}{hint}", file=sys.stderr)
 
 
 def mean(values: Iterable[float]) -> float:
