@@ -189,3 +189,13 @@ def test_commands_show_progress_on_a_terminal_and_stay_quiet_on_a_pipe(command: 
     piped_out, piped_err = _stderr_of(args, on_terminal=False)
     assert piped_err == ""
     assert piped_out.split()[0] == out.split()[0]  # the same results (timings aside)
+
+
+def test_a_replay_shows_its_progress_on_a_terminal(tmp_path: Path) -> None:
+    run_file = tmp_path / "run.jsonl"
+    _stderr_of(
+        [*TASKGYM, "run", "ArithmeticEasy-v0", "--episodes", "3", "--out", str(run_file)], False
+    )
+    out, shown = _stderr_of([*TASKGYM, "run", "--replay", str(run_file)], on_terminal=True)
+    assert "]  3/3 episodes" in shown and shown.endswith("\r\x1b[K")
+    assert "3 of 3 episodes reached their recorded reward" in out

@@ -247,12 +247,15 @@ def _replay(args: argparse.Namespace) -> int:
     failed: list[str] = []
     records = []
     out = open_run_file(args.out) if args.out is not None else None
+    progress = Progress(total=len(specs))
     try:
         for record in _played(args, specs, failed):
             records.append(record)
             if out is not None:
                 write_record(out, record)
+            progress.advance(record.env_id)
     finally:
+        progress.finish()
         if out is not None:
             out.close()
     _print_summary(summarize(records))
