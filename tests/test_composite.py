@@ -15,6 +15,7 @@ import taskgym  # noqa: F401 - registers the envs
 from taskgym.errors import ConfigError, UnknownTaskIdError
 from taskgym.parallel import EpisodeSpec, make_executor
 from tests.conftest import require_module
+from tests.helpers import registered
 
 MIX = "taskgym/Mixture-v0"
 CURRICULUM = "taskgym/Curriculum-v0"
@@ -121,6 +122,47 @@ def test_a_mixture_with_a_sandboxed_source_closes_its_sandbox() -> None:
     finally:
         env.close()
     assert sandboxes and all(s.closed for s in sandboxes)
+
+
+PENALISED = "taskgym/PenalisedRetry-v0"
+PENALTY = {"weighted": [["binary", 1.0], [{"step_penalty": {"per_step": 0.25}}, 1.0]]}
+
+
+def _wrong_then_right(env: gym.Env[str, str], seed: int) -> tuple[dict, float]:
+    _, info = env.reset(seed=seed)
+    if info.get("source", PENALISED) != PENALISED:
+        return info, float(env.step(_answer(env))[1])
+    env.step("<answer>0.123</answer>")
+    _, reward, terminated, _, _ = env.step(_answer(env))
+    assert terminated
+    return info, float(reward)
+
+
+def test_each_episode_is_paid_by_its_source_envs_own_reward() -> None:
+    entry = "taskgym.envs.math.arithmetic:ArithmeticTask"
+    with registered(PENALISED, entry, attempts=3, reward=PENALTY):
+        envs = {PENALISED: 1, "taskgym/ArithmeticEasy-v0": 1}
+        own, binary = gym.make(MIX, envs=envs), gym.make(MIX, envs=envs, reward="binary")
+        curriculum = gym.make(CURRICULUM, env=PENALISED, values=["easy", "hard"])
+        try:
+            paid = {}
+            for seed in range(8):
+                info, reward = _wrong_then_right(own, seed)
+                paid.setdefault(info["source"], set()).add(reward)
+                assert _wrong_then_right(binary, seed)[1] == 1.0
+            assert paid == {PENALISED: {0.75}, "taskgym/ArithmeticEasy-v0": {1.0}}
+            assert _wrong_then_right(curriculum, 0)[1] == 0.75
+        finally:
+            for env in (own, binary, curriculum):
+                env.close()
+    plain = gym.make("taskgym/ArithmeticEasy-v0", reward="source")
+    try:
+        plain.reset(seed=0)
+        answer = _answer(plain)
+        with pytest.raises(ConfigError, match="pays episodes of Mixture-v0"):
+            plain.step(answer)
+    finally:
+        plain.close()
 
 
 def test_bad_mixtures_say_what_to_do() -> None:

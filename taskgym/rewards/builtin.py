@@ -169,6 +169,8 @@ register_reward("reference_match", ReferenceMatch)
 register_reward("step_penalty", StepPenalty)
 register_reward("weighted", weighted)
 register_reward("gated", gated)
+# A mixture's or a curriculum's episode paid by its source env's own reward.
+register_reward("source", "taskgym.envs.composite.rewards:SourceReward")
 
 
 def is_quick(reward: Reward) -> bool:

@@ -169,7 +169,8 @@ class CurriculumTask(DelegatingTask):
         return self._wrap(level, self._levels[level].get(inner_id))
 
     def _wrap(self, level: int, inner: Problem) -> Problem:
-        return outer_problem(inner, f"L{level}", level=level, level_value=self.values[level])
+        value = self.values[level]
+        return outer_problem(inner, f"L{level}", source=self.env, level=level, level_value=value)
 
     def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Any) -> Verdict:
         verdict = super().check(problem, transcript, sandbox)
