@@ -32,7 +32,9 @@ LONG_ENV = "taskgym/ArithmeticEasyUnderANameLongEnoughToWrapInsteadOfRunningInto
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("runs")
-    files = {name: folder / f"{name}.jsonl" for name in ("oracle", "null", "chat", "long")}
+    files = {name: folder / f"{name}.jsonl" for name in ("oracle", "null", "chat")}
+    # Two agents in one file, whose name is long enough to wrap where runs are named.
+    files["long"] = folder / "two-agents-on-an-env-whose-id-is-long-too.jsonl"
     envs = ["ArithmeticEasy-v0", "ArithmeticRetry-v0"]
     assert main(["run", *envs, "--episodes", "5", "--out", str(files["oracle"])]) == 0
     args = ["run", *envs, "--agent", "null", "--episodes", "5", "--out", str(files["null"])]
@@ -90,10 +92,10 @@ def test_the_summary_has_a_row_an_env_with_rewards_pass_rates_and_turns(
 def test_a_file_of_two_agents_is_two_runs_and_files_are_named_apart(
     runs: dict[str, Path],
 ) -> None:
-    found = group_runs({"long.jsonl": load_run(runs["long"]), "chat": load_run(runs["chat"])})
+    found = group_runs({"two.jsonl": load_run(runs["long"]), "chat": load_run(runs["chat"])})
     assert [(r.name, r.agent, r.model, len(r.records)) for r in found] == [
-        ("long.jsonl · oracle", "oracle", None, 3),
-        ("long.jsonl · null", "null", None, 3),
+        ("two.jsonl · oracle", "oracle", None, 3),
+        ("two.jsonl · null", "null", None, 3),
         ("chat", "openai", "scripted-7b", 20),
     ]
 
@@ -143,6 +145,9 @@ def test_the_per_task_table_puts_the_tasks_where_runs_differ_first_and_marks_the
     cells = [cells for marked, _, _, cells in rows if marked]
     assert all("solved)" in c for c in cells)  # samples: how many of them solved
     assert "(0/4 solved)" in cells[0] and 'href="#episode-1-' in cells[0]
+    # Every link leads to a transcript on the page.
+    links = re.findall(r'href="#([^"]+)"', page)
+    assert len(links) == 15 and all(f'id="{link}"' in page for link in links)  # 10 + 5
 
 
 def test_pass_at_k_is_shown_for_runs_with_several_samples_a_problem(
