@@ -227,7 +227,7 @@ class _Page:
                 _e(run.agent),
                 _e(run.model or "-"),
                 str(len(run.records)),
-                str(len({r["env_id"] for r in run.records})),
+                str(len({str(r["env_id"]) for r in run.records})),
                 f"{_mean(rewards):.3f}",
                 f"{_mean([float(solved(r)) for r in run.records]):.1%}",
                 f"{_mean([float(len(r['actions'])) for r in run.records]):.2f}",
@@ -688,7 +688,10 @@ def _reward_domain(runs: Sequence[Run]) -> tuple[float, float]:
 
 
 def _agent_of(record: Record) -> tuple[str, str | None]:
-    model = _stats(record).get("model") or (record.get("agent_options") or {}).get("model")
+    options = record.get("agent_options")
+    model = _stats(record).get("model") or (
+        options.get("model") if isinstance(options, Mapping) else None
+    )
     return str(record.get("agent", "?")), (str(model) if model else None)
 
 

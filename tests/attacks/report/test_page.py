@@ -145,3 +145,19 @@ def test_a_huge_transcript_is_cut_to_a_page_of_bounded_size(hostile_chat: Path) 
     assert len(page) < 2_000_000
     assert "[... 19700 more not shown]" in page
     assert "[... 9996000 more characters]" in page
+
+
+def test_fields_of_other_types_than_taskgym_writes_are_shown_as_text(hostile_chat: Path) -> None:
+    record = load_run(hostile_chat)[0]
+    odd = {
+        **record,
+        "env_id": [HOSTILE],
+        "task_id": {"id": HOSTILE},
+        "agent_options": [HOSTILE],
+        "agent_stats": HOSTILE,
+        "verdict": HOSTILE,
+        "messages": [{"role": "assistant", "content": {"x": HOSTILE}, "tool_calls": HOSTILE}],
+    }
+    page = render_html([odd, record], "odd")
+    assert not [tag for tag in TAGS if tag in _body(page)]
+    assert html.escape(str([HOSTILE])) in page  # the env id, as text
