@@ -34,7 +34,7 @@ from taskgym.sandboxes.base import ExecResult, Limits, Sandbox
 from taskgym.sandboxes.images import docker_command
 from taskgym.sandboxes.shell import Signaller
 
-__all__ = ["HarborContainer", "carry_paths", "harbor_unavailable_reason"]
+__all__ = ["CarryTooLarge", "HarborContainer", "carry_paths", "harbor_unavailable_reason"]
 
 # The labels of the docker backend, so that its reaper removes what a killed run left.
 LABEL = "taskgym.sandbox"
@@ -157,6 +157,10 @@ class HarborContainer(Sandbox):
             result = _docker([docker_command(), verb, self.name], timeout=120)
             if result.returncode != 0 and verb == "start":
                 raise SandboxError(f"the container {self.name} did not restart: {_err(result)}")
+        # Started is not running: an init whose program is gone exits at once.
+        state = [docker_command(), "inspect", "--format", "{{.State.Running}}", self.name]
+        if _docker(state, timeout=60).stdout.strip() != b"true":
+            raise SandboxError(f"the container {self.name} stopped as it started again")
 
     def _stop_processes(self) -> None:
         super()._stop_processes()
@@ -346,12 +350,20 @@ class HarborContainer(Sandbox):
         return self.read_absolute(f"{self.inside_workdir.rstrip('/')}/{path}", max_bytes)
 
 
-def carry_paths(source: HarborContainer, target: HarborContainer, paths: list[str]) -> list[str]:
+class CarryTooLarge(Exception):
+    """The agent's files to carry into a separate verifier are more than it takes."""
+
+
+def carry_paths(
+    source: HarborContainer, target: HarborContainer, paths: list[str], *, max_bytes: int
+) -> list[str]:
     """Copy each absolute path of the (halted) ``source`` to the same place in
     ``target``, through a filter that keeps regular files, directories and links that
     stay inside what is copied (no devices, no setuid bits), as Harbor re-materialises
-    a verifier's artifacts. Returns the paths that did not exist."""
+    a verifier's artifacts. Returns the paths that did not exist; CarryTooLarge past
+    ``max_bytes`` of files in all."""
     missing = []
+    budget = [max_bytes]
     for path in paths:
         reader = _tar_of(source.name, path)  # a missing path: an empty stream
         parent = os.path.dirname(path.rstrip("/")) or "/"
@@ -366,20 +378,24 @@ def carry_paths(source: HarborContainer, target: HarborContainer, paths: list[st
         try:
             assert reader.stdout is not None
             assert writer.stdin is not None
-            copied = _filter_tar(reader.stdout, writer.stdin)
+            copied = _filter_tar(reader.stdout, writer.stdin, budget)
         finally:
             if writer.stdin is not None:
                 with contextlib.suppress(OSError):
                     writer.stdin.close()
-            writer.wait(timeout=300)
+            try:
+                writer.wait(timeout=300)
+            except subprocess.TimeoutExpired:
+                end_process(writer)
             end_process(reader)
         if not copied:
             missing.append(path)
     return missing
 
 
-def _filter_tar(source: IO[bytes], sink: IO[bytes]) -> bool:
-    """Pass a tar stream on, member by member, without what could reach outside it."""
+def _filter_tar(source: IO[bytes], sink: IO[bytes], budget: list[int]) -> bool:
+    """Pass a tar stream on, member by member, without what could reach outside it;
+    ``budget[0]``: the bytes of files still allowed (CarryTooLarge past it)."""
     count = 0
     with (
         contextlib.suppress(tarfile.ReadError, EOFError),
@@ -392,6 +408,9 @@ def _filter_tar(source: IO[bytes], sink: IO[bytes]) -> bool:
             kept = _kept(member, top)
             if kept is None:
                 continue
+            budget[0] -= kept.size if kept.isfile() else 0
+            if budget[0] < 0:
+                raise CarryTooLarge(f"more than the bytes allowed, at {member.name}")
             data = tar_in.extractfile(member) if member.isfile() else None
             tar_out.addfile(kept, data)
             count += 1

@@ -54,6 +54,9 @@ BUNDLED_HARBOR_TASKS = str(Path(__file__).with_name("data"))
 # The oracle's command carries solution/ in it: a bigger solution is refused at load.
 MAX_COMMAND_CHARS = 256 * 1024
 _OUTPUT_BYTES = 16 * 1024
+# Where task.toml sets none (Harbor leaves it to the provider): the host stays usable.
+DEFAULT_MEMORY_MB = 2048
+DEFAULT_CPUS = 1.0
 _TOOLS = shell_tools(
     "the persistent bash shell of the task's container", "the task's tests grade the state left"
 )
@@ -252,8 +255,8 @@ class HarborTask(MultiTurnRecordsTask):
                 "workdir": spec.workdir,
                 "user": None if config.agent_user is None else str(config.agent_user),
                 "env": resolve_env(spec.env, f"{record.id}: [environment].env"),
-                "memory_mb": spec.memory_mb,
-                "cpus": spec.cpus,
+                "memory_mb": spec.memory_mb or DEFAULT_MEMORY_MB,
+                "cpus": spec.cpus or DEFAULT_CPUS,
                 "storage_mb": spec.storage_mb,
                 "network": self.network and mode == "public",
                 "runtime": self.runtime,
@@ -300,7 +303,12 @@ class HarborTask(MultiTurnRecordsTask):
             ]
         else:
             seconds = min(self.command_seconds, left_seconds)
-            parts = command_report(_shell(sandbox, seconds).run(command, timeout=seconds), seconds)
+            try:
+                result = _shell(sandbox, seconds).run(command, timeout=seconds)
+            except SandboxError as e:  # the container stopped (its memory ran out?)
+                note = f"[the task's container stopped ({e}): the result is checked]"
+                return Reply(note, done=True)
+            parts = command_report(result, seconds)
         left = self.max_turns - len(transcript) - 1
         if left <= 0:
             return Reply("\n".join([*parts, "[no turns left: the result is checked]"]), True)

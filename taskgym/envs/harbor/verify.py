@@ -36,12 +36,15 @@ from typing import Any
 
 from taskgym.core import Verdict
 from taskgym.envs.harbor.config import HarborConfig, resolve_env
-from taskgym.envs.harbor.container import HarborContainer, carry_paths
+from taskgym.envs.harbor.container import CarryTooLarge, HarborContainer, carry_paths
 from taskgym.envs.harbor.images import BaseImages, build_task_image, map_base_image
+from taskgym.errors import SandboxError
 
-__all__ = ["MAX_REWARD_BYTES", "VerifierPlan", "parse_reward", "verify"]
+__all__ = ["MAX_CARRY_BYTES", "MAX_REWARD_BYTES", "VerifierPlan", "parse_reward", "verify"]
 
 MAX_REWARD_BYTES = 64 * 1024
+MAX_CARRY_BYTES = 4 * 1024 * 1024 * 1024
+"""Of the agent's files carried into a separate verifier: more earns 0.0."""
 _PREPARE = (
     "rm -rf /tests /logs/verifier; "
     "if [ -L /logs ] || [ -e /logs -a ! -d /logs ]; then rm -f /logs; fi; "
@@ -72,9 +75,14 @@ def verify(plan: VerifierPlan, agent: HarborContainer) -> Verdict:
         try:
             carried = [agent.inside_workdir, *_artifact_paths(config, agent), "/logs/artifacts"]
             return _run_tests(plan, verifier, carry=(agent, carried))
+        except CarryTooLarge:
+            return _broken(f"the agent's files to carry are more than {MAX_CARRY_BYTES} bytes")
         finally:
             verifier.close()
-    agent.stop_everything()
+    try:
+        agent.stop_everything()
+    except SandboxError as e:  # the agent broke its own machine (removed its init's program)
+        return _broken(f"the agent's container could not be started again for the tests: {e}")
     return _run_tests(plan, agent, carry=None)
 
 
@@ -92,7 +100,8 @@ def _run_tests(
     if box.entries("/tests") is not None or box.entries("/logs/verifier") != ["verifier"]:
         return _broken("/tests and /logs/verifier could not be made afresh (tools changed?)")
     if carry is not None:
-        carry_paths(carry[0], box, [p for p in carry[1] if p != "/"])
+        carried = [p for p in carry[1] if p != "/"]
+        carry_paths(carry[0], box, carried, max_bytes=MAX_CARRY_BYTES)
     # A verifier image built from tests/Dockerfile holds the tests already (its COPY);
     # they were removed with the rest of /tests and come back from the task's directory.
     tests = _test_files(plan.directory / "tests")
@@ -223,8 +232,8 @@ def _separate_container(plan: VerifierPlan) -> HarborContainer:
         image,
         workdir=spec.workdir,
         env=resolve_env(spec.env, f"{plan.task_id}: [verifier.environment].env"),
-        memory_mb=spec.memory_mb,
-        cpus=spec.cpus,
+        memory_mb=spec.memory_mb or 2048,
+        cpus=spec.cpus or 1.0,
         storage_mb=spec.storage_mb,
         network=plan.network and mode == "public",
         runtime=plan.runtime,

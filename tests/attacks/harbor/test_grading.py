@@ -134,6 +134,19 @@ def test_rewards_and_tests_planted_before_grading_count_for_nothing(
     assert "no /logs/verifier/reward" in reason or "made afresh" in reason
 
 
+def test_a_container_broken_for_good_earns_nothing_and_raises_nothing(
+    make_env: Make, tasks: Path
+) -> None:
+    """The container's main process is the image's sleep: without it the container
+    cannot start again for the tests. The agent broke its own machine: 0.0."""
+    env = make_env(tasks)
+    reward, verdict, _ = play(env, "answer", [DONE, "rm -f /usr/bin/sleep /bin/sleep", "submit"])
+    assert reward == 0.0
+    reason = verdict["details"]["reason"]  # which step finds it depends on timing
+    assert "could not be started again" in reason or "is not running" in reason, reason
+    assert play(env, "answer", [DONE, "submit"])[0] == 1.0  # the next episode is as new
+
+
 # -- reward files are read strictly ----------------------------------------------------------
 
 
