@@ -308,6 +308,7 @@ def test_tasks_takes_v_files_and_path_is_its_deprecated_name() -> None:
 def test_a_theorem_without_a_reference_proof_gives_the_oracle_nothing_to_play(
     tmp_path: Path,
 ) -> None:
+    require_coq()  # the tactic env's reset starts coqtop
     (tmp_path / "bare.v").write_text("Theorem bare : forall n : nat, n + 0 = n.\nAdmitted.\n")
     env = gym.make("taskgym/CoqTheorems-v0", tasks=str(tmp_path))
     observation, _ = env.reset(options={"task_id": "bare"})

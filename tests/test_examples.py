@@ -100,7 +100,7 @@ def test_the_trl_example_says_what_it_needs_without_trl() -> None:
         timeout=120,
         check=False,
     )
-    assert result.returncode == 1 and "pip install trl" in result.stderr
+    assert result.returncode == 1 and "pip install 'taskgym[trl]'" in result.stderr
 
 
 def _run_example(script: str, *args: str, timeout: int = 600) -> str:
@@ -117,14 +117,15 @@ def _run_example(script: str, *args: str, timeout: int = 600) -> str:
 
 
 def _require_trl() -> None:
-    from tests.conftest import REQUIRED_BACKENDS
+    from tests.conftest import require_module
 
-    try:
-        import trl  # noqa: F401
-    except ImportError as e:
-        if "trl" in REQUIRED_BACKENDS:
-            pytest.fail(f"TRL is required here (TASKGYM_REQUIRE_BACKENDS) but: {e}")
-        pytest.skip(f"TRL is not installed ({e}): pip install 'taskgym[trl]'")
+    require_module("trl", "trl")
+
+
+def _require_skyrl() -> None:
+    from tests.conftest import require_module
+
+    require_module("skyrl_gym", "skyrl")
 
 
 @pytest.mark.slow
@@ -155,14 +156,14 @@ def test_the_chat_rollouts_example_records_conversations(tmp_path: Path) -> None
 
 
 def test_the_skyrl_example_plays_reference_trajectories() -> None:
-    pytest.importorskip("skyrl_gym", reason="pip install 'taskgym[skyrl]'")
+    _require_skyrl()
     out = _run_example("skyrl_env.py", "--reference", "--count", "2")
     assert out.count("reward 1.0") == 2
 
 
 @pytest.mark.integration
 def test_the_skyrl_example_plays_shell_tasks_with_text_tool_calls() -> None:
-    pytest.importorskip("skyrl_gym", reason="pip install 'taskgym[skyrl]'")
+    _require_skyrl()
     from tests.conftest import require_backend
 
     require_backend("bwrap")

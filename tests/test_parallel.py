@@ -22,7 +22,7 @@ from taskgym.parallel import (
     play_spec,
 )
 from taskgym.runner import run_episodes
-from tests.conftest import REQUIRED_BACKENDS
+from tests.conftest import require_module
 from tests.hazard_envs import HAZARD
 from tests.helpers import timeless
 
@@ -203,12 +203,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def ray_executor() -> Iterator[Executor]:
     """Two actors on a real local Ray cluster (ray.init(num_cpus=2)), whose workers find
     the test envs on PYTHONPATH."""
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        if "ray" in REQUIRED_BACKENDS:
-            pytest.fail("ray is required here (TASKGYM_REQUIRE_BACKENDS) but not installed")
-        pytest.skip("ray is not installed: pip install 'taskgym[ray]'")
+    require_module("ray", "ray")
     init = {"num_cpus": 2, "runtime_env": {"env_vars": {"PYTHONPATH": str(ROOT)}}}
     with make_executor("ray", concurrency=2, timeout=20, init=init) as executor:
         yield executor

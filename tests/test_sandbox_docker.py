@@ -15,7 +15,7 @@ import pytest
 from taskgym import Limits, SandboxUnavailableError
 from taskgym.sandboxes import make_sandbox
 from taskgym.sandboxes.docker import DockerSandbox, docker_unavailable_reason, reap_orphans
-from tests.conftest import REQUIRED_BACKENDS, require_backend
+from tests.conftest import missing, require_backend
 
 
 @pytest.fixture
@@ -154,10 +154,7 @@ def test_gvisor_runtime_runs_the_sandbox_under_its_own_kernel() -> None:
         check=False,
     ).stdout
     if "runsc" not in runtimes:
-        message = "gVisor's runsc is not registered with the Docker engine"
-        if "runsc" in REQUIRED_BACKENDS:
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("runsc", "gVisor's runsc is not registered with the Docker engine")
     with DockerSandbox(runtime="runsc") as box:
         assert "gVisor" in box.run("dmesg").out
         box.write_file("in.txt", "through gVisor")

@@ -15,7 +15,7 @@ import pytest
 from taskgym import ConfigError
 from taskgym.trainers import prompt_rows, register_skyrl_envs, skyrl_env, trl_environment
 from taskgym.trainers.trl_env import TRLEnvironment
-from tests.conftest import REQUIRED_BACKENDS, require_backend
+from tests.conftest import require_backend, require_module
 
 SHELL = "taskgym/Shell-v0"
 COUNT = "shell-count-lines"  # solved by one command, then submit
@@ -24,12 +24,8 @@ EASY = "taskgym/ArithmeticEasy-v0"
 
 
 def _require(module: str, extra: str, name: str) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ImportError as e:
-        if name in REQUIRED_BACKENDS:
-            pytest.fail(f"{module} is required here (TASKGYM_REQUIRE_BACKENDS) but: {e}")
-        pytest.skip(f"{module} is not installed ({e}): pip install 'taskgym[{extra}]'")
+    require_module(module, extra, name)
+    return importlib.import_module(module)
 
 
 def _row(env_id: str, task_id: str) -> dict[str, Any]:

@@ -112,7 +112,7 @@ def test_a_real_grpo_trainer_step_calls_the_taskgym_reward(tmp_path: Any) -> Non
     """TRL's own GRPOTrainer, two steps on CPU with a tiny random model and a
     character tokenizer built here (no model can be downloaded): it calls the reward
     with the dataset's columns and logs what the reward paid."""
-    from tests.conftest import REQUIRED_BACKENDS
+    from tests.conftest import missing
 
     try:
         import torch
@@ -121,9 +121,7 @@ def test_a_real_grpo_trainer_step_calls_the_taskgym_reward(tmp_path: Any) -> Non
         from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
         from trl import GRPOConfig, GRPOTrainer
     except ImportError as e:
-        if "trl" in REQUIRED_BACKENDS:
-            pytest.fail(f"TRL is required here (TASKGYM_REQUIRE_BACKENDS) but: {e}")
-        pytest.skip(f"TRL is not installed ({e}): pip install 'taskgym[trl]'")
+        missing("trl", f"TRL is not installed ({e}): pip install 'taskgym[trl]'")
 
     chars = [chr(i) for i in range(32, 127)] + ["\n"]
     vocab = {"[UNK]": 0, "[PAD]": 1, "[EOS]": 2, **{c: i + 3 for i, c in enumerate(chars)}}
