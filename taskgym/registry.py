@@ -157,3 +157,8 @@ def env_info(env_id: str) -> EnvInfo:
     if env_id not in _ENVS:
         raise UnknownNameError("env", env_id, _ENVS)
     return _ENVS[env_id]
+
+
+# Not a task: a gymnasium env that plays a server of taskgym's envs (taskgym serve), kept
+# out of `taskgym list` and `run`'s selection (taskgym.serving.remote; the openenv extra).
+_gym_register(id=f"{NAMESPACE}/Remote-v0", entry_point="taskgym.serving.remote:RemoteEnv")

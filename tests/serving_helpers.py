@@ -51,8 +51,11 @@ class Served:
 
 
 @contextlib.contextmanager
-def serving(env_ids: Sequence[str], *options: str, log_dir: str = "/tmp") -> Iterator[Served]:
-    """``taskgym serve ENV_IDS OPTIONS`` on a free port until the block ends (SIGTERM)."""
+def serving(
+    env_ids: Sequence[str], *options: str, log_dir: str = "/tmp", tmpdir: str | None = None
+) -> Iterator[Served]:
+    """``taskgym serve ENV_IDS OPTIONS`` on a free port until the block ends (SIGTERM);
+    with ``tmpdir``, its sandboxes' work directories (and their mounts) are made there."""
     port = free_port()
     log = os.path.join(log_dir, f"taskgym-serve-{port}.log")
     with open(log, "wb") as out:
@@ -60,6 +63,7 @@ def serving(env_ids: Sequence[str], *options: str, log_dir: str = "/tmp") -> Ite
             [sys.executable, "-m", "taskgym", "serve", *env_ids, "--port", str(port), *options],
             stdout=out,
             stderr=subprocess.STDOUT,
+            env={**os.environ, "TMPDIR": tmpdir} if tmpdir else None,
         )
     served = Served(process, port, log)
     try:
@@ -120,6 +124,7 @@ def wait_until(predicate: Any, limit: float, step: float = 0.1) -> bool:
     return bool(predicate())
 
 
-def mounts() -> list[str]:
+def mounts_under(path: str) -> list[str]:
+    """The mounts at or below ``path``."""
     with open("/proc/self/mountinfo") as f:
-        return f.read().splitlines()
+        return [line for line in f.read().splitlines() if f" {path}" in line]

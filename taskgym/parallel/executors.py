@@ -13,6 +13,8 @@
            episodes end.
 ``ray``    the same on a Ray cluster (:mod:`.ray_executor`): ``workers`` actors (a CPU
            of the cluster each by default), many episodes an actor.
+``remote`` servers of envs (``taskgym serve``, :mod:`taskgym.serving.remote`):
+           ``urls=[...]``, episodes spread round-robin, ``concurrency`` at once.
 =========  ===========================================================================
 
 Every executor takes :class:`~taskgym.parallel.spec.EpisodeSpec` values and gives
@@ -79,6 +81,8 @@ def register_executor(name: str, factory: ExecutorFactory | str) -> None:
 register_executor("inline", "taskgym.parallel.inline:InlineExecutor")
 register_executor("process", "taskgym.parallel.process:ProcessExecutor")
 register_executor("ray", "taskgym.parallel.ray_executor:RayExecutor")  # the ray extra
+# Servers of envs (taskgym serve), urls=[...]: the openenv extra.
+register_executor("remote", "taskgym.serving.remote:RemoteExecutor")
 
 # Names this module held before the executors had a module each (PEP 562).
 _MOVED = {

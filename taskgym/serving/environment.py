@@ -10,20 +10,26 @@ its sandbox. Sessions share nothing: each has its own env, sandbox and conversat
 
 from __future__ import annotations
 
-import json
+import asyncio
+import functools
 import threading
 import uuid
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Generator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openenv.core.env_server.interfaces import Environment
 from openenv.core.env_server.types import EnvironmentMetadata
 
 from taskgym.chat import Conversation, PlannedAction, tool_schemas
+from taskgym.envs.stages import StepResult, run_stages_async
 from taskgym.errors import ConfigError, EpisodeStateError
 from taskgym.serving.models import TaskgymAction, TaskgymObservation, TaskgymState
+
+if TYPE_CHECKING:
+    from taskgym.envs.env import TaskEnv
 
 __all__ = ["ServedEnvs", "TaskgymEnvironment"]
 
@@ -85,9 +91,11 @@ class TaskgymEnvironment(Environment[TaskgymAction, TaskgymObservation, TaskgymS
         super().__init__()
         self._served = served
         self._env: Any = None  # the gymnasium env (wrappers and all)
+        self._task_env: TaskEnv | None = None  # the TaskEnv under them
+        self._executor: ThreadPoolExecutor | None = None
         self._env_id = ""
         self._chat: Conversation | None = None
-        self._state = TaskgymState()
+        self._episode = _Episode()
         self._closed = False
         # close() comes from OpenEnv's session thread, or from the shutdown hook.
         self._lock = threading.Lock()
@@ -117,21 +125,26 @@ class TaskgymEnvironment(Environment[TaskgymAction, TaskgymObservation, TaskgymS
             observation, info = env.reset(seed=seed, options=options)
             self._chat = Conversation(env.unwrapped.task, tools=tools)
             messages = self._chat.start(observation)
-            self._state = TaskgymState(
-                episode_id=episode_id or str(uuid.uuid4()),
-                env_id=self._env_id,
-                task_id=str(info["task_id"]),
-                done=False,
+            plain = dict(info)  # JSON, by TaskEnv's contract
+            self._episode = _Episode(
+                episode_id or str(uuid.uuid4()), self._env_id, str(info["task_id"]), done=False
             )
-            return TaskgymObservation(
+            # Built from trusted values: pydantic's validation is skipped (a hot path).
+            started: TaskgymObservation = TaskgymObservation.model_construct(
                 text=observation,
                 messages=list(messages),
                 tools=self._chat.native_tools,
                 env_id=self._env_id,
                 task_id=str(info["task_id"]),
-                info=_json_safe(info),
-                metadata={"info": _json_safe(info)},
+                turn=0,
+                truncated=False,
+                verdict=None,
+                info=plain,
+                done=False,
+                reward=None,
+                metadata={"info": plain},
             )
+            return started
 
     def step(
         self, action: TaskgymAction, timeout_s: float | None = None, **kwargs: Any
@@ -139,20 +152,64 @@ class TaskgymEnvironment(Environment[TaskgymAction, TaskgymObservation, TaskgymS
         """Play the reply ``action``: each action it asks for is one env step, in order;
         a call that cannot be read is answered with the reason and costs no step."""
         with self._lock:
-            chat = self._live_chat()
-            if action.verbatim:
-                if action.tool_calls:
-                    raise ConfigError("a verbatim action is text alone: send no tool_calls")
-                planned = [PlannedAction(action.text)]
-                before = len(chat.messages)
-            else:
-                before = len(chat.messages) + 1  # the reply joins the history first
-                planned = chat.read({"content": action.text, "tool_calls": action.tool_calls})
-            return self._play(chat, planned, before, verbatim=action.verbatim)
+            plays = self._plays(action)
+            try:
+                played = next(plays)
+                while True:
+                    played = plays.send(self._env.step(played))
+            except StopIteration as stop:
+                observation: TaskgymObservation = stop.value
+                return observation
+
+    # OpenEnv's server awaits these on its event loop when an env has them: the quick
+    # calls of a step (a pure-Python task's, the built-in rewards) run there, and only
+    # what may block (a sandbox, a grader) goes to the session's thread, as in the
+    # episode pool: a thread hop costs more than a quick step.
+
+    async def reset_async(
+        self,
+        seed: int | None = None,
+        episode_id: str | None = None,
+        task_id: str | None = None,
+        env_id: str | None = None,
+        tools: str = "native",
+        **unknown: Any,
+    ) -> TaskgymObservation:
+        call = functools.partial(self.reset, seed, episode_id, task_id, env_id, tools, **unknown)
+        quick = (
+            self._task_env is not None
+            and self._env_id == (env_id or self._served.default)
+            and self._task_env.quick_reset
+        )
+        if quick:
+            return call()
+        return await asyncio.get_running_loop().run_in_executor(self._thread(), call)
+
+    async def step_async(
+        self, action: TaskgymAction, timeout_s: float | None = None, **kwargs: Any
+    ) -> TaskgymObservation:
+        plays = self._plays(action)
+        try:
+            played = next(plays)
+            while True:
+                stages = self._live_task_env().step_stages(played)
+                played = plays.send(await run_stages_async(stages, self._in_thread))
+        except StopIteration as stop:
+            observation: TaskgymObservation = stop.value
+            return observation
+
+    def _thread(self) -> ThreadPoolExecutor:
+        """The session's thread for what may block (made at its first use)."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="taskgym-session")
+        return self._executor
+
+    async def _in_thread(self, call: Callable[[], Any]) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._thread(), call)
 
     @property
     def state(self) -> TaskgymState:
-        return self._state
+        return TaskgymState(**vars(self._episode))
 
     def get_metadata(self) -> EnvironmentMetadata:
         return EnvironmentMetadata(
@@ -164,10 +221,13 @@ class TaskgymEnvironment(Environment[TaskgymAction, TaskgymObservation, TaskgymS
         """Close the env and its sandbox; the session can play no more."""
         with self._lock:
             self._closed = True
-            env, self._env = self._env, None
-            self._state = self._state.model_copy(update={"done": True})
+            env, self._env, self._task_env = self._env, None, None
+            executor, self._executor = self._executor, None
+            self._episode.done = True
         if env is not None:
             env.close()
+        if executor is not None:
+            executor.shutdown(wait=False)
         self._served.open_sessions.discard(self)
 
     # -- the episode --------------------------------------------------------------------
@@ -185,12 +245,17 @@ class TaskgymEnvironment(Environment[TaskgymAction, TaskgymObservation, TaskgymS
             return self._env
         if self._env is not None:
             self._env.close()
-            self._env = None
+            self._env = self._task_env = None
         from taskgym.envs.env import make_task_env  # noqa: PLC0415 - gymnasium, when used
 
-        self._env, _ = make_task_env(chosen, **kwargs)
+        self._env, self._task_env = make_task_env(chosen, **kwargs)
         self._env_id = chosen
         return self._env
+
+    def _live_task_env(self) -> TaskEnv:
+        if self._task_env is None:  # closed while the reply was being played
+            raise EpisodeStateError("this session was closed: open a new connection")
+        return self._task_env
 
     def _live_chat(self) -> Conversation:
         if self._closed:
@@ -198,53 +263,72 @@ class TaskgymEnvironment(Environment[TaskgymAction, TaskgymObservation, TaskgymS
                 "this session is closed (it sat idle past the server's limit, or the "
                 "server is stopping): open a new connection"
             )
-        if self._chat is None or self._state.done:
+        if self._chat is None or self._episode.done:
             raise EpisodeStateError(
                 "no episode is under way (none was started, or it has ended): send a reset"
             )
         return self._chat
 
-    def _play(
-        self, chat: Conversation, planned: list[PlannedAction], before: int, *, verbatim: bool
-    ) -> TaskgymObservation:
-        reward, text, info = 0.0, "", {}
+    def _plays(self, action: TaskgymAction) -> Generator[str, StepResult, TaskgymObservation]:
+        """The reply's actions, each yielded to be played (sent back its five values),
+        then the observation of them all."""
+        chat = self._live_chat()
+        verbatim = action.verbatim
+        if verbatim:
+            if action.tool_calls:
+                raise ConfigError("a verbatim action is text alone: send no tool_calls")
+            planned = [PlannedAction(action.text)]
+            before = len(chat.messages)
+        else:
+            before = len(chat.messages) + 1  # the reply joins the history first
+            planned = chat.read({"content": action.text, "tool_calls": action.tool_calls})
+        reward, text, info = 0.0, "", dict[str, Any]()
         terminated = truncated = False
-        for index, action in enumerate(planned):
+        for index, planned_action in enumerate(planned):
             if terminated or truncated:
                 chat.ended(planned[index:])
                 break
-            if action.action is None:
-                chat.refuse(action)
+            if planned_action.action is None:
+                chat.refuse(planned_action)
                 continue
-            text, step_reward, terminated, truncated, info = self._env.step(action.action)
+            text, step_reward, terminated, truncated, info = yield planned_action.action
             reward += float(step_reward)
             if not verbatim:
-                chat.observe(action, text)
+                chat.observe(planned_action, text)
         done = terminated or truncated
-        turn = int(info.get("turn", self._state.turn)) if info else self._state.turn
-        self._state = self._state.model_copy(
-            update={"step_count": self._state.step_count + 1, "turn": turn, "done": done}
-        )
-        verdict = _json_safe(info["verdict"]) if done and "verdict" in info else None
-        metadata: dict[str, Any] = {"info": _json_safe(info)}
+        episode = self._episode
+        episode.turn = int(info.get("turn", episode.turn)) if info else episode.turn
+        episode.step_count += 1
+        episode.done = done
+        plain = dict(info)  # JSON, by TaskEnv's contract
+        verdict = plain.get("verdict") if done else None
+        metadata: dict[str, Any] = {"info": plain}
         if verdict is not None:
             metadata["verdict"] = verdict
-        return TaskgymObservation(
+        played: TaskgymObservation = TaskgymObservation.model_construct(
             text=text,
             messages=list(chat.messages[before:]) if not verbatim else [],
+            tools=[],
             env_id=self._env_id,
-            task_id=self._state.task_id,
-            turn=turn,
+            task_id=episode.task_id,
+            turn=episode.turn,
             truncated=truncated,
             verdict=verdict,
-            info=_json_safe(info),
+            info=plain,
             done=done,
             reward=reward,
             metadata=metadata,
         )
+        return played
 
 
-def _json_safe(value: Mapping[str, Any]) -> dict[str, Any]:
-    """``value`` as plain JSON (info holds JSON already; anything else becomes text)."""
-    result: dict[str, Any] = json.loads(json.dumps(dict(value), default=str))
-    return result
+@dataclass
+class _Episode:
+    """Where a session's episode is (what ``state`` reports)."""
+
+    episode_id: str | None = None
+    env_id: str = ""
+    task_id: str = ""
+    turn: int = 0
+    step_count: int = 0
+    done: bool = True

@@ -9,8 +9,10 @@ this module adds to OpenEnv's server:
 
 - one app for one env or several (a reset names its ``env_id``), with ``/envs`` listing
   them and ``/schema``'s action listing each env's tools under ``x-tools``;
-- a session limit (``max_sessions``: a connection past it is refused with OpenEnv's
-  ``CAPACITY_REACHED`` error, which says how many are open) and an idle limit
+- a session limit (``max_sessions``: a connection past it is answered with OpenEnv's
+  ``CAPACITY_REACHED`` error, which says what to do, then closed with code 1013; OpenEnv
+  sends its own before the client has spoken, and a client that sends a reset first
+  sees only the closed connection) and an idle limit
   (``idle_timeout``: OpenEnv's reaper closes the session, so its sandbox); a step under
   way counts as activity, so a long command is not taken for idleness;
 - a cap on a message's size (``max_message_bytes``: a larger one closes the connection
@@ -22,6 +24,7 @@ this module adds to OpenEnv's server:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -36,7 +39,7 @@ DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 """Above the envs' 1 MiB action limit (``max_action_chars``) with room for JSON escapes."""
 
 # models.py has said what to install if openenv-core is missing; these come with it.
-from fastapi import FastAPI, Request  # noqa: E402
+from fastapi import FastAPI, Request, WebSocket  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 from openenv.core.env_server.http_server import HTTPEnvServer  # noqa: E402
 from openenv.core.env_server.types import ConcurrencyConfig  # noqa: E402
@@ -77,6 +80,43 @@ class _SessionServer(HTTPEnvServer):
             self._update_session_activity(session_id)
 
 
+class _RefuseWhenFull:
+    """ASGI middleware: a WebSocket session past the limit is accepted, its first message
+    answered with the ``CAPACITY_REACHED`` error in OpenEnv's format, and closed (1013,
+    try again later), so that a client's first call raises with the reason."""
+
+    def __init__(self, app: Any, server: HTTPEnvServer, limit: int) -> None:
+        self.app, self.server, self.limit = app, server, limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        full = self.server.active_sessions >= self.limit
+        if scope["type"] != "websocket" or scope["path"] != "/ws" or not full:
+            await self.app(scope, receive, send)
+            return
+        socket = WebSocket(scope, receive, send)
+        await socket.accept()
+        with contextlib.suppress(Exception):  # the client may never speak, or leave
+            await asyncio.wait_for(socket.receive(), timeout=10)
+            message = (
+                f"the server is at capacity: {self.limit} of {self.limit} sessions are "
+                "open; close one, retry later, or start another server (taskgym serve "
+                "--max-sessions sets the limit)"
+            )
+            await socket.send_json(
+                {
+                    "type": "error",
+                    "data": {
+                        "message": message,
+                        "code": "CAPACITY_REACHED",
+                        "active_sessions": self.limit,
+                        "max_sessions": self.limit,
+                    },
+                }
+            )
+        with contextlib.suppress(Exception):
+            await socket.close(code=1013)
+
+
 def make_app(
     envs: Mapping[str, Mapping[str, Any]] | Sequence[str],
     options: ServerOptions | None = None,
@@ -96,6 +136,7 @@ def make_app(
     )
     app = FastAPI(title="taskgym serve", description=f"taskgym envs: {', '.join(served.envs)}")
     server.register_routes(app)
+    app.add_middleware(_RefuseWhenFull, server=server, limit=options.max_sessions)
 
     @app.get("/envs", tags=["Environment Info"], summary="the envs served and their tools")
     async def list_envs() -> dict[str, Any]:
