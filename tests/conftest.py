@@ -20,8 +20,10 @@ import pytest
 
 from taskgym.sandboxes import (
     ALLOW_LOCAL,
+    SANDBOXES,
     Sandbox,
     make_sandbox,
+    register_sandbox,
     resolve_sandbox_name,
     unavailable_reason,
 )
@@ -85,6 +87,21 @@ def require_module(module: str, extra: str, component: str | None = None) -> Non
         missing(
             component or extra, f"{module} is not installed ({e}): pip install 'taskgym[{extra}]'"
         )
+
+
+@pytest.fixture
+def no_bwrap(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """bwrap's probe says it is missing, as on a machine without bubblewrap: the backend
+    registered again, through the public registry, with a probe that fails; and without
+    the suite's own TASKGYM_ALLOW_LOCAL."""
+    monkeypatch.delenv(ALLOW_LOCAL, raising=False)
+    factory = "taskgym.sandboxes.bwrap:BwrapSandbox"
+    probe = SANDBOXES.metadata("bwrap")["probe"]
+    register_sandbox("bwrap", factory, probe=lambda: "bubblewrap is not installed (test)")
+    try:
+        yield
+    finally:
+        register_sandbox("bwrap", factory, probe=probe)
 
 
 @pytest.fixture(scope="module")

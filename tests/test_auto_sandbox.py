@@ -5,7 +5,6 @@ what to install, and only ``sandbox="local"`` named by the user runs it."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import gymnasium as gym
 import pytest
@@ -13,7 +12,7 @@ import pytest
 from taskgym import Execution, Task
 from taskgym.errors import ConfigError, SandboxUnavailableError
 from taskgym.plugins import load
-from taskgym.sandboxes import ALLOW_LOCAL, SANDBOXES, register_sandbox, resolve_auto
+from taskgym.sandboxes import ALLOW_LOCAL, resolve_auto
 from tests.conftest import require_backend
 
 # Self-contained envs graded by tests or checks the agent must never read.
@@ -35,21 +34,6 @@ def oracle_reward(env: gym.Env[str, str], seed: int) -> float:
         if terminated or truncated:
             break
     return total
-
-
-@pytest.fixture
-def no_bwrap(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """bwrap's probe says it is missing, as on a machine without bubblewrap: the
-    backend registered again, through the public registry, with a probe that fails.
-    Without the suite's own TASKGYM_ALLOW_LOCAL (tests/conftest.py)."""
-    monkeypatch.delenv(ALLOW_LOCAL, raising=False)
-    factory = "taskgym.sandboxes.bwrap:BwrapSandbox"
-    probe = SANDBOXES.metadata("bwrap")["probe"]
-    register_sandbox("bwrap", factory, probe=lambda: "bubblewrap is not installed (test)")
-    try:
-        yield
-    finally:
-        register_sandbox("bwrap", factory, probe=probe)
 
 
 def test_the_tasks_graded_by_hidden_tests_declare_it() -> None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from taskgym.cli import main
-from taskgym.sandboxes import SANDBOXES, register_sandbox, unavailable_reason
+from taskgym.sandboxes import unavailable_reason
 from tests.conftest import REQUIRED_BACKENDS
 
 COMPONENTS = {"local", "bwrap", "docker", "images", "runsc", "pytest", "coq", "lean"}
@@ -54,17 +53,6 @@ def test_the_text_report_says_why_and_what_to_install(
     out = capsys.readouterr().out
     assert out.startswith("local sandbox") and "works" in out and "extra [sympy]" in out
     assert "of 2 work here" in out
-
-
-@pytest.fixture
-def no_bwrap() -> Iterator[None]:
-    factory = "taskgym.sandboxes.bwrap:BwrapSandbox"
-    probe = SANDBOXES.metadata("bwrap")["probe"]
-    register_sandbox("bwrap", factory, probe=lambda: "bubblewrap is not installed (test)")
-    try:
-        yield
-    finally:
-        register_sandbox("bwrap", factory, probe=probe)
 
 
 @pytest.mark.usefixtures("no_bwrap")

@@ -195,34 +195,25 @@ def _checker_backend() -> str:
     return next(b for b in AUTO_ORDER if unavailable_reason(b) is None)
 
 
-def _coq() -> Iterator[Finding]:
+def _checker(name: str, label: str, programs: tuple[str, ...], needed_by: str, fix: str) -> Finding:
+    """Whether the default sandbox finds each of ``programs`` on its PATH."""
     backend = _checker_backend()
-    reason = _in_sandbox(backend, ["sh", "-c", "command -v coqc && command -v coqtop"])
+    reason = _in_sandbox(backend, ["sh", "-c", " && ".join(f"command -v {p}" for p in programs)])
     if reason is not None:
-        reason = f"coqc or coqtop is not found in the {backend} sandbox"
-    yield Finding(
-        "Coq (coqc, coqtop)",
-        "coq",
-        reason is None,
-        "CoqProofs-v0, CoqTactics-v0, CoqGen-v0, CoqTheorems-v0",
-        reason or f"in the {backend} sandbox",
-        "apt-get install coq",
-    )
+        reason = f"{' or '.join(programs)} is not found in the {backend} sandbox"
+    detail = reason or f"in the {backend} sandbox"
+    component = f"{label} ({', '.join(programs)})"
+    return Finding(component, name, reason is None, needed_by, detail, fix)
+
+
+def _coq() -> Iterator[Finding]:
+    coq_envs = "CoqProofs-v0, CoqTactics-v0, CoqGen-v0, CoqTheorems-v0"
+    yield _checker("coq", "Coq", ("coqc", "coqtop"), coq_envs, "apt-get install coq")
 
 
 def _lean() -> Iterator[Finding]:
-    backend = _checker_backend()
-    reason = _in_sandbox(backend, ["sh", "-c", "command -v lean"])
-    if reason is not None:
-        reason = f"lean is not found in the {backend} sandbox"
-    yield Finding(
-        "Lean 4 (lean)",
-        "lean",
-        reason is None,
-        "LeanTheorems-v0",
-        reason or f"in the {backend} sandbox",
-        "a Lean 4 toolchain where the sandbox finds it, e.g. /usr/local/bin (docs/math.md)",
-    )
+    fix = "a Lean 4 toolchain where the sandbox finds it, e.g. /usr/local/bin (docs/math.md)"
+    yield _checker("lean", "Lean 4", ("lean",), "LeanTheorems-v0", fix)
 
 
 def _pytest() -> Iterator[Finding]:
