@@ -19,7 +19,7 @@ from taskgym.envs.harbor.tasks import BUNDLED_HARBOR_TASKS, HarborTask
 from taskgym.errors import ConfigError, SandboxUnavailableError
 from taskgym.sandboxes.images import BASE_IMAGE
 from taskgym.testing import check_task
-from tests.attacks.harbor.common import DONE, write_task
+from tests.attacks.harbor.common import DONE, require_runsc, write_task
 from tests.attacks.harbor.conftest import require_docker
 from tests.helpers import play
 
@@ -121,5 +121,18 @@ def test_a_copied_task_directory_runs(tmp_path: Path) -> None:
     try:
         problem = env.unwrapped.task.get("fix-median")  # type: ignore[attr-defined]
         assert play(env, "fix-median", list(problem.solution))[0] == 1.0
+    finally:
+        env.close()
+
+
+def test_every_bundled_reference_under_gvisor() -> None:
+    require_docker()
+    require_runsc()
+    env = gym.make("taskgym/Harbor-v0", runtime="runsc")
+    try:
+        for task in BUNDLED:
+            problem = env.unwrapped.task.get(task)  # type: ignore[attr-defined]
+            reward, verdict, _ = play(env, task, list(problem.solution))
+            assert reward == 1.0, (task, verdict)
     finally:
         env.close()

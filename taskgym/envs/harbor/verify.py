@@ -48,7 +48,7 @@ MAX_CARRY_BYTES = 4 * 1024 * 1024 * 1024
 _PREPARE = (
     "rm -rf /tests /logs/verifier; "
     "if [ -L /logs ] || [ -e /logs -a ! -d /logs ]; then rm -f /logs; fi; "
-    "mkdir -p /logs/verifier /logs/artifacts && chmod 777 /logs/verifier"
+    "mkdir -p /logs/verifier /logs/artifacts /tests && chmod 777 /logs/verifier"
 )
 
 
@@ -97,7 +97,9 @@ def _run_tests(
         return _broken(f"could not prepare /logs/verifier: {prepared.err[-500:]}")
     # Checked by the engine, not by the container's tools, which the agent may have
     # replaced (an rm that removes nothing would leave a planted reward).
-    if box.entries("/tests") is not None or box.entries("/logs/verifier") != ["verifier"]:
+    # /tests is made inside too: under gVisor a directory made from the host where the
+    # container once looked for it stays unseen (its cache remembers the absence).
+    if box.entries("/tests") != ["tests"] or box.entries("/logs/verifier") != ["verifier"]:
         return _broken("/tests and /logs/verifier could not be made afresh (tools changed?)")
     if carry is not None:
         carried = [p for p in carry[1] if p != "/"]

@@ -5,6 +5,7 @@ without an engine or taskgym's base image."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,11 @@ def missing(component: str, message: str) -> None:
     if component in REQUIRED_BACKENDS:
         pytest.fail(f"{component} is required here (TASKGYM_REQUIRE_BACKENDS) but: {message}")
     pytest.skip(message)
+
+
+def require_runsc() -> None:
+    """gVisor's runsc registered with the Docker engine (CI requires it)."""
+    argv = ["docker", "info", "--format", "{{json .Runtimes}}"]
+    info = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if "runsc" not in info.stdout:
+        missing("runsc", "the Docker engine has no runsc runtime (gVisor): see docs/sandboxes.md")

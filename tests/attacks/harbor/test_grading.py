@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.attacks.harbor.common import DONE, MARKER, WRONG, write_task
+from tests.attacks.harbor.common import DONE, MARKER, WRONG, require_runsc, write_task
 from tests.helpers import play
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -237,3 +237,23 @@ def test_no_network_by_default_even_where_the_task_allows_it(make_env: Make, tas
     reward, _, observations = play(env, "public-network", [probe, DONE, "submit"])
     assert reward == 1.0
     assert "['lo']" in observations[0]
+
+
+# -- under gVisor -----------------------------------------------------------------------------
+
+
+def test_the_same_holds_under_gvisor(make_env: Make, tasks: Path) -> None:
+    """gVisor keeps a cache of the container's files: what the grader makes from the host
+    must still be what the tests see there."""
+    require_runsc()
+    env = make_env(tasks, runtime="runsc")
+    for task in ("answer", "answer-separate"):
+        assert play(env, task, [DONE, "submit"])[0] == 1.0
+        look = f"ls /tests; grep -rIl {MARKER} / --exclude-dir=proc --exclude-dir=sys; echo done"
+        reward, verdict, observations = play(
+            env, task, [look, WRONG, PLANTED["reward.txt"], "submit"]
+        )
+        assert reward == 0.0, verdict
+        assert MARKER not in observations[0]
+        late = DAEMONS["a late writer, double-forked, ignoring signals"]
+        assert play(env, task, [WRONG, late, "submit"])[0] == 0.0
