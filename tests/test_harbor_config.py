@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import copy
 import importlib
+import io
 import os
 import sys
+import tarfile
 import types
 import warnings
 from collections.abc import Iterator
@@ -24,6 +26,7 @@ import pytest
 import tomllib
 
 from taskgym.envs.harbor.config import config_from_mapping, read_task_config
+from taskgym.envs.harbor.container import CarryTooLarge, _filter_tar
 from taskgym.envs.harbor.images import map_base_image, rewrite_from_lines
 from taskgym.envs.harbor.tasks import BUNDLED_HARBOR_TASKS, load_harbor_tasks
 from taskgym.envs.harbor.verify import parse_reward
@@ -306,3 +309,45 @@ def test_gpus_are_refused(tmp_path: Path) -> None:
 def test_an_empty_directory_says_so(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="holds no Harbor task"):
         load_harbor_tasks(tmp_path)
+
+
+# -- what a separate verifier receives of the agent's state --------------------------------
+
+
+def test_the_carry_filter_keeps_only_files_dirs_and_inner_links() -> None:
+    source = io.BytesIO()
+    members = [
+        ("app", tarfile.DIRTYPE, "", 0o755),
+        ("app/a.txt", tarfile.REGTYPE, "", 0o4755),
+        ("app/absolute", tarfile.SYMTYPE, "/etc/passwd", 0o777),
+        ("app/up", tarfile.SYMTYPE, "../etc/x", 0o777),
+        ("app/inner", tarfile.SYMTYPE, "a.txt", 0o777),
+        ("app/hard", tarfile.LNKTYPE, "etc/x", 0o644),
+        ("app/device", tarfile.CHRTYPE, "", 0o666),
+        ("app/fifo", tarfile.FIFOTYPE, "", 0o666),
+        ("etc/x", tarfile.REGTYPE, "", 0o644),
+    ]
+    with tarfile.open(fileobj=source, mode="w") as tar:
+        for name, kind, link, mode in members:
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname, info.mode = kind, link, mode
+            info.size = 2 if kind == tarfile.REGTYPE else 0
+            tar.addfile(info, io.BytesIO(b"hi") if kind == tarfile.REGTYPE else None)
+    source.seek(0)
+    sink = io.BytesIO()
+    assert _filter_tar(source, sink, [10**6])
+    sink.seek(0)
+    with tarfile.open(fileobj=sink) as tar:
+        kept = {m.name: (m.mode, m.linkname) for m in tar.getmembers()}
+    assert kept == {"app": (0o755, ""), "app/a.txt": (0o755, ""), "app/inner": (0o777, "a.txt")}
+
+
+def test_the_carry_filter_stops_past_its_budget() -> None:
+    source = io.BytesIO()
+    with tarfile.open(fileobj=source, mode="w") as tar:
+        info = tarfile.TarInfo("app/big")
+        info.size = 1000
+        tar.addfile(info, io.BytesIO(b"x" * 1000))
+    source.seek(0)
+    with pytest.raises(CarryTooLarge):
+        _filter_tar(source, io.BytesIO(), [999])

@@ -17,6 +17,7 @@ hid, and the files (the container's writable layer, ``/tmp`` included) stay.
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import os
 import posixpath
@@ -432,7 +433,9 @@ def _kept(member: tarfile.TarInfo, top: str) -> tarfile.TarInfo | None:
             return None
     elif not (member.isfile() or member.isdir()):
         return None  # devices, fifos
-    return member.replace(name=name, mode=member.mode & 0o777, deep=False)
+    kept = copy.copy(member)  # TarInfo.replace() is missing from older Pythons
+    kept.name, kept.mode = name, member.mode & 0o777
+    return kept
 
 
 def _tar_of(container: str, path: str) -> subprocess.Popen[bytes]:
