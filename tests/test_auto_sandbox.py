@@ -61,6 +61,15 @@ def test_auto_refuses_local_for_hidden_tests_and_says_what_to_install(name: str)
 
 
 @pytest.mark.usefixtures("no_bwrap")
+def test_shell_tasks_of_their_own_image_ask_for_docker_not_auto() -> None:
+    env = gym.make("taskgym/ShellTools-v0")  # made without bwrap: it runs in docker
+    try:
+        assert env.unwrapped.sandbox_backend == "docker"
+    finally:
+        env.close()
+
+
+@pytest.mark.usefixtures("no_bwrap")
 def test_local_named_by_the_user_runs_a_task_with_hidden_tests() -> None:
     env = gym.make("taskgym/CodeTests-v0", sandbox="local")
     try:

@@ -16,6 +16,8 @@ register_task(
     "taskgym.envs.shell.tasks:ShellTask",
     family="shell",
     with_image=True,
+    # Each problem runs in a docker sandbox of its image: never in what auto would pick.
+    sandbox="docker",
     description="Shell tasks that need tools of their own image (git, sqlite3, zip, jq): "
     "each runs in a docker sandbox of it (taskgym images build).",
 )
