@@ -140,3 +140,19 @@ def test_hides_tests_is_for_tasks_that_run_something() -> None:
         Execution(hides_tests=True)
     with pytest.raises(ConfigError, match="hides_tests must be True or False"):
         Execution(needs_sandbox=True, hides_tests="yes")  # type: ignore[arg-type]
+
+
+@pytest.mark.usefixtures("no_bwrap")
+def test_a_pool_made_with_auto_gives_no_local_sandbox_to_hidden_tests() -> None:
+    from taskgym import TaskEnv
+    from taskgym.sandboxes.pool import SandboxPool
+
+    with SandboxPool("auto", size=1) as pool:
+        assert pool.backend == "local"
+        with pytest.raises(SandboxUnavailableError, match="must never read"):
+            TaskEnv("taskgym.envs.code.functions:FunctionTestsTask", sandbox_pool=pool)
+        TaskEnv("taskgym.envs.math.arithmetic:ArithmeticProgramTask", sandbox_pool=pool).close()
+    with SandboxPool("local", size=1) as pool:
+        env = TaskEnv("taskgym.envs.code.functions:FunctionTestsTask", sandbox_pool=pool)
+        assert env.sandbox_backend == "local"
+        env.close()

@@ -30,6 +30,7 @@ from taskgym.envs.sandboxing import (
     NO_SANDBOX,
     choose_backend,
     kept_warm,
+    pool_backend,
     problem_sandbox,
     sandbox_options_for,
 )
@@ -122,8 +123,11 @@ class TaskEnv(gym.Env[str, str]):
         self._quick_check = "check" in execution.quick_stages
         self._quick_reset = not execution.needs_sandbox and "problem" in execution.quick_stages
         self.sandbox_pool = sandbox_pool
-        requested = sandbox_pool.backend if sandbox_pool is not None else sandbox
-        self.sandbox_backend = choose_backend(configured, requested)
+        self.sandbox_backend = (
+            choose_backend(configured, sandbox)
+            if sandbox_pool is None
+            else pool_backend(configured, sandbox_pool)
+        )
         self.sandbox_options = sandbox_options_for(configured, sandbox_options)
         if self._needs_sandbox and sandbox_pool is None:
             check_sandbox_options(self.sandbox_backend, self.sandbox_options)

@@ -8,7 +8,7 @@ made, reset or closed is :class:`~taskgym.envs.env.TaskEnv`'s business.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taskgym.core import Task
 from taskgym.errors import ConfigError, SandboxError, SandboxUnavailableError
@@ -21,7 +21,17 @@ from taskgym.sandboxes import (
     resolve_sandbox_name,
 )
 
-__all__ = ["NO_SANDBOX", "choose_backend", "kept_warm", "problem_sandbox", "sandbox_options_for"]
+if TYPE_CHECKING:
+    from taskgym.sandboxes.pool import SandboxPool
+
+__all__ = [
+    "NO_SANDBOX",
+    "choose_backend",
+    "kept_warm",
+    "pool_backend",
+    "problem_sandbox",
+    "sandbox_options_for",
+]
 
 
 def choose_backend(task: Task, requested: str) -> str:
@@ -41,6 +51,19 @@ def choose_backend(task: Task, requested: str) -> str:
     if allowed and backend not in allowed:
         raise ConfigError(
             f"{type(task).__name__} runs only in the {list(allowed)} sandbox(es), not {backend!r}"
+        )
+    return backend
+
+
+def pool_backend(task: Task, pool: SandboxPool) -> str:
+    """The backend for ``task`` leasing from ``pool``: chosen from the name the pool was
+    made with, as :func:`choose_backend` would (a pool made with ``"auto"`` gives no
+    ``local`` sandbox to a task with hidden tests), and the pool's own."""
+    backend = choose_backend(task, pool.requested)
+    if backend != pool.backend:
+        raise ConfigError(
+            f"{type(task).__name__} runs in the {backend!r} sandbox, but the pool holds "
+            f"{pool.backend!r} sandboxes"
         )
     return backend
 

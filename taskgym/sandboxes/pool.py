@@ -67,6 +67,9 @@ class SandboxPool(Closing):
 
         if size < 1:
             raise ValueError(f"a pool needs size >= 1, got {size}")
+        self.requested = backend
+        """The name the pool was made with (``auto`` stays ``auto``): an env given the
+        pool chooses its backend from it, as it would without a pool."""
         self.backend = resolve_sandbox_name(backend)
         self.size = size
         self.max_age = max_age
