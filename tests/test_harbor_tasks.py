@@ -136,3 +136,18 @@ def test_every_bundled_reference_under_gvisor() -> None:
             assert reward == 1.0, (task, verdict)
     finally:
         env.close()
+
+
+def test_a_prebuilt_docker_image_is_mapped(tmp_path: Path) -> None:
+    """A task that names a prebuilt image: without a Dockerfile, the image it maps to."""
+    require_docker()
+    prebuilt = "registry.example.org/team/prebuilt:1"
+    toml = f'[environment]\ndocker_image = "{prebuilt}"\nworkdir = "/app"\n'
+    directory = write_task(tmp_path, "prebuilt", toml=toml)
+    (directory / "environment" / "Dockerfile").unlink()
+    env = gym.make("taskgym/Harbor-v0", tasks=str(directory), base_images={prebuilt: BASE_IMAGE})
+    try:
+        assert env.unwrapped.task.image_of("prebuilt") == BASE_IMAGE  # type: ignore[attr-defined]
+        assert play(env, "prebuilt", [DONE, "submit"])[0] == 1.0
+    finally:
+        env.close()

@@ -236,7 +236,11 @@ class HarborTask(MultiTurnRecordsTask):
             record: HarborRecord = self._records_by_id[task_id]
             spec = record.config.environment
             directory = Path(record.source) / "environment"
-            if (directory / "Dockerfile").is_file():
+            # Harbor runs a task's docker_image rather than build it; here, where that
+            # image cannot be pulled, the Dockerfile is built unless the image is mapped
+            # by name (Harbor's force_build, for machines without a registry).
+            named = spec.docker_image is not None and spec.docker_image in self._base_images
+            if (directory / "Dockerfile").is_file() and not named:
                 images[task_id] = build_task_image(
                     directory, record.id, self._base_images, timeout=spec.build_timeout_sec
                 )
