@@ -34,6 +34,7 @@ BENCHMARKS = (
     "coq_check",
     "math_verify_comparison",
     "reasoning_gym_scoring",
+    "serving",
 )
 """Every benchmark, a module of this package, in the order they run."""
 

@@ -86,8 +86,43 @@ class ChatServer:
                 answer = server.reply(body)
                 if isinstance(answer, Failure):
                     self._send(answer.status, {"error": {"message": answer.body}}, answer.headers)
+                elif body.get("stream"):
+                    self._stream(answer)
                 else:
                     self._send(200, answer)
+
+            def _stream(self, answer: dict[str, Any]) -> None:
+                """The completion as server-sent events, as the API streams it: one
+                chunk with the message's delta, one with the finish reason, [DONE]."""
+                choice = answer["choices"][0]
+                delta = {k: v for k, v in choice["message"].items() if v is not None}
+                if "tool_calls" in delta:
+                    delta["tool_calls"] = [
+                        {"index": i, **call} for i, call in enumerate(delta["tool_calls"])
+                    ]
+                head = {k: answer[k] for k in ("id", "created", "model")}
+                chunks = [
+                    {
+                        **head,
+                        "object": "chat.completion.chunk",
+                        "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
+                    },
+                    {
+                        **head,
+                        "object": "chat.completion.chunk",
+                        "choices": [
+                            {"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}
+                        ],
+                        "usage": answer.get("usage"),
+                    },
+                ]
+                data = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
+                encoded = data.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Content-Length", str(len(encoded)))
+                self.end_headers()
+                self.wfile.write(encoded)
 
             def _send(
                 self, status: int, payload: Any, headers: dict[str, str] | None = None

@@ -189,7 +189,7 @@ def test_malformed_and_oversized_messages_get_errors_and_the_server_goes_on() ->
                 for bad in (
                     "not json",
                     {"type": "teleport"},
-                    {"type": "step", "data": {"text": 5}},
+                    {"type": "step", "data": {"text": ["x"]}},
                     {"type": "step", "data": {"text": "x", "extra": 1}},
                     {"type": "step", "data": {"text": "x", "tool_calls": "all"}},
                     {"type": "reset", "data": {"seed": "three"}},

@@ -13,10 +13,14 @@ rebuilt when the base changes, so that an old image on a machine is never used b
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from taskgym.errors import SandboxUnavailableError
@@ -103,35 +107,85 @@ def build_image(
     """Build the Dockerfile in ``images/<name>/`` ``FROM base``; returns the tag. An
     image already built from this very base is kept unless ``force``."""
     tag = tag or f"taskgym/{name}:latest"
-    base_id = _inspect(base, "{{.Id}}") or base  # a registry's base: its name
-    built_from = _inspect(tag, '{{index .Config.Labels "' + _BASE_LABEL + '"}}')
-    if built_from == base_id and not force:
-        return tag
     context = IMAGES_DIR / name
     if not (context / "Dockerfile").is_file():
         known = sorted(p.name for p in IMAGES_DIR.iterdir() if (p / "Dockerfile").is_file())
         raise SandboxUnavailableError(f"no Dockerfile for image {name!r}; known: {known}")
+    lines = (context / "Dockerfile").read_text(encoding="utf-8").splitlines()
+    with_source = "# taskgym: source" in lines[:3]
+    base_id = _inspect(base, "{{.Id}}") or base  # a registry's base: its name
+    # An image that holds taskgym itself is rebuilt when taskgym's source changes too.
+    stamp = f"{base_id} source={_source_digest()}" if with_source else base_id
+    built_from = _inspect(tag, '{{index .Config.Labels "' + _BASE_LABEL + '"}}')
+    if built_from == stamp and not force:
+        return tag
     # A Dockerfile whose first line is "# taskgym: network" installs packages: its build
     # gets the host's network. Every other build has none.
-    first_line = (context / "Dockerfile").read_text(encoding="utf-8").partition("\n")[0]
-    network = "host" if first_line.strip() == "# taskgym: network" else "none"
-    _run(
-        [
-            docker_command(),
-            "build",
-            "--network",
-            network,
-            "--build-arg",
-            f"BASE={base}",
-            "--label",
-            f"{_BASE_LABEL}={base_id}",
-            "-t",
-            tag,
-            ".",
-        ],
-        cwd=context,
-    )
+    network = "host" if lines and lines[0].strip() == "# taskgym: network" else "none"
+    with _context_with_source(context, with_source) as where:
+        _run(
+            [
+                docker_command(),
+                "build",
+                "--network",
+                network,
+                "--build-arg",
+                f"BASE={base}",
+                "--label",
+                f"{_BASE_LABEL}={stamp}",
+                "-t",
+                tag,
+                ".",
+            ],
+            cwd=where,
+        )
     return tag
+
+
+@contextlib.contextmanager
+def _context_with_source(context: Path, wanted: bool) -> Iterator[Path]:
+    """``context``, or (for a Dockerfile that says ``# taskgym: source``, the server's
+    image) a copy of it with taskgym's source as ``src/`` and the wheels of taskgym and
+    its openenv extra as ``wheels/``, to install without an index."""
+    if not wanted:
+        yield context
+        return
+    root = _SOURCE_ROOT
+    if not (root / "pyproject.toml").is_file():
+        raise SandboxUnavailableError(
+            f"the image {context.name!r} installs taskgym from its source: build it from a "
+            "checkout of taskgym (pip install -e .), not from an installed wheel"
+        )
+    junk = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    with tempfile.TemporaryDirectory(prefix="taskgym-image-") as where:
+        shutil.copy(context / "Dockerfile", where)
+        src = Path(where, "src")
+        src.mkdir()
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy(root / name, src / name)
+        shutil.copytree(root / "taskgym", src / "taskgym", ignore=junk)
+        # The wheels of taskgym and of its openenv extra, made here with this machine's
+        # pip (its index, its certificates), so the image installs them offline.
+        wheels = Path(where, "wheels")
+        _run([sys.executable, "-m", "pip", "wheel", "-q", "-w", str(wheels), f"{src}[openenv]"])
+        shutil.rmtree(src)  # in the wheels now
+        yield Path(where)
+
+
+_SOURCE_ROOT = Path(__file__).resolve().parents[2]
+"""A checkout's root (pyproject.toml, taskgym/), where taskgym runs from one."""
+
+
+def _source_digest() -> str:
+    """A digest of taskgym's source (its package files and pyproject.toml)."""
+    digest = hashlib.sha256()
+    package = _SOURCE_ROOT / "taskgym"
+    files = [_SOURCE_ROOT / "pyproject.toml", *sorted(package.rglob("*"))]
+    for path in files:
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            digest.update(str(path.relative_to(_SOURCE_ROOT)).encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _apt_mirror() -> str:

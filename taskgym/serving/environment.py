@@ -166,19 +166,13 @@ class TaskgymEnvironment(Environment[TaskgymAction, TaskgymObservation, TaskgymS
     # what may block (a sandbox, a grader) goes to the session's thread, as in the
     # episode pool: a thread hop costs more than a quick step.
 
-    async def reset_async(
-        self,
-        seed: int | None = None,
-        episode_id: str | None = None,
-        task_id: str | None = None,
-        env_id: str | None = None,
-        tools: str = "native",
-        **unknown: Any,
-    ) -> TaskgymObservation:
-        call = functools.partial(self.reset, seed, episode_id, task_id, env_id, tools, **unknown)
+    async def reset_async(self, **options: Any) -> TaskgymObservation:
+        """:meth:`reset` (its options, checked there), on the event loop when the reset
+        is quick, else in the session's thread."""
+        call = functools.partial(self.reset, **options)
         quick = (
             self._task_env is not None
-            and self._env_id == (env_id or self._served.default)
+            and self._env_id == (options.get("env_id") or self._served.default)
             and self._task_env.quick_reset
         )
         if quick:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from taskgym.errors import DependencyNotInstalledError
 
@@ -52,6 +52,15 @@ class TaskgymAction(Action):
         default=False,
         description="play text as one env.step, exactly as given (no reading as a reply)",
     )
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _number_as_text(cls, value: Any) -> Any:
+        """A reply that is a bare number, which clients that JSON-decode replies (as
+        verifiers' OpenEnv taskset does) send as a number, is its text."""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        return value
 
 
 class TaskgymObservation(Observation):
