@@ -151,6 +151,29 @@ def test_stopping_the_server_leaves_no_sandbox_process_or_mount(
     assert [p.name for p in tmp_path.iterdir()] == []
 
 
+def test_a_killed_server_leaves_no_process_and_the_next_one_removes_its_mounts(
+    sandbox_tmp: Path,
+) -> None:
+    """SIGKILL: nothing of the server runs to clean up. Its sandboxes' processes die with
+    it; the work directory and its quota's mount stay until the next server starts."""
+    require_backend("bwrap")
+    with serving([SHELL], tmpdir=str(sandbox_tmp)) as served:
+
+        async def run() -> None:
+            ws = await websockets.connect(ws_url(served))
+            await start_sleeper(ws, 4340)
+            await asyncio.to_thread(served.stop, signal.SIGKILL)
+            ws.transport.abort()
+
+        asyncio.run(run())
+    assert wait_until(lambda: not processes_matching("sleep 4340"), limit=10)
+    left = [p.name for p in sandbox_tmp.iterdir()]
+    assert left  # SIGKILL let nothing run
+    with serving([SHELL], tmpdir=str(sandbox_tmp)):
+        assert mounts_under(str(sandbox_tmp)) == []
+        assert not set(left) & {p.name for p in sandbox_tmp.iterdir()}
+
+
 def _containers(label: str) -> list[str]:
     out = subprocess.run(
         ["docker", "ps", "-aq", "--filter", f"label={label}"],

@@ -18,7 +18,9 @@ this module adds to OpenEnv's server:
 - a cap on a message's size (``max_message_bytes``: a larger one closes the connection
   with WebSocket code 1009, and the session's sandbox with it);
 - taskgym's errors over plain HTTP as JSON that says what to do, and every session
-  closed when the server stops (SIGTERM or SIGINT), so no sandbox outlives it.
+  closed when the server stops (SIGTERM or SIGINT), so no sandbox outlives it; what a
+  server killed outright left (work directories, their mounts) the next one removes as
+  it starts.
 """
 
 from __future__ import annotations
@@ -175,6 +177,11 @@ def serve(
     is closed before it returns."""
     import uvicorn  # noqa: PLC0415
 
+    from taskgym.sandboxes.local import reap_orphaned_workdirs  # noqa: PLC0415
+
+    # A server killed before it could close its sandboxes (SIGKILL, a crash) left their
+    # work directories, and as root their quotas' mounts: the next one removes them.
+    reap_orphaned_workdirs()
     options = options or ServerOptions()
     app = make_app(envs, options)
     config = uvicorn.Config(
