@@ -4,6 +4,7 @@ gymnasium's own checker accepts the env, and episodes spread over two servers.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import gymnasium as gym
@@ -17,6 +18,7 @@ require_module("openenv", "openenv")
 from taskgym.errors import ConfigError  # noqa: E402
 from taskgym.parallel import EpisodeSpec, make_executor  # noqa: E402
 from taskgym.serving.remote import RemoteError  # noqa: E402
+from tests.openai_server import ChatServer, completion  # noqa: E402
 from tests.serving_helpers import Served, reference, serving  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -87,3 +89,35 @@ def test_the_remote_executor_spreads_episodes_over_servers(
         with pytest.raises(ConfigError, match="server's"):
             executor.submit(EpisodeSpec("taskgym/Arithmetic-v0", kwargs={"difficulty": "hard"}))
     assert all(served.sessions() == 0 for served in servers)
+
+
+def test_the_openai_agent_plays_remote_episodes_through_the_executor(
+    servers: tuple[Served, Served],
+) -> None:
+    """The agent runs here (its prompt and tools from this machine's registration), the
+    env on the servers; the model is the project's OpenAI-compatible test server."""
+    env_id = "taskgym/Arithmetic-v0"
+    answers = {reference(env_id, s)[0] for s in (3, 4)}
+
+    def reply(body: dict[str, object]) -> dict[str, object]:
+        prompt = json.dumps(body["messages"])
+        # answer the problem in the prompt: the answer whose problem it is
+        for seed in (3, 4):
+            env = gym.make(env_id)
+            observation, _ = env.reset(seed=seed)
+            env.close()
+            if json.dumps(observation)[1:-1] in prompt:
+                return completion(f"<answer>{reference(env_id, seed)[0]}</answer>")
+        return completion("<answer>?</answer>")
+
+    options = {"model": "scripted", "base_url": "", "api_key": "unused"}
+    with ChatServer(reply) as model:
+        options["base_url"] = model.url
+        specs = [EpisodeSpec(env_id, seed=s, agent="openai", agent_options=options) for s in (3, 4)]
+        urls = [served.url for served in servers]
+        with make_executor("remote", concurrency=2, urls=urls) as executor:
+            results = list(executor.map(specs))
+    assert all(r.ok for r in results), [r.error for r in results]
+    assert [r.record.reward for r in results if r.record] == [1.0, 1.0]
+    assert len(answers) == 2 and len(model.requests) == 2
+    assert model.requests[0]["messages"][0]["role"] == "system"
