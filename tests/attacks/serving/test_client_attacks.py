@@ -20,20 +20,13 @@ require_module("openenv", "openenv")
 
 from openenv import GenericEnvClient  # noqa: E402
 
+# A function task whose hidden tests all hold SECRET, which nothing else does.
+from tests.attacks.code.test_hidden_leaks import SECRET, TASK  # noqa: E402
 from tests.serving_helpers import Served, reference, serving  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ARITHMETIC = "taskgym/ArithmeticEasy-v0"
-SECRET = "hidden-c4f2"  # in every hidden test, and nowhere else
-TASK = {
-    "id": "shout",
-    "prompt": "Write shout(s): s in capitals.",
-    "entry_point": "shout",
-    "solution": "def shout(s):\n    return s.upper()\n",
-    "examples": [{"args": ["visible"], "expected": "VISIBLE"}],
-    "tests": [{"args": [f"{SECRET}-{n}"], "expected": f"{SECRET}-{n}".upper()} for n in range(3)],
-}
 
 
 @pytest.fixture(scope="module")
