@@ -53,6 +53,9 @@ async def start_sleeper(ws: Any, marker: int) -> None:
     assert reset["type"] == "observation", reset
     step = await send(ws, {"type": "step", "data": {"text": f"sleep {marker} &"}})
     assert step["type"] == "observation", step
+    # the shell answers as soon as the job is started, maybe before it has exec'd
+    running = lambda: bool(processes_matching(f"sleep {marker}"))  # noqa: E731
+    assert await asyncio.to_thread(wait_until, running, 10)
 
 
 def test_a_client_that_vanishes_mid_episode_frees_its_sandbox_at_once() -> None:

@@ -41,7 +41,7 @@ DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 """Above the envs' 1 MiB action limit (``max_action_chars``) with room for JSON escapes."""
 
 # models.py has said what to install if openenv-core is missing; these come with it.
-from fastapi import FastAPI, Request, WebSocket  # noqa: E402
+from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 from openenv.core.env_server.http_server import HTTPEnvServer  # noqa: E402
 from openenv.core.env_server.types import ConcurrencyConfig  # noqa: E402
@@ -85,15 +85,21 @@ class _SessionServer(HTTPEnvServer):
 class _RefuseWhenFull:
     """ASGI middleware: a WebSocket session past the limit is accepted, its first message
     answered with the ``CAPACITY_REACHED`` error in OpenEnv's format, and closed (1013,
-    try again later), so that a client's first call raises with the reason."""
+    try again later), so that a client's first call raises with the reason. (And the
+    error OpenEnv raises closing a vanished client's socket is not logged as a crash.)"""
 
     def __init__(self, app: Any, server: HTTPEnvServer, limit: int) -> None:
         self.app, self.server, self.limit = app, server, limit
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        full = self.server.active_sessions >= self.limit
-        if scope["type"] != "websocket" or scope["path"] != "/ws" or not full:
+        if scope["type"] != "websocket":
             await self.app(scope, receive, send)
+            return
+        if scope["path"] != "/ws" or self.server.active_sessions < self.limit:
+            # OpenEnv closes the socket of a client that has gone, which raises: the
+            # session is over and closed all the same, so nothing is logged for it.
+            with contextlib.suppress(WebSocketDisconnect):
+                await self.app(scope, receive, send)
             return
         socket = WebSocket(scope, receive, send)
         await socket.accept()
