@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -168,4 +170,26 @@ def test_many_concurrent_sessions_each_play_their_own_episode(server: Served) ->
         return await asyncio.gather(*(one(seed) for seed in range(sessions)))
 
     assert asyncio.run(run()) == [1.0] * sessions
+    assert server.sessions() == 0
+
+
+def test_openenvs_stateless_http_calls_answer_and_say_where_episodes_are(
+    server: Served,
+) -> None:
+    """OpenEnv's HTTP /reset and /step make a new env a call: a reset answers, a step
+    has no episode, and its error (JSON, 409) points to the WebSocket."""
+    request = urllib.request.Request(
+        server.url + "/reset", data=b'{"seed": 1}', headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert json.loads(response.read())["observation"]["env_id"] == ENVS[0]
+    request = urllib.request.Request(
+        server.url + "/step",
+        data=b'{"action": {"text": "1"}}',
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 409
+    assert "WebSocket /ws" in json.loads(refused.value.read())["message"]
     assert server.sessions() == 0

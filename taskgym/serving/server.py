@@ -156,8 +156,11 @@ def make_app(
         }
 
     async def taskgym_error(request: Request, exc: Exception) -> JSONResponse:
+        message = str(exc)
+        if request.url.path == "/step":  # OpenEnv's HTTP calls each get a fresh env
+            message += "; over HTTP each call has a new env: play episodes on the WebSocket /ws"
         return JSONResponse(
-            status_code=409, content={"error": type(exc).__name__, "message": str(exc)}
+            status_code=409, content={"error": type(exc).__name__, "message": message}
         )
 
     app.add_exception_handler(TaskgymError, taskgym_error)
