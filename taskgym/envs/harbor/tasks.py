@@ -313,10 +313,10 @@ class HarborTask(MultiTurnRecordsTask):
                 note = f"[the task's container stopped ({e}): the result is checked]"
                 return Reply(note, done=True)
             parts = command_report(result, seconds)
-        left = self.max_turns - len(transcript) - 1
-        if left <= 0:
+        if len(transcript) + 1 >= self.max_turns:  # the task's own limit ends it
             return Reply("\n".join([*parts, "[no turns left: the result is checked]"]), True)
-        return Reply("\n".join([*parts, f"[{left} turn(s) left]"]))
+        left = self.turns_told(self.max_turns) - len(transcript) - 1  # the env's, if lower
+        return Reply("\n".join([*parts, f"[{max(left, 0)} turn(s) left]"]))
 
     def check(self, problem: Problem, transcript: Sequence[Turn], sandbox: Sandbox) -> Verdict:
         record: HarborRecord = self._records_by_id[problem.id]
@@ -340,7 +340,7 @@ class HarborTask(MultiTurnRecordsTask):
             "You are in a bash shell inside the task's container. Answer each turn with one "
             "shell command (its output and exit code come back); the shell keeps its state "
             f"between commands. Answer {SUBMIT} when you are done: the task's tests then "
-            f"check the state you left. You have {record.max_turns} turns"
+            f"check the state you left. You have {self.turns_told(record.max_turns)} turns"
             f"{budget}, and each command {self.command_seconds:g} s."
         )
 
