@@ -17,13 +17,22 @@ import importlib.machinery
 import json
 import sys
 import types
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from taskgym.errors import ConfigError, UnknownNameError
 
-__all__ = ["EnvInfo", "env_info", "register_task", "registered_ids"]
+__all__ = [
+    "EnvInfo",
+    "env_info",
+    "import_tasks",
+    "is_registered",
+    "load_task_plugins",
+    "register_task",
+    "registered_ids",
+]
 
 NAMESPACE = "taskgym"
 ENTRY_POINT = "taskgym.envs.env:TaskEnv"
@@ -146,6 +155,7 @@ def register_task(
 def registered_ids(family: str | None = None, *, self_contained: bool = False) -> list[str]:
     """The ids of every registered taskgym env (of one family, if given), sorted; with
     ``self_contained``, only those that need no option from the user."""
+    load_task_plugins()
     return sorted(
         env_id
         for env_id, info in _ENVS.items()
@@ -153,10 +163,96 @@ def registered_ids(family: str | None = None, *, self_contained: bool = False) -
     )
 
 
+def is_registered(env_id: str) -> bool:
+    """Whether ``env_id`` is a registered taskgym env, once the task plugins are loaded
+    if it is not one already."""
+    if env_id not in _ENVS:
+        load_task_plugins()
+    return env_id in _ENVS
+
+
 def env_info(env_id: str) -> EnvInfo:
+    if env_id not in _ENVS:
+        load_task_plugins()
     if env_id not in _ENVS:
         raise UnknownNameError("env", env_id, _ENVS)
     return _ENVS[env_id]
+
+
+PLUGIN_GROUP = "taskgym.tasks"
+"""The entry-point group of packages that ship tasks: each entry point names a module
+(``mypkg.tasks``) or a callable (``mypkg.tasks:register``) that registers envs with
+:func:`register_task` when imported or called."""
+
+_plugins_loaded = False
+
+
+def load_task_plugins() -> list[str]:
+    """Import (or call) every entry point of group ``taskgym.tasks`` once; returns the
+    names of the plugins that failed. Not done at ``import taskgym`` (its import time is
+    a goal) but where env ids are resolved: :func:`registered_ids`, :func:`env_info` of
+    an unknown id, ``make_task_env``. A plugin that fails is a warning naming its
+    distribution and the error, and never stops the others."""
+    global _plugins_loaded  # noqa: PLW0603 - once a process
+    if _plugins_loaded:
+        return []
+    _plugins_loaded = True  # first: a plugin may itself ask for registered_ids()
+    from importlib.metadata import entry_points  # noqa: PLC0415 - only when needed
+
+    failed = []
+    for entry in entry_points(group=PLUGIN_GROUP):
+        try:
+            loaded = entry.load()
+            if entry.attr is not None and callable(loaded):
+                loaded()
+        except Exception as e:  # one broken plugin must not stop the others
+            failed.append(entry.name)
+            dist = entry.dist.name if entry.dist is not None else "an unknown distribution"
+            warnings.warn(
+                f"taskgym: the task plugin {entry.name!r} ({entry.value}) of {dist} failed "
+                f"to load, so its envs are not registered: {type(e).__name__}: {e}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+    return failed
+
+
+def import_tasks(name: str) -> None:
+    """Import ``name``, a module (``my_tasks``, ``mypkg.tasks``) or a script's path
+    (``path/to/tasks.py``), for the envs it registers (``--import``). The current
+    directory is searched as ``python -m`` does; a name that cannot be found is a
+    ConfigError saying what is accepted."""
+    import importlib  # noqa: PLC0415
+    import importlib.util  # noqa: PLC0415
+    import os  # noqa: PLC0415
+
+    if name.endswith(".py") or os.sep in name or "/" in name:
+        path = os.path.abspath(name)
+        if not os.path.isfile(path):
+            raise ConfigError(f"--import {name}: no such script (a module name or a .py path)")
+        module_name = os.path.splitext(os.path.basename(path))[0]
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        if spec is None or spec.loader is None:
+            raise ConfigError(f"--import {name}: not a Python script")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module  # as an import would: dataclasses look it up
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[module_name]
+            raise
+        return
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        importlib.import_module(name)
+    except ModuleNotFoundError as e:
+        if e.name is None or not (name == e.name or name.startswith(e.name + ".")):
+            raise  # a module the imported one needs: its own traceback says which
+        raise ConfigError(
+            f"--import {name}: no module {e.name!r} here (install its package, put it on "
+            "PYTHONPATH, or give a script's path ending in .py)"
+        ) from e
 
 
 # Not a task: a gymnasium env that plays a server of taskgym's envs (taskgym serve), kept

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from taskgym.cli.shared import print_table
+from taskgym.cli.shared import add_import, import_requested, print_table
 from taskgym.errors import UnknownNameError
 from taskgym.registry import env_info, registered_ids
 
@@ -16,10 +16,12 @@ if TYPE_CHECKING:
 def add_parser(sub: Subcommands) -> None:
     p = sub.add_parser("list", help="list the registered envs")
     p.add_argument("--family", help="only envs of this family (math, code, shell, ...)")
+    add_import(p)
     p.set_defaults(command=command)
 
 
 def command(args: argparse.Namespace) -> int:
+    import_requested(args)
     if args.family is not None and not registered_ids(args.family):
         families = sorted({env_info(e).family for e in registered_ids()})
         raise UnknownNameError("family", args.family, families)

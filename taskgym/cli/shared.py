@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from taskgym.errors import ConfigError, DependencyNotInstalledError, SandboxUnavailableError
-from taskgym.registry import registered_ids
+from taskgym.registry import import_tasks, registered_ids
 from taskgym.runner import full_env_id
 from taskgym.sandboxes import DOCTOR_HINT, sandbox_names
 
@@ -24,7 +24,27 @@ if TYPE_CHECKING:
     """What a command module adds its parser to."""
 
 
+def add_import(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import a module (my_tasks, mypkg.tasks) or a script (path/to/tasks.py) that "
+        "registers envs, before the envs are chosen; repeatable. Installed packages' tasks "
+        "(entry points of group taskgym.tasks) are found without it",
+    )
+
+
+def import_requested(args: argparse.Namespace) -> None:
+    """Import the ``--import`` modules, in order."""
+    for name in getattr(args, "imports", ()):
+        import_tasks(name)
+
+
 def add_env_selection(p: argparse.ArgumentParser) -> None:
+    add_import(p)
     p.add_argument(
         "env_ids",
         nargs="*",
@@ -111,6 +131,7 @@ def _option(text: str) -> Option:
 def selected(args: argparse.Namespace) -> list[str]:
     """The env ids chosen, each known and each ``--set ENV_ID:`` among them; every
     option named one the env takes (a typo is an error naming the options)."""
+    import_requested(args)
     env_ids = [full_env_id(e) for e in args.env_ids] or registered_ids(self_contained=True)
     for option in args.set:
         if option.env_id is not None and full_env_id(option.env_id) not in env_ids:

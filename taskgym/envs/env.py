@@ -44,6 +44,7 @@ from taskgym.errors import (
     TaskgymError,
     UnknownTaskIdError,
 )
+from taskgym.registry import is_registered
 from taskgym.rewards import RewardSpec, make_reward
 from taskgym.rewards.builtin import is_quick as is_quick_reward
 from taskgym.sandboxes import Sandbox, check_sandbox_options, make_sandbox
@@ -510,7 +511,9 @@ class TaskEnv(gym.Env[str, str]):
 def make_task_env(env_id: str, **kwargs: Any) -> tuple[gym.Env[str, str], TaskEnv]:
     """``gymnasium.make(env_id, **kwargs)`` and the TaskEnv under its wrappers, for the
     drivers that need taskgym's own API (executors, the episode pool, ``grade_many``).
-    An env of another kind is closed and refused with a ConfigError."""
+    An env of another kind is closed and refused with a ConfigError. An id not yet
+    registered loads the task plugins first (:func:`taskgym.registry.load_task_plugins`)."""
+    is_registered(env_id)
     env: gym.Env[str, str] = gym.make(env_id, **kwargs)
     task_env = env.unwrapped
     if not isinstance(task_env, TaskEnv):

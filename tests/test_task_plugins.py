@@ -1,0 +1,140 @@
+"""Tasks from packages of their own: entry points of group ``taskgym.tasks`` (real
+``importlib.metadata`` distributions: a ``.dist-info`` directory on ``sys.path``, and a
+package installed with pip into a venv), and ``--import`` of a module or a script. Each
+CLI call runs in a subprocess, so the plugins load as in a fresh ``taskgym`` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+_ARITHMETIC = "taskgym.envs.math.arithmetic:ArithmeticTask"
+_REGISTER = (
+    "from taskgym import register_task\n"
+    "register_task({name!r}, {task!r}, family='plugin', description='from a plugin', "
+    "difficulty='easy')\n"
+)
+
+
+def _distribution(site: Path, dist: str, entry_points: str) -> None:
+    """A distribution as pip leaves it: ``<dist>-1.0.dist-info`` with METADATA and
+    entry_points.txt."""
+    info = site / f"{dist}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(entry_points)
+
+
+def _module(site: Path, dotted: str, text: str) -> None:
+    path = site.joinpath(*dotted.split(".")).with_suffix(".py")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for parent in path.relative_to(site).parents:
+        if parent != Path("."):
+            (site / parent / "__init__.py").touch()
+    path.write_text(text)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """Three plugins: a module, a callable, and one that raises when imported."""
+    site = tmp_path / "site"
+    _module(site, "mod_tasks.tasks", _REGISTER.format(name="PluginModule", task=_ARITHMETIC))
+    _distribution(site, "mod-tasks", "[taskgym.tasks]\nmod = mod_tasks.tasks\n")
+    register = textwrap.indent(_REGISTER.format(name="PluginCalled", task=_ARITHMETIC), "    ")
+    _module(site, "called_tasks", f"def register():\n{register}")
+    _distribution(site, "called-tasks", "[taskgym.tasks]\ncalled = called_tasks:register\n")
+    _module(site, "broken_tasks", "raise RuntimeError('this plugin is broken')\n")
+    _distribution(site, "broken-tasks", "[taskgym.tasks]\nbroken = broken_tasks\n")
+    return site
+
+
+def _taskgym(
+    *args: str, pythonpath: Path | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(pythonpath), env.get("PYTHONPATH", "")])
+    return subprocess.run(
+        [sys.executable, "-m", "taskgym", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env=env,
+        cwd=cwd,
+    )
+
+
+def test_list_shows_plugin_envs_and_warns_of_a_broken_one(site: Path) -> None:
+    result = _taskgym("list", "--family", "plugin", pythonpath=site)
+    assert result.returncode == 0, result.stderr
+    assert "taskgym/PluginModule-v0" in result.stdout
+    assert "taskgym/PluginCalled-v0" in result.stdout
+    # The broken plugin is named with its distribution and error; the others still load.
+    assert "broken-tasks" in result.stderr and "this plugin is broken" in result.stderr
+
+
+def test_run_and_validate_find_a_plugin_env_by_name(site: Path) -> None:
+    result = _taskgym("run", "PluginModule-v0", "--episodes", "2", pythonpath=site)
+    assert result.returncode == 0, result.stderr
+    assert "taskgym/PluginModule-v0" in result.stdout
+    result = _taskgym("validate", "PluginCalled-v0", "--seeds", "2", pythonpath=site)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok" in result.stdout.splitlines()[-1]
+
+
+def test_plugins_are_not_loaded_at_import_but_on_lookup(site: Path) -> None:
+    code = (
+        "import sys, warnings, gymnasium, taskgym\n"
+        "warnings.simplefilter('ignore')\n"
+        "assert 'mod_tasks' not in sys.modules\n"
+        "from taskgym.envs.env import make_task_env\n"
+        "env, task_env = make_task_env('taskgym/PluginCalled-v0')\n"
+        "env.close()\n"
+        "print(taskgym.env_info('taskgym/PluginModule-v0').family)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "plugin"
+
+
+def test_import_a_module_and_a_script(tmp_path: Path) -> None:
+    (tmp_path / "my_tasks.py").write_text(_REGISTER.format(name="ByModule", task=_ARITHMETIC))
+    script = tmp_path / "scripts" / "more_tasks.py"
+    script.parent.mkdir()
+    script.write_text(_REGISTER.format(name="ByScript", task=_ARITHMETIC))
+    # A module in the current directory is found as ``python -m`` finds one.
+    result = _taskgym(
+        "list", "--import", "my_tasks", "--import", "scripts/more_tasks.py", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert "taskgym/ByModule-v0" in result.stdout and "taskgym/ByScript-v0" in result.stdout
+    result = _taskgym("run", "ByScript-v0", "--import", str(script), "--episodes", "1")
+    assert result.returncode == 0, result.stderr
+
+
+def test_import_of_nothing_is_a_clear_error(tmp_path: Path) -> None:
+    result = _taskgym("run", "--import", "no_such_module_here", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no module 'no_such_module_here'" in result.stderr and "PYTHONPATH" in result.stderr
+    result = _taskgym("validate", "--import", "missing/tasks.py", cwd=tmp_path)
+    assert result.returncode == 2 and "no such script" in result.stderr
+
+
+def test_an_unknown_id_still_lists_the_registered_ones(site: Path) -> None:
+    result = _taskgym("run", "NoSuchEnv-v0", pythonpath=site)
+    assert result.returncode == 2
+    assert "PluginModule-v0" in result.stderr
