@@ -9,6 +9,11 @@ written, with its blanks marked ``TODO``. Each family gets its kind of task:
   from a JSONL file beside it (two example problems), and a test that registers the env
   from wherever the module is and runs :func:`taskgym.testing.check_task` on it.
 
+With ``project``, a task module is written as an installable project instead (see
+:func:`new_task_project`): a package whose entry point of group ``taskgym.tasks``
+registers the env, so that ``pip install`` makes it known to every ``taskgym`` command
+and trainer without a fork of taskgym.
+
 Fill in the blanks, keep ``taskgym validate`` (or the test) green, and ship it as the
 printed lines say (see CONTRIBUTING.md)."""
 
@@ -21,7 +26,7 @@ from pathlib import Path
 
 from taskgym.errors import ConfigError
 
-__all__ = ["new_task"]
+__all__ = ["new_task", "new_task_project"]
 
 _MODULE = '''"""{title}: TODO one line on what the agent is asked and how it is checked."""
 
@@ -153,6 +158,18 @@ def new_task(family: str, name: str, directory: Path, *, package: str | None = N
     the module docstring). Other families: ``<module>.py``, ``<module>.jsonl`` and
     ``test_<module>.py`` in ``directory``; ``package`` is not needed by them (the test
     finds the module from its own package) and is only checked to be a dotted name."""
+    _check_names(family, name)
+    if package is not None and not all(p.isidentifier() for p in package.split(".")):
+        raise ConfigError(f"a package is a dotted Python name, got {package!r}")
+    module = module_name(name)
+    if family in DATA_FAMILIES:
+        files = _data_task(family, module, directory / module.replace("_", "-"))
+    else:
+        files = _task_module(family, name, module, directory)
+    return _write(files)
+
+
+def _check_names(family: str, name: str) -> None:
     if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", name):
         raise ConfigError(
             f"a task name is CamelCase letters and digits, such as WordLadder; got {name!r}"
@@ -161,13 +178,10 @@ def new_task(family: str, name: str, directory: Path, *, package: str | None = N
         raise ConfigError(
             f"a family is a lower-case word such as math, code, shell; got {family!r}"
         )
-    if package is not None and not all(p.isidentifier() for p in package.split(".")):
-        raise ConfigError(f"a package is a dotted Python name, got {package!r}")
-    module = module_name(name)
-    if family in DATA_FAMILIES:
-        files = _data_task(family, module, directory / module.replace("_", "-"))
-    else:
-        files = _task_module(family, name, module, directory)
+
+
+def _write(files: dict[Path, str]) -> list[Path]:
+    """Write ``files``, none of them if any exists already."""
     existing = [str(path) for path in files if path.exists()]
     if existing:
         raise ConfigError(f"not overwriting {existing}: choose another name or directory")
@@ -213,3 +227,84 @@ def _task_module(family: str, name: str, module: str, directory: Path) -> dict[P
             env_id=f"taskgym/{name}-v0", module=module, name=name, cls=cls, family=family
         ),
     }
+
+
+_PYPROJECT = """[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "{dist}"
+version = "0.1.0"
+description = "TODO: one line on the task {name}"
+requires-python = ">=3.10"
+dependencies = ["taskgym"]
+
+# `pip install` this, and every taskgym command (run, validate, list, serve) and trainer
+# adapter finds taskgym/{name}-v0: the entry point's module registers it when loaded.
+[project.entry-points."taskgym.tasks"]
+{name} = "{package}"
+
+[tool.setuptools]
+packages = ["{package}"]
+
+[tool.setuptools.package-data]
+{package} = ["*.jsonl"]
+"""
+
+_PACKAGE_INIT = '''"""The task {name} for taskgym, registered as taskgym/{name}-v0 when
+taskgym loads this package's entry point (group taskgym.tasks in pyproject.toml)."""
+
+from taskgym.registry import register_task
+
+register_task(
+    "{name}",
+    "{package}.{module}:{cls}",
+    family="{family}",
+    description="TODO: one line for `taskgym list`.",
+)
+'''
+
+_PROJECT_TEST = '''"""Conformance of taskgym/{name}-v0 as installed: run with pytest once
+the project is installed (pip install -e .), so that taskgym finds it by its entry point."""
+
+from taskgym.testing import check_task
+
+
+def test_{module}_passes_conformance() -> None:
+    check_task("taskgym/{name}-v0")
+'''
+
+
+def new_task_project(family: str, name: str, directory: Path) -> list[Path]:
+    """Write task ``name`` of ``family`` as an installable project in ``directory``:
+    ``pyproject.toml`` (distribution ``taskgym-<name>`` with the ``taskgym.tasks`` entry
+    point), the package ``taskgym_<module>`` (its ``__init__.py`` registers the env; the
+    task module and its problems) and ``tests/test_<module>.py``; refusing to overwrite.
+    Returns the files written, the pyproject first."""
+    if family in DATA_FAMILIES:
+        raise ConfigError(
+            f"{family} tasks are data played by {DATA_FAMILIES[family]} (--set tasks=DIR), "
+            "not a module: write them without --project and ship the directory"
+        )
+    _check_names(family, name)
+    module = module_name(name)
+    package = f"taskgym_{module}"
+    cls = f"{name}Task"
+    fields = {"name": name, "module": module, "package": package, "cls": cls, "family": family}
+    files = {
+        directory / "pyproject.toml": _PYPROJECT.format(dist=_dist_name(module), **fields),
+        directory / package / "__init__.py": _PACKAGE_INIT.format(**fields),
+        **{
+            directory / package / path.name: text
+            for path, text in _task_module(family, name, module, Path()).items()
+            if not path.name.startswith("test_")
+        },
+        directory / "tests" / f"test_{module}.py": _PROJECT_TEST.format(**fields),
+    }
+    return _write(files)
+
+
+def _dist_name(module: str) -> str:
+    """The distribution's name: word_ladder -> taskgym-word-ladder."""
+    return "taskgym-" + module.replace("_", "-")

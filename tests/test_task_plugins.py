@@ -138,3 +138,63 @@ def test_an_unknown_id_still_lists_the_registered_ones(site: Path) -> None:
     result = _taskgym("run", "NoSuchEnv-v0", pythonpath=site)
     assert result.returncode == 2
     assert "PluginModule-v0" in result.stderr
+
+
+@pytest.mark.slow
+def test_new_task_project_installs_with_pip_and_validates(tmp_path: Path) -> None:
+    project = tmp_path / "word-ladder"
+    result = _taskgym("new-task", "text", "WordLadder", "--project", "--dir", str(project))
+    assert result.returncode == 0, result.stderr
+    assert f"pip install -e {project}" in result.stdout
+    # A fresh venv that sees taskgym and its dependencies, and a real pip install of the
+    # project (setuptools builds the editable wheel and its entry_points.txt), with the
+    # pip and setuptools installed beside taskgym (the venv gets none of its own).
+    venv = tmp_path / "venv"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
+        check=True,
+    )
+    python = str(venv / "bin" / "python")
+    pip = [python, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "-e"]
+    installed = subprocess.run(
+        [*pip, str(project)], capture_output=True, text=True, check=False, timeout=300
+    )
+    assert installed.returncode == 0, installed.stderr
+    for args in (["-m", "taskgym", "validate", "WordLadder-v0"], ["-m", "pytest", "-q"]):
+        played = subprocess.run(
+            [python, *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+            cwd=tmp_path if args[1] == "taskgym" else project,
+        )
+        assert played.returncode == 0, played.stdout + played.stderr
+    assert (
+        "taskgym/WordLadder-v0"
+        in subprocess.run(
+            [python, "-m", "taskgym", "list", "--family", "text"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
+        ).stdout
+    )
+
+
+def test_new_task_project_refuses_data_families_and_overwriting(tmp_path: Path) -> None:
+    from taskgym import ConfigError
+    from taskgym.scaffold import new_task_project
+
+    with pytest.raises(ConfigError, match="data played by taskgym/ShellTasks-v0"):
+        new_task_project("shell", "CountLines", tmp_path)
+    written = new_task_project("text", "WordLadder", tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in written] == [
+        "pyproject.toml",
+        "taskgym_word_ladder/__init__.py",
+        "taskgym_word_ladder/word_ladder.py",
+        "taskgym_word_ladder/word_ladder.jsonl",
+        "tests/test_word_ladder.py",
+    ]
+    with pytest.raises(ConfigError, match="not overwriting"):
+        new_task_project("text", "WordLadder", tmp_path)

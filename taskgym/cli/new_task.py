@@ -30,12 +30,21 @@ def add_parser(sub: Subcommands) -> None:
         help="the dotted package --dir is importable as (default: found from the "
         "__init__.py files above it; none: --dir itself is on sys.path)",
     )
+    p.add_argument(
+        "--project",
+        action="store_true",
+        help="write an installable project in --dir instead: pyproject.toml whose entry "
+        "point (group taskgym.tasks) registers the env, the package, and its test; "
+        "`pip install -e DIR` makes the task known to every taskgym command",
+    )
     p.set_defaults(command=command)
 
 
 def command(args: argparse.Namespace) -> int:
     from taskgym.scaffold import DATA_FAMILIES, module_name, new_task  # noqa: PLC0415
 
+    if args.project:
+        return _new_project(args)
     if args.family in DATA_FAMILIES:
         _refuse_bundled_id(args.family, module_name(args.name).replace("_", "-"))
     else:
@@ -47,6 +56,28 @@ def command(args: argparse.Namespace) -> int:
         _say_how_to_ship_data(args.family, written[0].parent)
     else:
         _say_how_to_ship_module(args, written)
+    return 0
+
+
+def _new_project(args: argparse.Namespace) -> int:
+    from taskgym.scaffold import new_task_project  # noqa: PLC0415
+
+    if args.package is not None:
+        raise ConfigError("--package is for a task module; a --project names its own package")
+    _refuse_registered(args.name)
+    written = new_task_project(args.family, args.name, args.dir)
+    for path in written:
+        print(f"wrote {path}")
+    root = written[0].parent
+    print(
+        "\nInstall it (editable, so that your edits count at once), then fill in the TODOs"
+        " and keep it valid (the reference must earn 1.0, doing nothing 0.0):"
+        f"\n    pip install -e {root}"
+        f"\n    taskgym validate {args.name}-v0"
+        f"\n    python -m pytest {root / 'tests'}"
+        "\nEvery taskgym command and trainer adapter finds it by its entry point; publish the"
+        " project as any Python package to ship it."
+    )
     return 0
 
 
