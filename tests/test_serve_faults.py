@@ -92,6 +92,21 @@ def test_a_session_idle_past_the_limit_is_closed_and_says_so() -> None:
         assert served.sessions() == 0
 
 
+def test_a_command_that_outlasts_the_idle_limit_is_not_taken_for_idleness() -> None:
+    require_backend("bwrap")
+    with serving([SHELL], "--idle-timeout", "1") as served:
+
+        async def run() -> dict[str, Any]:
+            async with websockets.connect(ws_url(served)) as ws:
+                await send(ws, {"type": "reset", "data": {"seed": 1}})
+                # OpenEnv's reaper looks every 5 s: it looks at least once meanwhile
+                return await send(ws, {"type": "step", "data": {"text": "sleep 7; echo woke"}})
+
+        answer = asyncio.run(run())
+        assert answer["type"] == "observation", answer
+        assert "woke" in answer["data"]["observation"]["text"]
+
+
 def test_a_full_server_refuses_a_new_session_with_a_clear_error() -> None:
     with serving(["taskgym/Arithmetic-v0"], "--max-sessions", "2") as served:
 

@@ -93,6 +93,7 @@ class TaskgymEnvironment(Environment[TaskgymAction, TaskgymObservation, TaskgymS
         self._env: Any = None  # the gymnasium env (wrappers and all)
         self._task_env: TaskEnv | None = None  # the TaskEnv under them
         self._executor: ThreadPoolExecutor | None = None
+        self._activity: Callable[[bool], None] = _no_activity
         self._env_id = ""
         self._chat: Conversation | None = None
         self._episode = _Episode()
@@ -177,7 +178,8 @@ class TaskgymEnvironment(Environment[TaskgymAction, TaskgymObservation, TaskgymS
         )
         if quick:
             return call()
-        return await asyncio.get_running_loop().run_in_executor(self._thread(), call)
+        result: TaskgymObservation = await self._in_thread(call)
+        return result
 
     async def step_async(
         self, action: TaskgymAction, timeout_s: float | None = None, **kwargs: Any
@@ -199,7 +201,17 @@ class TaskgymEnvironment(Environment[TaskgymAction, TaskgymObservation, TaskgymS
         return self._executor
 
     async def _in_thread(self, call: Callable[[], Any]) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._thread(), call)
+        """``call()`` in the session's thread; the session is busy meanwhile."""
+        self._activity(True)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._thread(), call)
+        finally:
+            self._activity(False)
+
+    def bind_activity(self, mark: Callable[[bool], None]) -> None:
+        """Have ``mark(True)`` called when the session starts work that may block, and
+        ``mark(False)`` when it ends (the server's idle limit waits for it)."""
+        self._activity = mark
 
     @property
     def state(self) -> TaskgymState:
@@ -314,6 +326,10 @@ class TaskgymEnvironment(Environment[TaskgymAction, TaskgymObservation, TaskgymS
             metadata=metadata,
         )
         return played
+
+
+def _no_activity(busy: bool) -> None:
+    """What a session not made by a server reports its work to: nothing."""
 
 
 @dataclass

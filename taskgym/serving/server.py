@@ -28,7 +28,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Callable, Mapping, Sequence
+import math
+import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from taskgym.errors import ConfigError, TaskgymError
@@ -69,17 +71,21 @@ class ServerOptions:
 
 
 class _SessionServer(HTTPEnvServer):
-    """OpenEnv's server, with a step under way counted as activity (its idle reaper
-    would otherwise close a session whose command outlasts the idle limit)."""
+    """OpenEnv's server, whose idle reaper never takes a session while its env is busy
+    (a command that outlasts the idle limit is not idleness): while a session's env
+    works in its thread, its last activity is the future, so the reaper's
+    ``now - last_activity > limit`` cannot hold; when the work ends, it is now."""
 
-    async def _run_in_session_executor(
-        self, session_id: str, func: Callable[..., Any], *args: Any, **kwargs: Any
-    ) -> Any:
-        self._update_session_activity(session_id)
-        try:
-            return await super()._run_in_session_executor(session_id, func, *args, **kwargs)
-        finally:
-            self._update_session_activity(session_id)
+    async def _create_session(self) -> tuple[str, Any]:
+        session_id, env = await super()._create_session()
+        if isinstance(env, TaskgymEnvironment):
+            env.bind_activity(functools.partial(self._mark_busy, session_id))
+        return session_id, env
+
+    def _mark_busy(self, session_id: str, busy: bool) -> None:
+        info = self._session_info.get(session_id)
+        if info is not None:
+            info.last_activity_at = math.inf if busy else time.time()
 
 
 class _RefuseWhenFull:
