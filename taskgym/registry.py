@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.abc
 import importlib.machinery
 import json
+import os
 import sys
 import types
 import warnings
@@ -214,7 +215,25 @@ def load_task_plugins() -> list[str]:
                 RuntimeWarning,
                 stacklevel=2,
             )
+    for name in filter(None, os.environ.get(IMPORT_VARIABLE, "").split(os.pathsep)):
+        try:
+            import_tasks(name)
+        except Exception as e:  # as a broken plugin: the others still load
+            failed.append(name)
+            warnings.warn(
+                f"taskgym: {IMPORT_VARIABLE} names {name!r}, which failed to import, so its "
+                f"envs are not registered: {type(e).__name__}: {e}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
     return failed
+
+
+IMPORT_VARIABLE = "TASKGYM_IMPORT"
+"""Modules and scripts (``os.pathsep``-separated) that :func:`load_task_plugins` imports
+too: ``--import`` sets it, so that the worker processes of a run find the same envs."""
+
+_imported: set[str] = set()
 
 
 def import_tasks(name: str) -> None:
@@ -223,24 +242,14 @@ def import_tasks(name: str) -> None:
     directory is searched as ``python -m`` does; a name that cannot be found is a
     ConfigError saying what is accepted."""
     import importlib  # noqa: PLC0415
-    import importlib.util  # noqa: PLC0415
-    import os  # noqa: PLC0415
 
-    if name.endswith(".py") or os.sep in name or "/" in name:
-        path = os.path.abspath(name)
-        if not os.path.isfile(path):
-            raise ConfigError(f"--import {name}: no such script (a module name or a .py path)")
-        module_name = os.path.splitext(os.path.basename(path))[0]
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        if spec is None or spec.loader is None:
-            raise ConfigError(f"--import {name}: not a Python script")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module  # as an import would: dataclasses look it up
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[module_name]
-            raise
+    script = name.endswith(".py") or os.sep in name or "/" in name
+    key = os.path.abspath(name) if script else name
+    if key in _imported:  # a script run twice would register its envs twice
+        return
+    if script:
+        _run_script(name, key)
+        _imported.add(key)
         return
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
@@ -253,6 +262,26 @@ def import_tasks(name: str) -> None:
             f"--import {name}: no module {e.name!r} here (install its package, put it on "
             "PYTHONPATH, or give a script's path ending in .py)"
         ) from e
+    _imported.add(name)
+
+
+def _run_script(name: str, path: str) -> None:
+    """Import the script at ``path`` (``--import name``) as a module of its file's name."""
+    import importlib.util  # noqa: PLC0415
+
+    if not os.path.isfile(path):
+        raise ConfigError(f"--import {name}: no such script (a module name or a .py path)")
+    module_name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"--import {name}: not a Python script")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # as an import would: dataclasses look it up
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
 
 
 # Not a task: a gymnasium env that plays a server of taskgym's envs (taskgym serve), kept

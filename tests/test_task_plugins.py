@@ -198,3 +198,16 @@ def test_new_task_project_refuses_data_families_and_overwriting(tmp_path: Path) 
     ]
     with pytest.raises(ConfigError, match="not overwriting"):
         new_task_project("text", "WordLadder", tmp_path)
+
+
+def test_worker_processes_find_imported_envs(tmp_path: Path) -> None:
+    """``--executor process`` workers are fresh interpreters: ``--import`` reaches them
+    through TASKGYM_IMPORT, as a script run once in the parent is not run twice there."""
+    script = tmp_path / "worker_tasks.py"
+    script.write_text(_REGISTER.format(name="InWorkers", task=_ARITHMETIC))
+    args = ["run", "InWorkers-v0", "--import", "worker_tasks.py", "--episodes", "2"]
+    result = _taskgym(*args, "--executor", "process", "--concurrency", "2", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if "InWorkers" in line)
+    assert row.split()[1:3] == ["2", "1.000"]
+    assert "Overriding" not in result.stderr

@@ -7,13 +7,14 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from taskgym.errors import ConfigError, DependencyNotInstalledError, SandboxUnavailableError
-from taskgym.registry import import_tasks, registered_ids
+from taskgym.registry import IMPORT_VARIABLE, import_tasks, registered_ids
 from taskgym.runner import full_env_id
 from taskgym.sandboxes import DOCTOR_HINT, sandbox_names
 
@@ -38,9 +39,15 @@ def add_import(p: argparse.ArgumentParser) -> None:
 
 
 def import_requested(args: argparse.Namespace) -> None:
-    """Import the ``--import`` modules, in order."""
-    for name in getattr(args, "imports", ()):
+    """Import the ``--import`` modules, in order, and name them in ``TASKGYM_IMPORT`` so
+    that worker processes (``--executor process``) import them too."""
+    names = getattr(args, "imports", [])
+    for name in names:
         import_tasks(name)
+    if names:  # scripts by absolute path: a worker may start elsewhere
+        given = os.environ.get(IMPORT_VARIABLE, "").split(os.pathsep)
+        given += [os.path.abspath(n) if n.endswith(".py") else n for n in names]
+        os.environ[IMPORT_VARIABLE] = os.pathsep.join(dict.fromkeys(filter(None, given)))
 
 
 def add_env_selection(p: argparse.ArgumentParser) -> None:
