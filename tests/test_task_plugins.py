@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import require_module
+
 _ARITHMETIC = "taskgym.envs.math.arithmetic:ArithmeticTask"
 _REGISTER = (
     "from taskgym import register_task\n"
@@ -211,3 +213,29 @@ def test_worker_processes_find_imported_envs(tmp_path: Path) -> None:
     row = next(line for line in result.stdout.splitlines() if "InWorkers" in line)
     assert row.split()[1:3] == ["2", "1.000"]
     assert "Overriding" not in result.stderr
+
+
+def test_trainer_adapters_find_plugin_envs(site: Path) -> None:
+    """TRL's environment factory makes a plugin env by id; SkyRL's registration of every
+    env includes it (both load the plugins on the lookup)."""
+    require_module("trl", "trl", "trl")
+    require_module("skyrl_gym", "skyrl", "skyrl")
+    code = (
+        "import warnings\n"
+        "warnings.simplefilter('ignore')\n"
+        "from taskgym.trainers.trl_env import trl_environment\n"
+        "print(trl_environment('taskgym/PluginCalled-v0').__name__)\n"
+        "from taskgym.trainers.skyrl_gym_env import register_skyrl_envs\n"
+        "print('taskgym/PluginModule-v0' in register_skyrl_envs())\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.getcwd()])}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["TRL_PluginCalled_v0", "True"]
