@@ -3,13 +3,10 @@ Harbor), each played as a shell episode in its own container and graded by its t
 after the last turn (see :mod:`taskgym.envs.harbor.tasks` and ``docs/harbor.md``)."""
 
 from taskgym.registry import register_task
-from taskgym.sandboxes import register_sandbox
 
-register_sandbox(
-    "harbor",
-    "taskgym.envs.harbor.container:HarborContainer",
-    probe="taskgym.envs.harbor.container:harbor_unavailable_reason",
-)
+# The family's sandbox backend ("harbor") is registered by tasks.py, which the env
+# imports when it is made: registering here would load the sandbox layer at
+# ``import taskgym`` (tests/test_public_api.py).
 register_task(
     "Harbor",
     "taskgym.envs.harbor.tasks:HarborTask",

@@ -46,7 +46,13 @@ from taskgym.envs.harbor.images import (
 )
 from taskgym.envs.harbor.verify import VerifierPlan, verify
 from taskgym.errors import CheckerError, ConfigError, SandboxError
-from taskgym.sandboxes import Sandbox, ShellSession
+from taskgym.sandboxes import Sandbox, ShellSession, register_sandbox
+
+register_sandbox(
+    "harbor",
+    "taskgym.envs.harbor.container:HarborContainer",
+    probe="taskgym.envs.harbor.container:harbor_unavailable_reason",
+)
 
 __all__ = ["BUNDLED_HARBOR_TASKS", "HarborRecord", "HarborTask", "load_harbor_tasks"]
 
