@@ -5,6 +5,7 @@ CLI call runs in a subprocess, so the plugins load as in a fresh ``taskgym`` com
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -239,3 +240,29 @@ def test_trainer_adapters_find_plugin_envs(site: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["TRL_PluginCalled_v0", "True"]
+
+
+@pytest.mark.integration
+def test_serve_plays_an_imported_env(tmp_path: Path) -> None:
+    """``taskgym serve --import`` serves a script's env; a real episode over OpenEnv's
+    protocol earns the reference's reward."""
+    require_module("openenv", "openenv", "openenv")
+    import gymnasium as gym
+
+    from tests.serving_helpers import reference, serving
+
+    script = tmp_path / "served_tasks.py"
+    script.write_text(_REGISTER.format(name="ServedPlugin", task=_ARITHMETIC))
+    env_id = "taskgym/ServedPlugin-v0"
+    # The script registers ArithmeticEasy-v0's task and options: its reference is the one
+    # to play (the server sends none).
+    answer = reference("taskgym/ArithmeticEasy-v0", 3)[0]
+    with serving([env_id], "--import", str(script)) as served:
+        assert env_id in json.dumps(served.get("/envs"))
+        remote = gym.make("taskgym/Remote-v0", url=served.url, env_id=env_id)
+        try:
+            remote.reset(seed=3)
+            _, reward, terminated, _, _ = remote.step(answer)
+        finally:
+            remote.close()
+    assert terminated and reward == 1.0
