@@ -17,6 +17,7 @@ import importlib.machinery
 import json
 import os
 import sys
+import threading
 import types
 import warnings
 from collections.abc import Sequence
@@ -186,6 +187,7 @@ PLUGIN_GROUP = "taskgym.tasks"
 :func:`register_task` when imported or called."""
 
 _plugins_loaded = False
+_plugins_lock = threading.RLock()
 
 
 def load_task_plugins() -> list[str]:
@@ -195,9 +197,20 @@ def load_task_plugins() -> list[str]:
     an unknown id, ``make_task_env``. A plugin that fails is a warning naming its
     distribution and the error, and never stops the others."""
     global _plugins_loaded  # noqa: PLW0603 - once a process
-    if _plugins_loaded:
-        return []
-    _plugins_loaded = True  # first: a plugin may itself ask for registered_ids()
+    # Another thread waits until the plugins are in (threads of a pool making envs); the
+    # loading thread itself passes, as a plugin may call registered_ids().
+    with _plugins_lock:
+        if _plugins_loaded:
+            return []
+        _plugins_loaded = True
+        return _load_plugins()
+
+
+def _load_plugins() -> list[str]:
+    return _load_entry_points() + _import_from_environment()
+
+
+def _load_entry_points() -> list[str]:
     from importlib.metadata import entry_points  # noqa: PLC0415 - only when needed
 
     failed = []
@@ -213,8 +226,13 @@ def load_task_plugins() -> list[str]:
                 f"taskgym: the task plugin {entry.name!r} ({entry.value}) of {dist} failed "
                 f"to load, so its envs are not registered: {type(e).__name__}: {e}",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=4,
             )
+    return failed
+
+
+def _import_from_environment() -> list[str]:
+    failed = []
     for name in filter(None, os.environ.get(IMPORT_VARIABLE, "").split(os.pathsep)):
         try:
             import_tasks(name)
@@ -224,7 +242,7 @@ def load_task_plugins() -> list[str]:
                 f"taskgym: {IMPORT_VARIABLE} names {name!r}, which failed to import, so its "
                 f"envs are not registered: {type(e).__name__}: {e}",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=4,
             )
     return failed
 

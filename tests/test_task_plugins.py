@@ -266,3 +266,31 @@ def test_serve_plays_an_imported_env(tmp_path: Path) -> None:
         finally:
             remote.close()
     assert terminated and reward == 1.0
+
+
+def test_threads_making_a_plugin_env_at_once_all_find_it(site: Path) -> None:
+    """The first lookup loads the plugins; the threads that ask meanwhile wait for it
+    instead of finding the id missing."""
+    code = (
+        "import warnings, gymnasium, taskgym\n"
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "from taskgym.envs.env import make_task_env\n"
+        "warnings.simplefilter('ignore')\n"
+        "def make(_):\n"
+        "    env, _ = make_task_env('taskgym/PluginModule-v0')\n"
+        "    env.close()\n"
+        "    return True\n"
+        "with ThreadPoolExecutor(8) as pool:\n"
+        "    print(all(pool.map(make, range(8))))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
