@@ -73,6 +73,21 @@ def _taskgym(
     )
 
 
+def _python(code: str, pythonpath: Path) -> str:
+    """The output of ``python -c code`` with ``pythonpath`` on its path, which must pass."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(pythonpath), os.getcwd()])}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def test_list_shows_plugin_envs_and_warns_of_a_broken_one(site: Path) -> None:
     result = _taskgym("list", "--family", "plugin", pythonpath=site)
     assert result.returncode == 0, result.stderr
@@ -101,17 +116,7 @@ def test_plugins_are_not_loaded_at_import_but_on_lookup(site: Path) -> None:
         "env.close()\n"
         "print(taskgym.env_info('taskgym/PluginModule-v0').family)\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(site)}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "plugin"
+    assert _python(code, site).strip() == "plugin"
 
 
 def test_import_a_module_and_a_script(tmp_path: Path) -> None:
@@ -229,17 +234,7 @@ def test_trainer_adapters_find_plugin_envs(site: Path) -> None:
         "from taskgym.trainers.skyrl_gym_env import register_skyrl_envs\n"
         "print('taskgym/PluginModule-v0' in register_skyrl_envs())\n"
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.getcwd()])}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["TRL_PluginCalled_v0", "True"]
+    assert _python(code, site).split() == ["TRL_PluginCalled_v0", "True"]
 
 
 @pytest.mark.integration
@@ -283,14 +278,4 @@ def test_threads_making_a_plugin_env_at_once_all_find_it(site: Path) -> None:
         "with ThreadPoolExecutor(8) as pool:\n"
         "    print(all(pool.map(make, range(8))))\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(site)}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "True"
+    assert _python(code, site).strip() == "True"
