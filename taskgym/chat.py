@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from taskgym.core import Task, Tool
+from taskgym.errors import ConfigError
 
 __all__ = [
     "SYSTEM_PROMPTS",
@@ -190,7 +191,7 @@ class Conversation:
 
     def __init__(self, task: Task, *, tools: str = "native", system: str | None = None) -> None:
         if tools not in ("native", "text", "off"):
-            raise ValueError(f"tools is 'native', 'text' or 'off', got {tools!r}")
+            raise ConfigError(f"tools is 'native', 'text' or 'off', got {tools!r}")
         self.task = task
         self.mode = tools
         self._system = system
