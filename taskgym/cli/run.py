@@ -112,26 +112,13 @@ def command(args: argparse.Namespace) -> int:
     if args.replay_agent:
         raise ConfigError("--replay-agent goes with --replay RUN.jsonl")
     env_ids = selected(args)
-    records: list[EpisodeRecord] = []
     failed: list[str] = []
-    out = open_run_file(args.out) if args.out is not None else None
-    progress = Progress(total=len(env_ids) * args.episodes * args.samples)
-    try:
-        played = (
-            _sequential(args, env_ids)
-            if args.executor is None
-            else _through_executor(args, env_ids, failed)
-        )
-        for record in played:
-            records.append(record)
-            if out is not None:
-                # One line as each episode ends, so an interrupted run keeps its work.
-                write_record(out, record)
-            progress.advance(record.env_id)
-    finally:
-        progress.finish()
-        if out is not None:
-            out.close()
+    played = (
+        _sequential(args, env_ids)
+        if args.executor is None
+        else _through_executor(args, env_ids, failed)
+    )
+    records = _collect(args, played, total=len(env_ids) * args.episodes * args.samples)
     _print_summary(summarize(records))
     if args.samples > 1:
         print_pass_at_k([r.to_json() for r in records], args.samples, per_task=args.per_task)
@@ -141,6 +128,27 @@ def command(args: argparse.Namespace) -> int:
         print(f"{len(failed)} episode(s) failed:", *failed, sep="\n  ", file=sys.stderr)
         return 1
     return 0
+
+
+def _collect(
+    args: argparse.Namespace, played: Iterator[EpisodeRecord], *, total: int
+) -> list[EpisodeRecord]:
+    """The records ``played`` gives, each written to ``--out`` as it ends (so an
+    interrupted run keeps its work), with the progress line drawn meanwhile."""
+    records: list[EpisodeRecord] = []
+    out = open_run_file(args.out) if args.out is not None else None
+    progress = Progress(total=total)
+    try:
+        for record in played:
+            records.append(record)
+            if out is not None:
+                write_record(out, record)
+            progress.advance(record.env_id)
+    finally:
+        progress.finish()
+        if out is not None:
+            out.close()
+    return records
 
 
 # The model agent's flags, each its keyword argument of the same name.
@@ -245,19 +253,7 @@ def _replay(args: argparse.Namespace) -> int:
     recorded = load_run(args.replay)
     specs = replay_specs(recorded, actions=not args.replay_agent, reward=args.reward)
     failed: list[str] = []
-    records = []
-    out = open_run_file(args.out) if args.out is not None else None
-    progress = Progress(total=len(specs))
-    try:
-        for record in _played(args, specs, failed):
-            records.append(record)
-            if out is not None:
-                write_record(out, record)
-            progress.advance(record.env_id)
-    finally:
-        progress.finish()
-        if out is not None:
-            out.close()
+    records = _collect(args, _played(args, specs, failed), total=len(specs))
     _print_summary(summarize(records))
     by_episode = {(r.env_id, r.episode): r.reward for r in records}
     differ = [
