@@ -16,6 +16,7 @@ from taskgym import ConfigError
 from taskgym.trainers import prompt_rows, register_skyrl_envs, skyrl_env, trl_environment
 from taskgym.trainers.trl_env import TRLEnvironment
 from tests.conftest import require_backend, require_module
+from tests.tiny_model import EOS, VOCAB, character_tokenizer, tiny_gpt2_config
 
 SHELL = "taskgym/Shell-v0"
 COUNT = "shell-count-lines"  # solved by one command, then submit
@@ -88,29 +89,13 @@ def test_trls_grpo_trainer_plays_a_multi_turn_shell_episode(tmp_path: Any) -> No
     require_backend("bwrap")
     _require("trl", "trl", "trl")
     os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
-    import torch
     from datasets import Dataset
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
-    from transformers import (
-        GPT2Config,
-        GPT2LMHeadModel,
-        LogitsProcessor,
-        LogitsProcessorList,
-        PreTrainedTokenizerFast,
-    )
+    from transformers import GPT2LMHeadModel, LogitsProcessor, LogitsProcessorList
     from trl import GRPOConfig, GRPOTrainer
     from trl.chat_template_utils import qwen2_5_chat_template
 
-    chars = [chr(i) for i in range(32, 127)] + ["\n"]
-    vocab = {"[UNK]": 0, "[PAD]": 1, "[EOS]": 2, **{c: i + 3 for i, c in enumerate(chars)}}
-    character = {i: c for c, i in vocab.items() if i > 2}
-    model = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
-    model.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
-    model.decoder = decoders.Fuse()
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=model, unk_token="[UNK]", pad_token="[PAD]", eos_token="[EOS]"
-    )
-    tokenizer.chat_template = qwen2_5_chat_template
+    tokenizer = character_tokenizer(qwen2_5_chat_template)
+    character = {i: c for c, i in VOCAB.items() if i > EOS}
 
     command = '{"command": "wc -l < data.txt > count.txt"}'
     script = [
@@ -130,7 +115,7 @@ def test_trls_grpo_trainer_plays_a_multi_turn_shell_episode(tmp_path: Any) -> No
                 line = script[min(text.count("<tool_response>"), len(script) - 1)]
                 said = len(text) - text.rfind(turn_start) - len(turn_start)
                 scores[row, :] = -1e9
-                scores[row, vocab[line[said]] if said < len(line) else 2] = 0.0
+                scores[row, VOCAB[line[said]] if said < len(line) else EOS] = 0.0
             return scores
 
     class ScriptedGPT2(GPT2LMHeadModel):  # type: ignore[misc]
@@ -155,11 +140,7 @@ def test_trls_grpo_trainer_plays_a_multi_turn_shell_episode(tmp_path: Any) -> No
             calls.append((tool.name, dict(arguments)))
             return super()._step(tool, arguments)
 
-    torch.manual_seed(0)
-    config = GPT2Config(
-        vocab_size=len(vocab), n_positions=4096, n_embd=32, n_layer=1, n_head=2,
-        bos_token_id=2, eos_token_id=2, pad_token_id=1,
-    )  # fmt: skip
+    config = tiny_gpt2_config(context=4096)
     trainer = GRPOTrainer(
         model=ScriptedGPT2(config),
         processing_class=tokenizer,

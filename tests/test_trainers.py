@@ -110,31 +110,20 @@ def test_a_datasets_dataset_of_an_envs_prompts() -> None:
 @pytest.mark.filterwarnings("ignore")  # transformers' and TRL's own deprecation notices
 def test_a_real_grpo_trainer_step_calls_the_taskgym_reward(tmp_path: Any) -> None:
     """TRL's own GRPOTrainer, two steps on CPU with a tiny random model and a
-    character tokenizer built here (no model can be downloaded): it calls the reward
+    character tokenizer (tests/tiny_model.py: no model can be downloaded): it calls the reward
     with the dataset's columns and logs what the reward paid."""
     from tests.conftest import missing
+    from tests.tiny_model import character_tokenizer, tiny_gpt2_config
 
     try:
-        import torch
         from datasets import Dataset
-        from tokenizers import Regex, Tokenizer, models, pre_tokenizers
-        from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+        from transformers import GPT2LMHeadModel
         from trl import GRPOConfig, GRPOTrainer
     except ImportError as e:
         missing("trl", f"TRL is not installed ({e}): pip install 'taskgym[trl]'")
 
-    chars = [chr(i) for i in range(32, 127)] + ["\n"]
-    vocab = {"[UNK]": 0, "[PAD]": 1, "[EOS]": 2, **{c: i + 3 for i, c in enumerate(chars)}}
-    characters = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
-    characters.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=characters, unk_token="[UNK]", pad_token="[PAD]", eos_token="[EOS]"
-    )
-    torch.manual_seed(0)
-    config = GPT2Config(
-        vocab_size=len(vocab), n_positions=512, n_embd=32, n_layer=1, n_head=2,
-        bos_token_id=2, eos_token_id=2, pad_token_id=1,
-    )  # fmt: skip
+    tokenizer = character_tokenizer()
+    config = tiny_gpt2_config(context=512)
     reward = trl_reward(EASY, workers=1)
     seen: list[dict[str, Any]] = []
 
