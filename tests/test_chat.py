@@ -81,16 +81,19 @@ def test_reading_is_linear_on_large_replies(shell: Task) -> None:
     chat = Conversation(shell)
     chat.start("prompt")
     huge = [
-        "<think>" * 200_000,
-        "</think>" * 200_000,
-        "<tool_call>" * 100_000,
-        "<tool_call>" + "[" * 200_000 + "</tool_call>",  # deeper than json can nest
+        ("<think>" * 200_000, 1),  # all reasoning: one empty text action
+        ("</think>" * 200_000, 1),
+        ("<tool_call>" * 100_000, 1),  # one block to the end, not JSON: refused
+        ("<tool_call>" + "[" * 200_000 + "</tool_call>", 1),  # deeper than json nests
+        ('<tool_call>{"name": "submit"}</tool_call>' * 50_000, 50_000),
     ]
-    for text in huge:
+    for text, count in huge:
         started = time.perf_counter()
         planned = chat.plan(text)
         assert time.perf_counter() - started < 5  # a hang would take minutes
-        assert all(p.refused or p.action is not None for p in planned)
+        assert len(planned) == count
+    assert chat.plan(huge[0][0]) == [PlannedAction("")]
+    assert chat.plan(huge[2][0])[0].refused and chat.plan(huge[3][0])[0].refused
 
 
 # -- prompts and tools -------------------------------------------------------------------
