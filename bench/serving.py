@@ -2,12 +2,15 @@
 
 Three measures, each against a baseline of the same run:
 
-1. throughput: calls a second (a reset then 9 steps, each call one WebSocket round
-   trip, from 32 sessions at once through OpenEnv's ``GenericEnvClient``) of the no-op
-   taskgym env (bench/tasks.py) served by ``taskgym serve``, against the same env
-   written with OpenEnv's API and served by ``openenv-core``'s reference app
-   (bench/openenv_reference.py), in interleaved rounds; goal: at least OpenEnv's
-   throughput (ratio >= 1);
+1. throughput: calls (a reset then 9 steps, each call one WebSocket round trip, from
+   32 sessions at once through OpenEnv's ``GenericEnvClient``) of the no-op taskgym env
+   (bench/tasks.py) served by ``taskgym serve``, against the same env written with
+   OpenEnv's API and served by ``openenv-core``'s reference app
+   (bench/openenv_reference.py), in interleaved rounds: the calls a second, and the
+   calls a second of the server's own CPU time (its capacity: what it serves with a
+   core to itself, read from /proc; the calls a second of a 2-core machine also hold
+   the client's share of the cores and whatever else runs); goal: at least OpenEnv's
+   throughput (capacity ratio >= 1);
 2. concurrent idle sessions: 1,000 sessions opened and reset on each server, then held;
    goal: all 1,000 held by ``taskgym serve`` on this 2-core machine;
 3. the overhead of a remote step: ``taskgym/Remote-v0`` against the same env made
@@ -102,7 +105,23 @@ def openenv_server() -> contextlib.AbstractContextManager[tuple[str, int]]:
     return _server([*command, "--port", str(port), "--log-level", "warning"], port)
 
 
-async def _steps_a_second(url: str) -> float:
+def _cpu_seconds(pid: int) -> float:
+    """The user and system CPU time of process ``pid`` so far (all its threads)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _throughput_round(url: str, pid: int, capacity: list[float]) -> float:
+    """Calls a second from the client's side; the calls a second of the server's CPU
+    time are appended to ``capacity``."""
+    cpu = _cpu_seconds(pid)
+    rate, calls = asyncio.run(_steps_a_second(url))
+    capacity.append(calls / max(_cpu_seconds(pid) - cpu, 1e-9))
+    return rate
+
+
+async def _steps_a_second(url: str) -> tuple[float, int]:
     from openenv import GenericEnvClient
 
     deadline = time.perf_counter() + SECONDS
@@ -120,7 +139,7 @@ async def _steps_a_second(url: str) -> float:
 
     start = time.perf_counter()
     await asyncio.gather(*(session(s) for s in range(SESSIONS)))
-    return sum(counts) / (time.perf_counter() - start)
+    return sum(counts) / (time.perf_counter() - start), sum(counts)
 
 
 async def _hold(url: str, sessions: int, ours: bool) -> tuple[int, str]:
@@ -191,11 +210,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results: dict[str, Any] = {}
     with taskgym_server() as (ours, our_pid), openenv_server() as (theirs, their_pid):
+        capacity: dict[str, list[float]] = {"openenv": [], "taskgym": []}
         rates = interleaved_rounds(
             args.rounds,
             {
-                "openenv": lambda: asyncio.run(_steps_a_second(theirs)),
-                "taskgym": lambda: asyncio.run(_steps_a_second(ours)),
+                "openenv": lambda: _throughput_round(theirs, their_pid, capacity["openenv"]),
+                "taskgym": lambda: _throughput_round(ours, our_pid, capacity["taskgym"]),
             },
         )
         results["throughput"] = {
@@ -203,6 +223,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "taskgym_steps_per_s": statistics.median(rates["taskgym"]),
             "ratio": median_ratio(rates["taskgym"], rates["openenv"]),
             "rounds": {name: [round(r) for r in rates[name]] for name in rates},
+            "openenv_calls_per_cpu_s": statistics.median(capacity["openenv"]),
+            "taskgym_calls_per_cpu_s": statistics.median(capacity["taskgym"]),
+            "capacity_ratio": median_ratio(capacity["taskgym"], capacity["openenv"]),
+            "capacity_rounds": {name: [round(r) for r in capacity[name]] for name in capacity},
         }
         for name, url, pid in (("openenv", theirs, their_pid), ("taskgym", ours, our_pid)):
             before = _rss_mib(pid)
@@ -227,11 +251,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _print(results: dict[str, Any], idle_sessions: int) -> None:
     t = results["throughput"]
     print(f"serving  ({os.cpu_count()} cores; the no-op env: taskgym's, and OpenEnv's API)")
-    print(f"  throughput, {SESSIONS} sessions, calls/s (median of each round's ratio)")
-    print(f"    openenv reference server  {t['openenv_steps_per_s']:>9.0f}")
-    print(f"    taskgym serve             {t['taskgym_steps_per_s']:>9.0f}  x{t['ratio']:.2f}")
-    print(f"    each round: openenv {t['rounds']['openenv']}, taskgym {t['rounds']['taskgym']}")
-    print(f"    goal: taskgym >= openenv: {'met' if t['ratio'] >= 1 else 'NOT met'}")
+    print(f"  throughput, {SESSIONS} sessions (medians; ratios: median of each round's ratio)")
+    print(f"    {'':<26} {'calls/s':>9} {'calls/s of its CPU':>19}")
+    print(
+        f"    {'openenv reference server':<26} {t['openenv_steps_per_s']:>9.0f} "
+        f"{t['openenv_calls_per_cpu_s']:>19.0f}"
+    )
+    print(
+        f"    {'taskgym serve':<26} {t['taskgym_steps_per_s']:>9.0f} "
+        f"{t['taskgym_calls_per_cpu_s']:>19.0f}"
+    )
+    print(f"    {'ratio':<26} {t['ratio']:>9.2f} {t['capacity_ratio']:>19.2f}")
+    print(f"    each round, calls/s: {t['rounds']}")
+    print(f"    each round, calls/s of the server's CPU: {t['capacity_rounds']}")
+    met = t["capacity_ratio"] >= 1
+    print(f"    goal: taskgym's capacity >= openenv's: {'met' if met else 'NOT met'}")
     for name in ("openenv", "taskgym"):
         idle = results[f"idle_{name}"]
         print(

@@ -205,6 +205,9 @@ def serve(
         port=port,
         log_level=log_level,
         ws_max_size=options.max_message_bytes,
+        # Messages are small JSON on a trainer's network: compressing each costs both
+        # sides more CPU a call than it saves (docs/performance.md, serving).
+        ws_per_message_deflate=False,
         # Sessions hold sandboxes: do not wait on a client that never closes.
         timeout_graceful_shutdown=10,
         backlog=4096,
