@@ -89,11 +89,24 @@ def test_separate_verifier_rules() -> None:
         ("[environment]\ncpus = nan\n", "cpus"),
         ('[environment]\nmemory = "lots"\n', "size"),
         ("[verifier.env]\nX = 1\n", "strings"),
+        ('[metadata.taskgym]\nagent_may_change = "/usr"\n', "list of strings"),
+        ('[metadata.taskgym]\nagent_may_change = ["usr/bin"]\n', "absolute path"),
+        ('[metadata.taskgym]\nagent_may_change = ["/"]\n', "absolute path below"),
+        ('[metadata.taskgym]\nagent_may_change = ["/usr/../etc"]\n', "'..'"),
+        ('[metadata.taskgym]\nagent_may_chnage = ["/usr/bin"]\n', "unknown keys"),
     ],
 )
 def test_bad_task_toml_is_refused_with_the_field(text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         _read(text)
+
+
+def test_paths_the_agent_may_change_are_read_from_taskgyms_metadata() -> None:
+    text = (
+        '[metadata]\ncategory = "x"\n[metadata.taskgym]\nagent_may_change = ["/usr/local/bin/x"]\n'
+    )
+    assert _read(text).agent_may_change == ("/usr/local/bin/x",)
+    assert _read("[metadata]\n").agent_may_change == ()
 
 
 def test_unreadable_task_toml_names_the_file(tmp_path: Path) -> None:
@@ -148,6 +161,7 @@ def harbor_task_config() -> Iterator[Any]:
         *[(TEMPLATE / "task.toml").read_text()],
         *[(d / "task.toml").read_text() for d in BUNDLED],
         *EDGE_CASES,
+        '[metadata]\ncategory = "x"\n[metadata.taskgym]\nagent_may_change = ["/usr/bin/x"]\n',
     ],
 )
 def test_our_reading_is_harbors(harbor_task_config: Any, text: str) -> None:

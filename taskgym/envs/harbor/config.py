@@ -40,6 +40,7 @@ __all__ = [
     "EnvironmentSpec",
     "HarborConfig",
     "Healthcheck",
+    "agent_may_change_paths",
     "harbor_task_config",
     "read_task_config",
     "resolve_env",
@@ -97,6 +98,9 @@ class HarborConfig:
     environment: EnvironmentSpec = field(default_factory=EnvironmentSpec)
     solution_env: Mapping[str, str] = field(default_factory=dict)
     artifacts: tuple[str, ...] = ()
+    agent_may_change: tuple[str, ...] = ()
+    """``[metadata.taskgym] agent_may_change``: paths of the verifier's tools the task
+    asks the agent to change (an install); see :mod:`taskgym.envs.harbor.toolchain`."""
 
     def verifier_spec(self) -> EnvironmentSpec:
         """The separate verifier's environment: its own section, else a copy of the
@@ -154,10 +158,11 @@ def config_from_mapping(raw: Mapping[str, Any]) -> HarborConfig:
             _as_table(verifier_env_table, "verifier.environment"), "verifier.environment"
         )
     )
+    metadata = _as_table(data.get("metadata", {}), "metadata")
     return HarborConfig(
         schema_version=str(data.get("schema_version", "1.4")),
         name=_opt_str(package, "name", "task"),
-        metadata=_as_table(data.get("metadata", {}), "metadata"),
+        metadata=metadata,
         agent_timeout_sec=_opt_seconds(agent, "timeout_sec", "agent"),
         agent_user=_user(agent, "agent"),
         agent_network=_phase_network(agent, "agent"),
@@ -170,7 +175,27 @@ def config_from_mapping(raw: Mapping[str, Any]) -> HarborConfig:
         environment=environment,
         solution_env=_env(solution, "solution"),
         artifacts=_artifacts(data.get("artifacts", [])),
+        agent_may_change=_agent_may_change(metadata),
     )
+
+
+def agent_may_change_paths(value: Any, where: str) -> tuple[str, ...]:
+    """Absolute paths other than ``/``, without ``..`` (exempt from the shared
+    verifier's check of its tools)."""
+    paths = _str_list(value, where)
+    for path in paths:
+        if not path.startswith("/") or not path.strip("/") or ".." in path.split("/"):
+            raise ConfigError(f"{where}: {path!r} is not an absolute path below / without '..'")
+    return tuple(paths)
+
+
+def _agent_may_change(metadata: dict[str, Any]) -> tuple[str, ...]:
+    ours = _as_table(metadata.get("taskgym", {}), "metadata.taskgym")
+    unknown = sorted(set(ours) - {"agent_may_change"})
+    if unknown:
+        raise ConfigError(f"[metadata.taskgym]: unknown keys {unknown}; it takes agent_may_change")
+    where = "[metadata.taskgym] agent_may_change"
+    return agent_may_change_paths(ours.get("agent_may_change", []), where)
 
 
 def _environment(table: dict[str, Any], where: str) -> EnvironmentSpec:

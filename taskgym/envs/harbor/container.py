@@ -25,6 +25,7 @@ import shlex
 import socket
 import subprocess
 import tarfile
+import threading
 import uuid
 from collections.abc import Mapping
 from typing import IO
@@ -44,6 +45,9 @@ _CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", 
 _MARGIN_SECONDS = 15.0
 # Emptied once the engine said it cannot cap a container's writable layer.
 _STORAGE_OPT = [True]
+# How often the watcher reads the layer's size where the engine cannot cap it: the
+# engine walks the layer to tell, so not much more often.
+STORAGE_POLL_SECONDS = 2.0
 # Signals the descendants of a process (and the process, if asked) from inside: the
 # image may have no procps, so bash reads /proc itself.
 _SIGNAL_DESCENDANTS = r"""
@@ -73,9 +77,9 @@ class HarborContainer(Sandbox):
         user: the agent's user (name or uid); default the image's ``USER``.
         env: variables every command sees (the task's ``[environment].env``).
         memory_mb, cpus, pids: limits of the whole container.
-        storage_mb: the size of its writable layer, where the engine can cap it
-            (``--storage-opt size``: overlay2 on xfs with ``pquota``); elsewhere only
-            ``file_bytes`` holds.
+        storage_mb: the size of its writable layer: capped by the engine where it can
+            (``--storage-opt size``: overlay2 on xfs with ``pquota``), elsewhere
+            watched (the container is killed past it) until the grading starts.
         file_bytes: the largest file any process may write (RLIMIT_FSIZE).
         network: attach the engine's default network instead of none.
         runtime: the OCI runtime (``runc``; ``runsc`` for gVisor).
@@ -115,6 +119,9 @@ class HarborContainer(Sandbox):
         self._disk = (storage_mb, file_bytes)
         self.inside_workdir = workdir or _image_workdir(image)
         self.name = ""
+        self.storage_exceeded = False
+        """The watcher killed the container: its files grew past ``storage_mb``."""
+        self._watch: tuple[threading.Thread, threading.Event] | None = None
         self._create()
 
     # -- the container's life ----------------------------------------------------------
@@ -148,11 +155,39 @@ class HarborContainer(Sandbox):
         if result.returncode != 0:
             _docker([docker_command(), "rm", "--force", self.name], timeout=60)
             raise SandboxError(f"the container of {self.image} did not start: {_err(result)}")
+        if storage_mb and not _STORAGE_OPT:
+            self._watch_storage(storage_mb * 1024 * 1024)
+
+    def _watch_storage(self, cap_bytes: int) -> None:
+        stop = threading.Event()
+        name = self.name
+
+        def watch() -> None:
+            while not stop.wait(STORAGE_POLL_SECONDS):
+                used = _layer_bytes(name)
+                if used is not None and used > cap_bytes and not stop.is_set():
+                    self.storage_exceeded = True
+                    _docker([docker_command(), "kill", name], timeout=120)
+                    return
+
+        thread = threading.Thread(target=watch, name=f"storage-{name}", daemon=True)
+        self._watch = (thread, stop)
+        thread.start()
+
+    def stop_watching(self) -> None:
+        """No more storage checks (the grading starts: the tests may write)."""
+        if self._watch is not None:
+            thread, stop = self._watch
+            stop.set()
+            if thread is not threading.current_thread():
+                thread.join(timeout=150)
+            self._watch = None
 
     def stop_everything(self) -> None:
         """Kill every process in the container and start it again, files kept: what
         runs after this is only what the caller starts."""
         self._ensure_open()
+        self.stop_watching()
         super()._stop_processes()
         for verb in ("kill", "start"):
             result = _docker([docker_command(), verb, self.name], timeout=120)
@@ -172,17 +207,31 @@ class HarborContainer(Sandbox):
         """Kill every process and leave the container stopped, its files readable (by
         :func:`carry_paths`): the agent's final state, frozen."""
         self._ensure_open()
+        self.stop_watching()
         super()._stop_processes()
         _docker([docker_command(), "kill", self.name], timeout=120)
+
+    def changes(self) -> list[str]:
+        """What changed in the container since its image, read by the engine (``docker
+        diff``: ``"A /path"``, ``"C /path"``, ``"D /path"`` lines), not by any program
+        of the container."""
+        self._ensure_open()
+        result = _docker([docker_command(), "diff", self.name], timeout=300)
+        if result.returncode != 0:
+            raise SandboxError(f"the changes of {self.name} cannot be read: {_err(result)}")
+        return result.stdout.decode("utf-8", errors="replace").splitlines()
 
     def reset(self) -> None:
         """A new container of the same image: nothing of the last episode is left."""
         self._ensure_open()
+        self.stop_watching()
         super()._stop_processes()
         _docker([docker_command(), "rm", "--force", self.name], timeout=120)
+        self.storage_exceeded = False
         self._create()
 
     def _close(self) -> None:
+        self.stop_watching()
         if self.name:
             _docker([docker_command(), "rm", "--force", self.name], timeout=120)
 
@@ -447,6 +496,18 @@ def _tar_of(container: str, path: str) -> subprocess.Popen[bytes]:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+
+
+def _layer_bytes(container: str) -> int | None:
+    """The size of the container's writable layer, as the engine measures it (None if
+    it cannot tell: the container is gone)."""
+    argv = [docker_command(), "container", "inspect", "--size", "--format", "{{.SizeRw}}"]
+    try:
+        result = _docker([*argv, container], timeout=120)
+    except SandboxError:
+        return None
+    text = result.stdout.decode().strip()
+    return int(text) if result.returncode == 0 and text.isdigit() else None
 
 
 def _image_workdir(image: str) -> str:

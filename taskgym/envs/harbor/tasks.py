@@ -36,7 +36,12 @@ from typing import Any, ClassVar
 from taskgym.core import Execution, Problem, Reply, Tool, Turn, Verdict
 from taskgym.envs.common.records import MultiTurnRecordsTask
 from taskgym.envs.common.shell_turns import SUBMIT, command_report, shell_tools, strip_fence
-from taskgym.envs.harbor.config import HarborConfig, read_task_config, resolve_env
+from taskgym.envs.harbor.config import (
+    HarborConfig,
+    agent_may_change_paths,
+    read_task_config,
+    resolve_env,
+)
 from taskgym.envs.harbor.container import HarborContainer
 from taskgym.envs.harbor.images import (
     DEFAULT_BASE_IMAGES,
@@ -201,6 +206,10 @@ class HarborTask(MultiTurnRecordsTask):
             default none gets it; ``allowlist`` never does, as it cannot be enforced
             here).
         runtime: the OCI runtime of the containers (``runsc``: gVisor).
+        agent_may_change: paths under the tests' tools (``/usr/local/bin``, a
+            ``site-packages``) that every task lets the agent change, as a task's own
+            ``[metadata.taskgym] agent_may_change`` does for it; a shared verifier
+            grades changes elsewhere in a fresh container (docs/harbor.md).
         max_turns: the turn limit of each episode.
         command_seconds: each command's time limit (the agent's time left, if less).
     """
@@ -210,6 +219,7 @@ class HarborTask(MultiTurnRecordsTask):
     base_images: Mapping[str, str | None] | None = None
     network: bool = False
     runtime: str = "runc"
+    agent_may_change: Sequence[str] = ()
     max_turns: int = 40
     command_seconds: float = 120.0
     family: ClassVar[str] = "harbor"
@@ -226,6 +236,10 @@ class HarborTask(MultiTurnRecordsTask):
             for k, v in self.base_images.items()
         ):
             raise ConfigError("base_images maps image names to local image names (or None)")
+        if isinstance(self.agent_may_change, str):
+            raise ConfigError("agent_may_change is a list of paths, not one string")
+        paths = agent_may_change_paths(list(self.agent_may_change), "agent_may_change")
+        object.__setattr__(self, "agent_may_change", paths)
         where = self.tasks or self.path or BUNDLED_HARBOR_TASKS
         records = load_harbor_tasks(where, max_turns=self.max_turns)
         self._keep({r.id: r for r in records})
@@ -316,8 +330,9 @@ class HarborTask(MultiTurnRecordsTask):
             try:
                 result = _shell(sandbox, seconds).run(command, timeout=seconds)
             except SandboxError as e:  # the container stopped (its memory ran out?)
-                note = f"[the task's container stopped ({e}): the result is checked]"
-                return Reply(note, done=True)
+                return Reply(_stopped(self, problem, sandbox, str(e)), done=True)
+            if _container(sandbox).storage_exceeded:
+                return Reply(_stopped(self, problem, sandbox, ""), done=True)
             parts = command_report(result, seconds)
         if len(transcript) + 1 >= self.max_turns:  # the task's own limit ends it
             return Reply("\n".join([*parts, "[no turns left: the result is checked]"]), True)
@@ -335,6 +350,7 @@ class HarborTask(MultiTurnRecordsTask):
             base_images=self._base_images,
             network=self.network,
             runtime=self.runtime,
+            agent_may_change=(*record.config.agent_may_change, *self.agent_may_change),
         )
         return verify(plan, _container(sandbox))
 
@@ -361,6 +377,15 @@ def _shell(sandbox: Sandbox, seconds: float) -> ShellSession:
         session = sandbox.shell(timeout=seconds, output_bytes=_OUTPUT_BYTES)
         _SHELLS[sandbox] = session
     return session
+
+
+def _stopped(task: HarborTask, problem: Problem, sandbox: Sandbox, error: str) -> str:
+    """What the agent is told when its container stopped under a command."""
+    if _container(sandbox).storage_exceeded:  # the storage watcher killed it
+        record: HarborRecord = task._records_by_id[problem.id]
+        storage_mb = record.config.environment.storage_mb
+        error = f"its files passed the task's storage_mb, {storage_mb} MB"
+    return f"[the task's container stopped ({error}): the result is checked]"
 
 
 def _container(sandbox: Sandbox) -> HarborContainer:

@@ -45,6 +45,27 @@ def tasks(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     write_task(root, "python-check", test_sh=python_test)
     write_task(root, "python-check-separate", test_sh=python_test, separate=True)
+    pytest_test = (
+        "#!/bin/bash\nif python3 -m pytest -q -p no:cacheprovider /tests/test_answer.py; then\n"
+        "  echo 1 > /logs/verifier/reward.txt\nelse\n  echo 0 > /logs/verifier/reward.txt\nfi\n"
+    )
+    pytest_task = write_task(root, "pytest-check", test_sh=pytest_test)
+    (pytest_task / "tests" / "test_answer.py").write_text(
+        "def test_answer():\n    assert open('/app/answer.txt').read() == '42\\n'\n"
+    )
+    # test.sh runs the agent's program, as tests of a script or a CLI do.
+    agent_code = (
+        "#!/bin/bash\nif bash /app/check.sh; then echo 1 > /logs/verifier/reward.txt; "
+        "else echo 0 > /logs/verifier/reward.txt; fi\n"
+    )
+    write_task(root, "agent-check", test_sh=agent_code)
+    write_task(root, "storage", toml="[environment]\nstorage_mb = 64\n")
+    # test.sh runs the agent's program as nobody and judges its output itself.
+    as_nobody = (
+        "#!/bin/bash\nout=$(setpriv --reuid=65534 --regid=65534 --clear-groups /app/check)\n"
+        'if [ "$out" = 42 ]; then echo 1; else echo 0; fi > /logs/verifier/reward.txt\n'
+    )
+    write_task(root, "nobody-check", test_sh=as_nobody)
     public = '[environment]\nnetwork_mode = "public"\n'
     write_task(root, "public-network", toml=public)
     return root
@@ -138,9 +159,16 @@ def test_a_container_broken_for_good_earns_nothing_and_raises_nothing(
     make_env: Make, tasks: Path
 ) -> None:
     """The container's main process is the image's sleep: without it the container
-    cannot start again for the tests. The agent broke its own machine: 0.0."""
+    cannot start again for the tests. Removing it changes the tests' tools, so the
+    tests run in a fresh container (the job was done: 1.0); where the env lets the
+    agent change /usr/bin, the agent broke its own machine: 0.0, nothing raised."""
     env = make_env(tasks)
-    reward, verdict, _ = play(env, "answer", [DONE, "rm -f /usr/bin/sleep /bin/sleep", "submit"])
+    broken = [DONE, "rm -f /usr/bin/sleep /bin/sleep", "submit"]
+    reward, verdict, _ = play(env, "answer", broken)
+    assert reward == 1.0, verdict
+    assert "/usr/bin/sleep" in verdict["details"]["tools_changed"]
+    env = make_env(tasks, agent_may_change=["/usr/bin"])
+    reward, verdict, _ = play(env, "answer", broken)
     assert reward == 0.0
     reason = verdict["details"]["reason"]  # which step finds it depends on timing
     assert "could not be started again" in reason or "is not running" in reason, reason
@@ -200,14 +228,82 @@ TAMPER = (
     "mv /usr/bin/python3 /usr/bin/python3.real && printf '#!/bin/sh\\nexit 0\\n' > "
     "/usr/bin/python3 && chmod +x /usr/bin/python3"
 )
+_EXIT_0 = "import os; os._exit(0)"
+# Each makes python3 (or pytest) report success whatever it checks; the path it
+# changes is what the grader must name.
+TAMPERS = {
+    "python3 replaced": ("python-check", TAMPER, "/usr/bin/python3"),
+    "python3 shadowed earlier on PATH": (
+        "python-check",
+        "printf '#!/bin/sh\\nexit 0\\n' > /usr/local/bin/python3 "
+        "&& chmod +x /usr/local/bin/python3",
+        "/usr/local/bin/python3",
+    ),
+    "a .pth that runs code at start-up": (
+        "python-check",
+        f"echo '{_EXIT_0}' > /usr/lib/python3/dist-packages/zz.pth",
+        "/usr/lib/python3/dist-packages/zz.pth",
+    ),
+    "usercustomize in root's user site": (
+        "python-check",
+        'd=$(python3 -c "import site; print(site.getusersitepackages())") && mkdir -p "$d" '
+        f'&& echo "{_EXIT_0}" > "$d/usercustomize.py"',
+        "usercustomize.py",
+    ),
+    "a loader preload": (
+        "python-check",
+        "echo /usr/lib/x86_64-linux-gnu/libc.so.6 > /etc/ld.so.preload",
+        "/etc/ld.so.preload",
+    ),
+    "pytest's configuration at the top of the tree": (
+        "pytest-check",
+        "printf '[pytest]\\n' > /pytest.ini && printf 'import pytest\\n"
+        "@pytest.hookimpl(hookwrapper=True)\\ndef pytest_runtest_makereport(item, call):\\n"
+        '    outcome = yield\\n    outcome.get_result().outcome = "passed"\\n\' > /conftest.py',
+        "/conftest.py",
+    ),
+}
 
 
-def test_a_tampered_tool_fools_a_shared_verifier(make_env: Make, tasks: Path) -> None:
-    """Undefended, by design of Harbor's shared mode: the tests run in the agent's
-    container, where the agent was root. Tasks that must resist this use a separate
-    verifier (next test); docs/harbor.md says so."""
+@pytest.mark.parametrize("tamper", list(TAMPERS))
+def test_tools_the_agent_changed_do_not_grade_it(make_env: Make, tasks: Path, tamper: str) -> None:
+    """In Harbor's shared mode the tests would run with the agent's tools; the grader
+    sees the change through the engine and runs them in a fresh container of the
+    task's image instead, with the agent's working directory: the tampering earns
+    nothing, the job done still earns 1.0."""
+    task, command, path = TAMPERS[tamper]
     env = make_env(tasks)
-    assert play(env, "python-check", [WRONG, TAMPER, "submit"])[0] == 1.0
+    reward, verdict, _ = play(env, task, [WRONG, command, "submit"])
+    assert reward == 0.0, verdict
+    assert any(path in p for p in verdict["details"]["tools_changed"]), verdict
+    reward, verdict, _ = play(env, task, [DONE, command, "submit"])
+    assert reward == 1.0, verdict
+
+
+@pytest.mark.parametrize(
+    "tamper", ["python3 replaced", "pytest's configuration at the top of the tree"]
+)
+def test_paths_the_agent_may_change_are_trusted_and_fool_the_tests(
+    make_env: Make, tasks: Path, tamper: str
+) -> None:
+    """``agent_may_change`` (the env's, or a task's ``[metadata.taskgym]``) lets the
+    agent change those paths with the tests still in its container: the attack then
+    wins, which shows it is real and why the option is for install tasks only."""
+    task, command, _ = TAMPERS[tamper]
+    env = make_env(tasks, agent_may_change=["/usr/bin", "/pytest.ini", "/conftest.py"])
+    reward, verdict, _ = play(env, task, [WRONG, command, "submit"])
+    assert reward == 1.0, verdict
+    assert "tools_changed" not in verdict["details"]
+
+
+def test_ordinary_work_keeps_the_tests_in_the_agents_container(make_env: Make, tasks: Path) -> None:
+    """Files in the working directory, /etc, /opt, /tmp and home are the agent's work:
+    the tests run where it left them (no fresh container)."""
+    env = make_env(tasks)
+    work = "mkdir -p /opt/x /root/notes && echo a > /etc/motd && echo b > /root/notes/n && "
+    reward, verdict, _ = play(env, "answer", [work + DONE, "submit"])
+    assert reward == 1.0, verdict
+    assert "tools_changed" not in verdict["details"]
 
 
 def test_a_separate_verifier_runs_untouched_tools(make_env: Make, tasks: Path) -> None:
@@ -215,6 +311,50 @@ def test_a_separate_verifier_runs_untouched_tools(make_env: Make, tasks: Path) -
     reward, verdict, _ = play(env, "python-check-separate", [WRONG, TAMPER, "submit"])
     assert reward == 0.0, verdict
     assert play(env, "python-check-separate", [DONE, TAMPER, "submit"])[0] == 1.0
+
+
+# -- the agent's code that the tests run ---------------------------------------------------------
+
+
+REWRITER = (
+    "printf '#!/bin/bash\\n(setsid bash -c \"while :; do echo 1 > /logs/verifier/reward.txt "
+    "2>/dev/null; sleep 0.01; done\" > /dev/null 2>&1 &)\\nexit 1\\n' > /app/check.sh"
+)
+
+
+def test_a_logs_directory_the_agent_owns_is_taken_back(make_env: Make, tasks: Path) -> None:
+    """The agent gives /logs to nobody; its program, which the tests run as nobody,
+    would then swap /logs/verifier for a directory of its own holding reward.json (read
+    before the tests' reward.txt). The grader makes /logs root's again."""
+    env = make_env(tasks)
+    program = "printf '#!/bin/sh\\necho {}\\n' > /app/check && chmod 755 /app/check"
+    assert play(env, "nobody-check", [program.format(42), "submit"])[0] == 1.0
+    assert play(env, "nobody-check", [program.format(41), "submit"])[0] == 0.0
+    swap = (
+        "mkdir -p /logs && chown 65534:65534 /logs && printf '#!/bin/bash\\n"
+        "mv /logs/verifier /logs/old && mkdir /logs/verifier && "
+        "echo 1 > /logs/verifier/reward.json\\necho 41\\n' > /app/check && chmod 755 /app/check"
+    )
+    reward, verdict, _ = play(env, "nobody-check", [swap, "submit"])
+    assert reward == 0.0, verdict
+
+
+@pytest.mark.parametrize("task", ["agent-check", "answer-separate"])
+def test_a_process_the_tests_started_cannot_rewrite_the_reward(
+    make_env: Make, tasks: Path, task: str
+) -> None:
+    """The agent's program, run by the tests, leaves a process that keeps writing 1.0
+    over the reward the tests wrote: the runner finds it still running when test.sh
+    ends (0.0, and the reason), and every process is killed before the reward is read."""
+    env = make_env(tasks)
+    if task == "answer-separate":  # its tests do not run /app/check.sh: the control
+        assert play(env, task, [WRONG, REWRITER, "submit"])[0] == 0.0
+        return
+    reward, verdict, _ = play(env, task, [REWRITER, "submit"])
+    assert reward == 0.0, verdict
+    assert "still ran when it ended" in verdict["details"]["reason"], verdict
+    honest = "printf '#!/bin/bash\\nexit 0\\n' > /app/check.sh"
+    assert play(env, task, [honest, "submit"])[0] == 1.0
 
 
 def test_links_out_of_the_carried_state_are_dropped(make_env: Make, tasks: Path) -> None:
@@ -226,6 +366,25 @@ def test_links_out_of_the_carried_state_are_dropped(make_env: Make, tasks: Path)
         reward, verdict, _ = play(env, "answer-separate-bait", [link, "submit"])
         assert reward == 0.0, (target, verdict)
     assert play(env, "answer-separate-bait", [DONE, "submit"])[0] == 1.0
+
+
+# -- limits -------------------------------------------------------------------------------------
+
+
+def test_files_past_the_tasks_storage_stop_the_container(make_env: Make, tasks: Path) -> None:
+    """storage_mb = 64. Where the engine caps the writable layer, the write fails; here
+    (overlay2 on ext4) the watcher finds the layer past the cap within a few seconds
+    and kills the container: the episode ends, is graded, and nothing is raised."""
+    env = make_env(tasks)
+    fill = "head -c 300000000 /dev/zero > /app/big; echo wrote"
+    actions = [fill, "sleep 6; echo still here", DONE, "submit"]
+    reward, verdict, observations = play(env, "storage", actions)
+    said = "\n".join(observations)
+    if "No space left" not in said:  # watched, not capped: the container was stopped
+        assert "storage_mb, 64 MB" in said, said
+        assert "still here" not in said
+        assert reward == 0.0, verdict  # the job (DONE) was never run
+    assert play(env, "storage", [DONE, "submit"])[0] == 1.0  # a new container
 
 
 # -- the network ----------------------------------------------------------------------------------
