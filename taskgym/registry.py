@@ -174,9 +174,7 @@ def is_registered(env_id: str) -> bool:
 
 
 def env_info(env_id: str) -> EnvInfo:
-    if env_id not in _ENVS:
-        load_task_plugins()
-    if env_id not in _ENVS:
+    if not is_registered(env_id):
         raise UnknownNameError("env", env_id, _ENVS)
     return _ENVS[env_id]
 
