@@ -101,11 +101,9 @@ class VerifierPlan:
 
 def verify(plan: VerifierPlan, agent: HarborContainer) -> Verdict:
     """Grade the state ``agent`` was left in (see the module's docstring)."""
-    config = plan.config
-    if config.verifier_mode == "separate":
-        agent.halt()
-        return _in_own_container(plan, agent, _separate_container(plan), {})
     agent.halt()
+    if plan.config.verifier_mode == "separate":
+        return _in_own_container(plan, agent, _separate_container(plan), {})
     try:
         changed = tool_changes(
             agent.changes(), workdir=agent.inside_workdir, allowed=plan.agent_may_change
