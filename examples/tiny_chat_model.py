@@ -9,35 +9,52 @@ from __future__ import annotations
 
 from typing import Any
 
+CHARACTERS = [chr(i) for i in range(32, 127)] + ["\n"]
+VOCAB = {"[UNK]": 0, "[PAD]": 1, "[EOS]": 2, **{c: i + 3 for i, c in enumerate(CHARACTERS)}}
+EOS = VOCAB["[EOS]"]
 
-def tiny_model_and_tokenizer(seed: int = 0, context: int = 4096) -> tuple[Any, Any]:
-    """``(model, tokenizer)``: a random GPT-2 (32 wide, one layer) and its tokenizer."""
-    import torch  # noqa: PLC0415 - the examples' optional libraries
+
+def character_tokenizer(chat_template: str | None = None) -> Any:
+    """One token a character of :data:`VOCAB` (decoded back without spaces)."""
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers  # noqa: PLC0415
-    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast  # noqa: PLC0415
-    from trl.chat_template_utils import qwen2_5_chat_template  # noqa: PLC0415
+    from transformers import PreTrainedTokenizerFast  # noqa: PLC0415
 
-    chars = [chr(i) for i in range(32, 127)] + ["\n"]
-    vocab = {"[UNK]": 0, "[PAD]": 1, "[EOS]": 2, **{c: i + 3 for i, c in enumerate(chars)}}
-    characters = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
+    characters = Tokenizer(models.WordLevel(vocab=VOCAB, unk_token="[UNK]"))
     characters.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
     characters.decoder = decoders.Fuse()
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=characters, unk_token="[UNK]", pad_token="[PAD]", eos_token="[EOS]"
     )
-    tokenizer.chat_template = qwen2_5_chat_template
+    tokenizer.chat_template = chat_template
+    return tokenizer
+
+
+def tiny_gpt2_config(context: int, seed: int = 0) -> Any:
+    """A 32-wide, one-layer GPT-2 over :data:`VOCAB`, ``context`` tokens long; the torch
+    seed is set, so the weights made from it are the same each run."""
+    import torch  # noqa: PLC0415 - the examples' optional libraries
+    from transformers import GPT2Config  # noqa: PLC0415
+
     torch.manual_seed(seed)
-    config = GPT2Config(
-        vocab_size=len(vocab),
+    return GPT2Config(
+        vocab_size=len(VOCAB),
         n_positions=context,
         n_embd=32,
         n_layer=1,
         n_head=2,
-        bos_token_id=2,
-        eos_token_id=2,
-        pad_token_id=1,
+        bos_token_id=EOS,
+        eos_token_id=EOS,
+        pad_token_id=VOCAB["[PAD]"],
     )
-    return GPT2LMHeadModel(config), tokenizer
+
+
+def tiny_model_and_tokenizer(seed: int = 0, context: int = 4096) -> tuple[Any, Any]:
+    """``(model, tokenizer)``: a random GPT-2 (32 wide, one layer) and its tokenizer."""
+    from transformers import GPT2LMHeadModel  # noqa: PLC0415
+    from trl.chat_template_utils import qwen2_5_chat_template  # noqa: PLC0415
+
+    tokenizer = character_tokenizer(qwen2_5_chat_template)
+    return GPT2LMHeadModel(tiny_gpt2_config(context, seed)), tokenizer
 
 
 def load(name: str, seed: int = 0) -> tuple[Any, Any]:
